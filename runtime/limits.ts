@@ -1,0 +1,47 @@
+/**
+ * Every bound the runtime enforces, in one place, each with its default and unit.
+ * Units and qualifiers come last in the name (`callTimeoutMs`, `mailboxDepthMax`).
+ */
+export interface Limits {
+  /** How long a caller waits for a reply before `CallTimeout`. Default 30,000 ms (as Orleans). */
+  callTimeoutMs: number
+  /** Calls queued on one activation before new ones get `MailboxFull`. Default 10,000. */
+  mailboxDepthMax: number
+  /** Largest estimated size of one call's arguments or one result. Default 4 MiB. */
+  payloadBytesMax: number
+  /** An activation idle this long is passivated. Default 300,000 ms (5 minutes). */
+  idleTimeoutMs: number
+  /** Redirects a caller follows for one call before it gives up with `HostUnavailable`. Default 8. */
+  redirectsMax: number
+  /** Fixed number of shards between actor keys and the ring (as Akka and Effect cluster). Default 4096. */
+  shardCount: number
+  /** Virtual nodes each host puts on the ring. Default 256. */
+  vnodesPerHost: number
+  /** Nesting depth of arguments and results before they are refused as unserializable. Default 64. */
+  payloadDepthMax: number
+}
+
+export const defaultLimits: Readonly<Limits> = Object.freeze({
+  callTimeoutMs: 30_000,
+  mailboxDepthMax: 10_000,
+  payloadBytesMax: 4 * 1024 * 1024,
+  idleTimeoutMs: 300_000,
+  redirectsMax: 8,
+  shardCount: 4096,
+  vnodesPerHost: 256,
+  payloadDepthMax: 64,
+})
+
+/** Merges user overrides into the defaults, refusing anything that is not a positive integer. */
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  const limits: Limits = { ...defaultLimits }
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!(name in defaultLimits)) throw new TypeError(`unknown limit "${name}"`)
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw new TypeError(`limit "${name}" must be a positive integer, got ${String(value)}`)
+    }
+    limits[name as keyof Limits] = value
+  }
+  return limits
+}

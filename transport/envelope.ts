@@ -1,0 +1,106 @@
+import { isErrorKind, TroupeError, type SerializedError } from '../runtime/errors.ts'
+import { parseView, type View } from '../runtime/view.ts'
+
+/**
+ * The wire protocol: a versioned union of envelopes keyed on `t`, decoded and validated at
+ * the edge with `decode(unknown)`. Types only and one decoder; the logic lives elsewhere.
+ */
+export const wireVersion = 1
+
+/** A call to an actor: `key` is `Type/id`. */
+export interface CallEnvelope {
+  v: 1
+  t: 'call'
+  /** Unique per logical call; a retry reuses it. */
+  id: string
+  /** The sender's view epoch. */
+  epoch: number
+  key: string
+  method: string
+  args: unknown[]
+  /** Keys of the actors whose turns are waiting on this call, outermost first (deadlock detection). */
+  chain?: string[]
+}
+
+/** The outcome of a call. */
+export type ReplyEnvelope =
+  | { v: 1; t: 'reply'; id: string; ok: true; value: unknown }
+  | { v: 1; t: 'reply'; id: string; ok: false; error: SerializedError }
+
+/** The receiver does not own the key in its view: retry with this view. */
+export interface RedirectEnvelope {
+  v: 1
+  t: 'redirect'
+  id: string
+  view: View
+}
+
+export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope
+
+/** Longest actor key or method name accepted on the wire. */
+export const nameLengthMax = 1024
+
+/** Validates an untrusted wire value, or throws `MalformedEnvelope` saying what is wrong. */
+export function decode(input: unknown): Envelope {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw malformed('an envelope must be an object')
+  const e = input as Record<string, unknown>
+  if (e.v !== wireVersion) throw malformed(`unsupported envelope version ${String(e.v)}`)
+  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > nameLengthMax) throw malformed('envelope.id must be a non-empty string')
+  switch (e.t) {
+    case 'call': {
+      if (typeof e.epoch !== 'number' || !Number.isSafeInteger(e.epoch) || e.epoch < 0) throw malformed('call.epoch must be a non-negative integer')
+      if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('call.key must be "Type/id"')
+      if (!isName(e.method)) throw malformed('call.method must be a non-empty string')
+      if (!Array.isArray(e.args)) throw malformed('call.args must be an array')
+      if (e.chain !== undefined && !(Array.isArray(e.chain) && e.chain.every(isName))) throw malformed('call.chain must be an array of keys')
+      return input as unknown as CallEnvelope
+    }
+    case 'reply': {
+      if (e.ok === true) {
+        if (!('value' in e)) throw malformed('reply.value is missing')
+        return input as unknown as ReplyEnvelope
+      }
+      if (e.ok !== false) throw malformed('reply.ok must be a boolean')
+      const err = e.error as Record<string, unknown> | null
+      if (typeof err !== 'object' || err === null || !isErrorKind(err.kind) || typeof err.message !== 'string') {
+        throw malformed('reply.error must be { kind, message }')
+      }
+      return input as unknown as ReplyEnvelope
+    }
+    case 'redirect': {
+      try {
+        parseView(e.view)
+      } catch (error) {
+        throw malformed(`redirect.view: ${(error as Error).message}`)
+      }
+      return input as unknown as RedirectEnvelope
+    }
+    default:
+      throw malformed(`unknown envelope type ${JSON.stringify(String(e.t)).slice(0, 64)}`)
+  }
+}
+
+/** Validates a frame (one tick's batch of envelopes for one peer); bad entries are reported, not thrown. */
+export function decodeFrame(input: unknown, onMalformed: (error: TroupeError, raw: unknown) => void): Envelope[] {
+  if (!Array.isArray(input)) {
+    onMalformed(malformed('a frame must be an array of envelopes'), input)
+    return []
+  }
+  const out: Envelope[] = []
+  for (const raw of input) {
+    try {
+      out.push(decode(raw))
+    } catch (error) {
+      onMalformed(error as TroupeError, raw)
+    }
+  }
+  return out
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= nameLengthMax
+}
+
+function malformed(message: string): TroupeError {
+  return new TroupeError('MalformedEnvelope', message)
+}

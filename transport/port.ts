@@ -1,0 +1,85 @@
+import { TroupeError } from '../runtime/errors.ts'
+import { decodeFrame, type Envelope } from './envelope.ts'
+import type { Endpoint } from './endpoint.ts'
+import { Outbox } from './outbox.ts'
+import type { PeerId, Transport, TransportHandlers } from './transport.ts'
+
+/**
+ * A transport over MessagePort-like endpoints, one per peer (a full mesh). The same code runs
+ * over Node worker_threads ports, Web and Deno worker ports and browser tabs.
+ */
+export class PortTransport implements Transport {
+  readonly self: PeerId
+  private readonly links = new Map<PeerId, Endpoint>()
+  private handlers: TransportHandlers | undefined
+  private readonly outbox = new Outbox((to, frame) => this.flushFrame(to, frame))
+  private closed = false
+
+  constructor(self: PeerId, links: Iterable<[PeerId, Endpoint]> = []) {
+    this.self = self
+    for (const [peer, endpoint] of links) this.connect(peer, endpoint)
+  }
+
+  /** Adds (or replaces) the link to `peer`. */
+  connect(peer: PeerId, endpoint: Endpoint): void {
+    this.links.get(peer)?.close()
+    this.links.set(peer, endpoint)
+    endpoint.listen((data) => this.receive(peer, data))
+  }
+
+  /** Drops the link to `peer`; envelopes still queued for it become undeliverable. */
+  disconnect(peer: PeerId): void {
+    const link = this.links.get(peer)
+    if (!link) return
+    this.links.delete(peer)
+    link.close()
+  }
+
+  listen(handlers: TransportHandlers): void {
+    this.handlers = handlers
+  }
+
+  send(to: PeerId, envelope: Envelope): void {
+    if (this.closed) return
+    this.outbox.push(to, envelope)
+  }
+
+  peers(): PeerId[] {
+    return [...this.links.keys()]
+  }
+
+  close(): void {
+    this.closed = true
+    this.outbox.clear()
+    for (const link of this.links.values()) link.close()
+    this.links.clear()
+  }
+
+  private flushFrame(to: PeerId, frame: Envelope[]): void {
+    const link = this.links.get(to)
+    if (!link) {
+      const error = new TroupeError('HostUnavailable', `no link to ${to}`)
+      for (const envelope of frame) this.handlers?.undeliverable?.(to, envelope, error)
+      return
+    }
+    try {
+      link.postMessage(frame)
+    } catch {
+      // One envelope in the frame cannot be cloned: send the rest one by one and report it.
+      for (const envelope of frame) {
+        try {
+          link.postMessage([envelope])
+        } catch (error) {
+          this.handlers?.undeliverable?.(to, envelope, new TroupeError('Unserializable', `cannot send to ${to}: ${(error as Error).message}`))
+        }
+      }
+    }
+  }
+
+  private receive(from: PeerId, data: unknown): void {
+    const handlers = this.handlers
+    if (this.closed || !handlers) return
+    const envelopes = decodeFrame(data, (error, raw) => handlers.malformed?.(from, error, raw))
+    for (const envelope of envelopes) handlers.envelope(from, envelope)
+  }
+}
