@@ -20,13 +20,13 @@ export class Placement {
   readonly view: View
   readonly shardCount: number
   /** `owners[shard * width + i]`: index into view.hosts of the shard's i-th owner. */
-  private readonly owners: Int32Array
+  private readonly ownerTable: Int32Array
   private readonly width: number
 
   private constructor(view: View, shardCount: number, owners: Int32Array, width: number) {
     this.view = view
     this.shardCount = shardCount
-    this.owners = owners
+    this.ownerTable = owners
     this.width = width
   }
 
@@ -75,7 +75,7 @@ export class Placement {
 
   primaryOfShard(shard: number): HostId | undefined {
     if (this.width === 0) return undefined
-    return this.view.hosts[this.owners[shard * this.width]!]
+    return this.view.hosts[this.ownerTable[shard * this.width]!]
   }
 
   /** Up to `n` distinct hosts for an actor key: primary first, then backups in ring order. */
@@ -87,7 +87,7 @@ export class Placement {
     assert(shard >= 0 && shard < this.shardCount, `shard ${shard} is out of range`)
     const count = Math.min(n, this.width)
     const out: HostId[] = []
-    for (let i = 0; i < count; i++) out.push(this.view.hosts[this.owners[shard * this.width + i]!]!)
+    for (let i = 0; i < count; i++) out.push(this.view.hosts[this.ownerTable[shard * this.width + i]!]!)
     return out
   }
 

@@ -1,0 +1,171 @@
+import type { CallEnvelope, Envelope, RedirectEnvelope, ReplyEnvelope } from '../transport/envelope.ts'
+import type { PeerId } from '../transport/transport.ts'
+import type { Clock, TimerHandle } from './clock.ts'
+import { TroupeError } from './errors.ts'
+import type { Limits } from './limits.ts'
+import { checkPayload } from './payload.ts'
+import type { HostId, View } from './view.ts'
+
+/** What a caller needs to know about placement. */
+export interface Router {
+  /** The primary of `key` in the newest known view. */
+  primary(key: string): HostId | undefined
+  /** The newest known view's epoch. */
+  epoch(): number
+  /** Adopts a newer view (from a redirect); returns false when it is not newer. */
+  adopt(view: View): boolean
+}
+
+export interface CallOptions {
+  /** Reuse this request id (a retry of an earlier call); default: a fresh one. */
+  requestId?: string
+  /** Keys of the turns waiting on this call, outermost first. */
+  chain?: string[]
+  /** Overrides `limits.callTimeoutMs` for this call. */
+  timeoutMs?: number
+}
+
+interface Pending {
+  readonly envelope: CallEnvelope
+  readonly resolve: (value: unknown) => void
+  readonly reject: (error: Error) => void
+  readonly deadline: number
+  redirects: number
+}
+
+export interface CallerOptions {
+  self: PeerId
+  /** Prefix of this caller's request ids; unique per caller incarnation. */
+  idPrefix: string
+  clock: Clock
+  limits: Limits
+  router: Router
+  /** Sends an envelope to a peer (the transport, or a local shortcut when `to` is self). */
+  send(to: PeerId, envelope: Envelope): void
+}
+
+/**
+ * Sends calls and matches replies: one pending entry per request id, a deadline per call
+ * checked by one sweeping timer (not one timer per call), redirects followed with the same
+ * request id so a retried call takes effect once.
+ */
+export class Caller {
+  private readonly options: CallerOptions
+  private readonly pending = new Map<string, Pending>()
+  private sequence = 0
+  private sweepTimer: TimerHandle | undefined
+  private stoppedWith: TroupeError | undefined
+
+  constructor(options: CallerOptions) {
+    this.options = options
+  }
+
+  /** Calls `method` on the actor `key`; resolves with its result or rejects with a TroupeError. */
+  call(key: string, method: string, args: unknown[], options: CallOptions = {}): Promise<unknown> {
+    if (this.stoppedWith) return Promise.reject(this.stoppedWith)
+    const { limits } = this.options
+    try {
+      checkPayload(args, limits.payloadBytesMax, limits.payloadDepthMax, `the arguments of ${key}.${method}`)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const id = options.requestId ?? `${this.options.idPrefix}:${(this.sequence++).toString(36)}`
+    const envelope: CallEnvelope = { v: 1, t: 'call', id, epoch: this.options.router.epoch(), key, method, args }
+    if (options.chain && options.chain.length > 0) envelope.chain = options.chain
+    const timeoutMs = options.timeoutMs ?? limits.callTimeoutMs
+    return new Promise((resolve, reject) => {
+      if (this.pending.has(id)) {
+        reject(new TroupeError('InvalidArgument', `request ${id} is already in flight`))
+        return
+      }
+      this.pending.set(id, { envelope, resolve, reject, deadline: this.options.clock.now() + timeoutMs, redirects: 0 })
+      this.armSweep(timeoutMs)
+      this.dispatch(envelope)
+    })
+  }
+
+  /** Handles a reply or redirect addressed to this caller; returns false if it was not ours. */
+  receive(envelope: ReplyEnvelope | RedirectEnvelope): boolean {
+    const entry = this.pending.get(envelope.id)
+    if (!entry) return false // a late or duplicate reply: the call already settled
+    if (envelope.t === 'redirect') {
+      this.options.router.adopt(envelope.view)
+      this.redirect(entry)
+      return true
+    }
+    this.pending.delete(envelope.id)
+    if (envelope.ok) entry.resolve(envelope.value)
+    else entry.reject(TroupeError.from(envelope.error))
+    return true
+  }
+
+  /** A call could not be sent (peer gone, unserializable); fails it. */
+  undeliverable(envelope: Envelope, error: TroupeError): void {
+    if (envelope.t !== 'call') return
+    const entry = this.pending.get(envelope.id)
+    if (!entry) return
+    this.pending.delete(envelope.id)
+    entry.reject(error)
+  }
+
+  /** Re-sends every pending call whose primary is now `host`'s replacement (after a view change). */
+  resendAll(): void {
+    for (const entry of this.pending.values()) this.dispatch(entry.envelope)
+  }
+
+  /** Calls in flight. */
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  /** Fails every pending call and refuses new ones. */
+  stop(error: TroupeError): void {
+    this.stoppedWith = error
+    if (this.sweepTimer !== undefined) this.options.clock.clearTimeout(this.sweepTimer)
+    this.sweepTimer = undefined
+    const entries = [...this.pending.values()]
+    this.pending.clear()
+    for (const entry of entries) entry.reject(error)
+  }
+
+  private redirect(entry: Pending): void {
+    entry.redirects++
+    if (entry.redirects > this.options.limits.redirectsMax) {
+      this.pending.delete(entry.envelope.id)
+      entry.reject(new TroupeError('HostUnavailable', `${entry.envelope.key}: gave up after ${entry.redirects - 1} redirects`, { actor: entry.envelope.key }))
+      return
+    }
+    entry.envelope.epoch = this.options.router.epoch()
+    this.dispatch(entry.envelope)
+  }
+
+  private dispatch(envelope: CallEnvelope): void {
+    const to = this.options.router.primary(envelope.key)
+    if (to === undefined) {
+      const entry = this.pending.get(envelope.id)
+      this.pending.delete(envelope.id)
+      entry?.reject(new TroupeError('HostUnavailable', 'the cluster has no hosts', { actor: envelope.key }))
+      return
+    }
+    this.options.send(to, envelope)
+  }
+
+  private armSweep(timeoutMs: number): void {
+    if (this.sweepTimer !== undefined) return
+    const interval = Math.max(1, Math.min(1000, Math.ceil(timeoutMs / 4)))
+    this.sweepTimer = this.options.clock.setTimeout(() => this.sweep(interval), interval)
+  }
+
+  private sweep(interval: number): void {
+    this.sweepTimer = undefined
+    const now = this.options.clock.now()
+    for (const [id, entry] of this.pending) {
+      if (entry.deadline > now) continue
+      this.pending.delete(id)
+      entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
+    }
+    if (this.pending.size > 0 && !this.stoppedWith) {
+      this.sweepTimer = this.options.clock.setTimeout(() => this.sweep(interval), interval)
+    }
+  }
+}

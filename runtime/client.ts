@@ -1,0 +1,124 @@
+import { actorTypeOf } from '../actors/actor.ts'
+import { actorKey, createRef, type ActorClass, type ActorRef } from '../actors/ref.ts'
+import type { PeerId, Transport } from '../transport/transport.ts'
+import { Caller } from './caller.ts'
+import { systemClock, type Clock } from './clock.ts'
+import { TroupeError } from './errors.ts'
+import type { PointHasher } from './hash.ts'
+import { resolveLimits, type Limits } from './limits.ts'
+import { randomId, systemRandom, type Random } from './random.ts'
+import { Placement } from './ring.ts'
+import type { HostId, View } from './view.ts'
+
+export interface ClusterClientOptions {
+  id: PeerId
+  transport: Transport
+  hasher: PointHasher
+  view: View
+  limits?: Partial<Limits>
+  clock?: Clock
+  random?: Random
+  /** Actor types the hosts loaded; when given, refs to other types are refused at once. */
+  knownTypes?: readonly string[]
+}
+
+/** Anything that names an actor type: its class, or the type name. */
+export type ActorTarget<T> = ActorClass<T> | string
+
+/**
+ * The caller's side of a cluster, in any realm: routes calls by its own copy of the ring,
+ * follows redirects to newer views, and builds typed proxies.
+ */
+export class ClusterClient {
+  readonly id: PeerId
+  readonly limits: Limits
+  private placement: Placement
+  private readonly hasher: PointHasher
+  private readonly caller: Caller
+  private readonly transport: Transport
+  private knownTypes: ReadonlySet<string> | undefined
+  private readonly call = (key: string, method: string, args: unknown[]): Promise<unknown> => this.caller.call(key, method, args)
+
+  constructor(options: ClusterClientOptions) {
+    this.id = options.id
+    this.limits = resolveLimits(options.limits)
+    this.hasher = options.hasher
+    this.transport = options.transport
+    this.placement = Placement.build(options.view, this.limits, this.hasher)
+    this.knownTypes = options.knownTypes ? new Set(options.knownTypes) : undefined
+    this.caller = new Caller({
+      self: this.id,
+      idPrefix: `${this.id}.${randomId(options.random ?? systemRandom)}`,
+      clock: options.clock ?? systemClock,
+      limits: this.limits,
+      router: {
+        primary: (key) => this.placement.primary(key),
+        epoch: () => this.placement.view.epoch,
+        adopt: (view) => this.setView(view),
+      },
+      send: (to, envelope) => this.transport.send(to, envelope),
+    })
+    this.transport.listen({
+      envelope: (_from, envelope) => {
+        if (envelope.t !== 'call') this.caller.receive(envelope)
+      },
+      undeliverable: (_to, envelope, error) => this.caller.undeliverable(envelope, error),
+    })
+  }
+
+  /** A typed proxy to the actor `id` of the given class (or type name). */
+  actor<T>(target: ActorTarget<T>, id: string): ActorRef<T> {
+    const key = this.keyOf(target, id)
+    return createRef<T>(key, this.call)
+  }
+
+  /** Calls `method` on `Type/id` with untyped arguments (gateways, CLIs). */
+  callKey(key: string, method: string, args: unknown[]): Promise<unknown> {
+    return this.caller.call(key, method, args)
+  }
+
+  /** The host that runs the actor now (its primary in the newest known view). */
+  ownerOf<T>(target: ActorTarget<T>, id: string): HostId | undefined {
+    return this.placement.primary(this.keyOf(target, id))
+  }
+
+  /** Primary then backups for an actor key. */
+  owners(key: string, n: number): HostId[] {
+    return this.placement.owners(key, n)
+  }
+
+  get view(): View {
+    return this.placement.view
+  }
+
+  /** Adopts a newer view; false when it is not newer. */
+  setView(view: View): boolean {
+    if (view.epoch <= this.placement.view.epoch) return false
+    this.placement = Placement.build(view, this.limits, this.hasher)
+    return true
+  }
+
+  setKnownTypes(types: readonly string[]): void {
+    this.knownTypes = new Set(types)
+  }
+
+  /** Calls in flight. */
+  get inFlight(): number {
+    return this.caller.inFlight
+  }
+
+  /** Fails pending calls and refuses new ones. */
+  stop(): void {
+    this.caller.stop(new TroupeError('ClusterStopped', 'the cluster was stopped'))
+    this.transport.close()
+  }
+
+  private keyOf<T>(target: ActorTarget<T>, id: string): string {
+    const type = typeof target === 'function' ? actorTypeOf(target) : target
+    const key = actorKey(type, id)
+    if (this.knownTypes && !this.knownTypes.has(type)) {
+      throw new TroupeError('UnknownActorType', `no actor type ${type} (known: ${[...this.knownTypes].join(', ')})`, { actor: key })
+    }
+    return key
+  }
+}

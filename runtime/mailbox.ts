@@ -1,0 +1,128 @@
+import { assert } from './assert.ts'
+import type { TroupeError } from './errors.ts'
+import type { MethodMode } from './registry.ts'
+
+/** One queued call. `start` runs it and never throws; a returned promise means "still running". */
+export interface Job {
+  readonly mode: MethodMode
+  start(): PromiseLike<unknown> | undefined
+  /** Answers the call with an error without running it (activation failed, host stopping). */
+  reject(error: TroupeError): void
+}
+
+/**
+ * An activation's mailbox: turns run one at a time in arrival order; read-only jobs may run
+ * together (never beside a write); reentrant jobs start as soon as they reach the head. Bounded:
+ * `offer` refuses a job once `depthMax` are waiting.
+ */
+export class Mailbox {
+  private readonly queue: Job[] = []
+  private head = 0
+  private writers = 0
+  private readers = 0
+  private reentrants = 0
+  private paused = true
+  private pumping = false
+  private readonly depthMax: number
+  private idleWaiters: Array<() => void> = []
+
+  constructor(depthMax: number) {
+    this.depthMax = depthMax
+  }
+
+  /** Jobs waiting (not yet started). */
+  get depth(): number {
+    return this.queue.length - this.head
+  }
+
+  /** Jobs started and not yet finished. */
+  get running(): number {
+    return this.writers + this.readers + this.reentrants
+  }
+
+  /** True while a write turn is running (a call that would wait on it may deadlock). */
+  get writing(): boolean {
+    return this.writers > 0
+  }
+
+  get idle(): boolean {
+    return this.depth === 0 && this.running === 0
+  }
+
+  /** Queues a job; false when the mailbox is full. */
+  offer(job: Job): boolean {
+    if (this.depth >= this.depthMax) return false
+    this.queue.push(job)
+    this.pump()
+    return true
+  }
+
+  /** Starts running jobs (after activation). */
+  resume(): void {
+    this.paused = false
+    this.pump()
+  }
+
+  /** Removes every waiting job (they have not started) and returns them. */
+  drain(): Job[] {
+    const waiting = this.queue.slice(this.head)
+    this.queue.length = 0
+    this.head = 0
+    return waiting
+  }
+
+  /** Resolves when nothing is waiting or running. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private pump(): void {
+    if (this.pumping) return // a job that offers another synchronously: the loop below takes it
+    this.pumping = true
+    try {
+      while (!this.paused && this.head < this.queue.length) {
+        const job = this.queue[this.head]!
+        if (job.mode === 'write' && (this.writers > 0 || this.readers > 0)) break
+        if (job.mode === 'read' && this.writers > 0) break
+        this.take()
+        this.count(job.mode, +1)
+        const pending = job.start()
+        // Synchronous jobs finish here, in the loop, so a long queue never deepens the stack.
+        if (pending === undefined) this.count(job.mode, -1)
+        else pending.then(() => this.finish(job.mode), () => this.finish(job.mode))
+      }
+    } finally {
+      this.pumping = false
+    }
+    if (this.idle && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters
+      this.idleWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  private take(): void {
+    this.head++
+    if (this.head === this.queue.length) {
+      this.queue.length = 0
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head)
+      this.head = 0
+    }
+  }
+
+  private count(mode: MethodMode, delta: number): void {
+    if (mode === 'write') this.writers += delta
+    else if (mode === 'read') this.readers += delta
+    else this.reentrants += delta
+    assert(this.writers >= 0 && this.readers >= 0 && this.reentrants >= 0, 'mailbox finished a job it never started')
+    assert(this.writers <= 1, 'mailbox ran two write turns at once')
+  }
+
+  private finish(mode: MethodMode): void {
+    this.count(mode, -1)
+    this.pump()
+  }
+}

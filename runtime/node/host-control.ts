@@ -1,0 +1,29 @@
+import type { Limits } from '../limits.ts'
+import type { HostStats } from '../host.ts'
+import type { HostId, View } from '../view.ts'
+import type { MessagePort } from 'node:worker_threads'
+
+/** What the cluster passes a host worker at spawn. */
+export interface HostWorkerData {
+  hostId: HostId
+  /** URL of the user's actors module (TypeScript or JavaScript). */
+  actorsUrl: string
+  limits: Partial<Limits>
+  view: View
+  /** Data-plane links: one port per peer (other hosts and clients). */
+  peers: Array<[string, MessagePort]>
+  /** The control-plane port (comlink). */
+  control: MessagePort
+}
+
+/** The control plane of a host worker, exposed with comlink (off the per-call hot path). */
+export interface HostControl {
+  /** Resolves once the host serves calls; returns the actor types it loaded. */
+  ready(): { types: string[] }
+  setView(view: View): boolean
+  stats(): HostStats
+  /** Adds a data-plane link to a new peer (a host or client that joined). */
+  connect(peer: string, port: MessagePort): void
+  /** Passivates every actor (saving state) and closes; the worker exits afterwards. */
+  stop(): Promise<void>
+}

@@ -1,0 +1,35 @@
+/**
+ * Entry point of a host in a Node worker thread: loads the user's actors module (TypeScript
+ * through tsx's `tsImport`, JavaScript directly), starts a Host on the ports it was given, and
+ * exposes its control plane with comlink.
+ */
+import * as Comlink from 'comlink'
+import { parentPort, workerData } from 'node:worker_threads'
+import { nodeEndpoint } from '../../transport/node-endpoint.ts'
+import { PortTransport } from '../../transport/port.ts'
+import { loadPointHasher } from '../hash.ts'
+import { Host } from '../host.ts'
+import { ActorRegistry } from '../registry.ts'
+import { comlinkEndpoint } from './comlink-endpoint.ts'
+import type { HostControl, HostWorkerData } from './host-control.ts'
+import { importActors } from './import-actors.ts'
+
+const data = workerData as HostWorkerData
+if (!parentPort) throw new Error('host-worker must run in a worker thread')
+
+const [hasher, namespace] = await Promise.all([loadPointHasher(), importActors(data.actorsUrl)])
+const registry = ActorRegistry.fromModule(namespace)
+const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]))
+const host = new Host({ id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits })
+
+const control: HostControl = {
+  ready: () => ({ types: registry.names() }),
+  setView: (view) => host.setView(view),
+  stats: () => host.stats(),
+  connect: (peer, port) => transport.connect(peer, nodeEndpoint(port)),
+  async stop() {
+    await host.stop()
+    setImmediate(() => process.exit(0))
+  },
+}
+Comlink.expose(control, comlinkEndpoint(data.control))
