@@ -78,9 +78,15 @@ export interface ActorHooks {
   onDeactivate?(): void | Promise<void>
 }
 
-/** The type name of an actor class: `static actorType`, else the class name. */
+const metadataKey: symbol = (Symbol as { metadata?: symbol }).metadata ?? Symbol.for('Symbol.metadata')
+
+/** The type name of an actor class: its own `static actorType`, else the class name. */
 export function actorTypeOf(actorClass: { name: string; actorType?: string }): string {
-  return actorClass.actorType ?? actorClass.name
+  if (Object.hasOwn(actorClass, 'actorType') && typeof actorClass.actorType === 'string') return actorClass.actorType
+  const name = actorClass.name
+  // esbuild (and so vite and vitest) lowers a decorated class `X` to `_X`, marked with Symbol.metadata.
+  if (name.startsWith('_') && Object.hasOwn(actorClass, metadataKey)) return name.slice(1)
+  return name
 }
 
 /** True when `value` is a class that extends `Actor` (from any copy of troupe). */
