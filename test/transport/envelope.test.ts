@@ -1,0 +1,218 @@
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { isTroupeError, TroupeError } from '../../runtime/errors.ts'
+import { decode, decodeFrame, nameLengthMax } from '../../transport/envelope.ts'
+
+const call = { v: 1, t: 'call', id: 'r1', epoch: 3, key: 'Counter/alice', method: 'increment', args: [2] }
+const replyOk = { v: 1, t: 'reply', id: 'r1', ok: true, value: { n: 1 } }
+const replyErr = { v: 1, t: 'reply', id: 'r1', ok: false, error: { kind: 'UnknownMethod', message: 'no such method' } }
+const redirect = { v: 1, t: 'redirect', id: 'r1', view: { epoch: 4, hosts: ['host-0', 'host-1'] } }
+
+/** The error `decode` throws for `input`, or undefined when it accepts it. */
+function rejection(input: unknown): unknown {
+  try {
+    decode(input)
+    return undefined
+  } catch (error) {
+    return error
+  }
+}
+
+function expectMalformed(input: unknown, message?: RegExp): void {
+  const error = rejection(input)
+  expect(error).toBeInstanceOf(TroupeError)
+  expect((error as TroupeError).kind).toBe('MalformedEnvelope')
+  if (message) expect((error as TroupeError).message).toMatch(message)
+}
+
+describe('decode', () => {
+  test('accepts each kind of valid envelope and returns it', () => {
+    for (const envelope of [call, { ...call, chain: ['Bank/main'] }, replyOk, { ...replyOk, value: undefined }, replyErr, redirect]) {
+      expect(decode(envelope)).toBe(envelope)
+    }
+  })
+
+  test('rejects values that are not objects', () => {
+    for (const input of [null, undefined, 1, 'call', true, 10n, [call], Symbol('x')]) expectMalformed(input, /must be an object/)
+  })
+
+  test('rejects a missing or unsupported version', () => {
+    expectMalformed({ ...call, v: 2 }, /version 2/)
+    expectMalformed({ ...call, v: '1' }, /version/)
+    const { v: _v, ...noVersion } = call
+    expectMalformed(noVersion, /version/)
+  })
+
+  test('rejects an unknown or missing envelope type', () => {
+    expectMalformed({ ...call, t: 'cast' }, /unknown envelope type "cast"/)
+    expectMalformed({ ...call, t: 7 }, /unknown envelope type/)
+    const { t: _t, ...noType } = call
+    expectMalformed(noType, /unknown envelope type/)
+    const long = rejection({ ...call, t: 'x'.repeat(10_000) }) as TroupeError
+    expect(long.message.length).toBeLessThan(200)
+  })
+
+  test('rejects a missing, empty, mistyped or oversized id', () => {
+    const { id: _id, ...noId } = call
+    for (const input of [noId, { ...call, id: '' }, { ...call, id: 5 }, { ...call, id: 'i'.repeat(nameLengthMax + 1) }]) expectMalformed(input, /id/)
+    expect(decode({ ...call, id: 'i'.repeat(nameLengthMax) })).toBeTruthy()
+  })
+
+  test('rejects calls with missing or mistyped fields', () => {
+    const missing = (field: keyof typeof call) => Object.fromEntries(Object.entries(call).filter(([k]) => k !== field))
+    expectMalformed(missing('epoch'), /epoch/)
+    expectMalformed({ ...call, epoch: -1 }, /epoch/)
+    expectMalformed({ ...call, epoch: 1.5 }, /epoch/)
+    expectMalformed({ ...call, epoch: '3' }, /epoch/)
+    expectMalformed(missing('key'), /key/)
+    expectMalformed({ ...call, key: 'no-slash' }, /key/)
+    expectMalformed({ ...call, key: '/alice' }, /key/)
+    expectMalformed(missing('method'), /method/)
+    expectMalformed({ ...call, method: '' }, /method/)
+    expectMalformed(missing('args'), /args/)
+    expectMalformed({ ...call, args: { 0: 2 } }, /args/)
+    expectMalformed({ ...call, chain: 'Bank/main' }, /chain/)
+    expectMalformed({ ...call, chain: ['Bank/main', 3] }, /chain/)
+  })
+
+  test('rejects names longer than 1024 characters', () => {
+    expect(nameLengthMax).toBe(1024)
+    expectMalformed({ ...call, key: `Counter/${'a'.repeat(nameLengthMax)}` }, /key/)
+    expectMalformed({ ...call, method: 'm'.repeat(nameLengthMax + 1) }, /method/)
+    expectMalformed({ ...call, chain: [`Bank/${'b'.repeat(nameLengthMax)}`] }, /chain/)
+    expect(decode({ ...call, method: 'm'.repeat(nameLengthMax) })).toBeTruthy()
+  })
+
+  test('rejects replies with a bad ok flag, a missing value, or a bad error', () => {
+    const { value: _value, ...noValue } = replyOk
+    expectMalformed(noValue, /value/)
+    expectMalformed({ ...replyOk, ok: 'yes' }, /ok/)
+    expectMalformed({ v: 1, t: 'reply', id: 'r1', ok: false }, /error/)
+    expectMalformed({ ...replyErr, error: null }, /error/)
+    expectMalformed({ ...replyErr, error: 'boom' }, /error/)
+    expectMalformed({ ...replyErr, error: { kind: 'Oops', message: 'x' } }, /error/)
+    expectMalformed({ ...replyErr, error: { kind: 'unknownmethod', message: 'x' } }, /error/)
+    expectMalformed({ ...replyErr, error: { kind: 'UnknownMethod' } }, /error/)
+    expectMalformed({ ...replyErr, error: { kind: 'UnknownMethod', message: 42 } }, /error/)
+  })
+
+  test('rejects redirects with a bad view', () => {
+    expectMalformed({ ...redirect, view: undefined }, /redirect\.view/)
+    expectMalformed({ ...redirect, view: { epoch: -1, hosts: [] } }, /redirect\.view/)
+    expectMalformed({ ...redirect, view: { epoch: 1, hosts: ['a', 'a'] } }, /redirect\.view/)
+    expectMalformed({ ...redirect, view: { epoch: 1, hosts: [''] } }, /redirect\.view/)
+  })
+
+  test('never throws anything but MalformedEnvelope, on any structured-cloneable input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), envelopeLike()), (input) => {
+        const wire = structuredClone(input)
+        fc.pre(!hitsKnownStringBug(wire))
+        const error = rejection(wire)
+        return error === undefined || (error instanceof TroupeError && error.kind === 'MalformedEnvelope')
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  test('what it accepts has a known type and the wire version', () => {
+    fc.assert(
+      fc.property(envelopeLike(), (input) => {
+        if (rejection(input) !== undefined) return true
+        const envelope = decode(input)
+        return envelope.v === 1 && ['call', 'reply', 'redirect'].includes(envelope.t) && typeof envelope.id === 'string'
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  // Known bug in transport/envelope.ts: `String(e.v)` and `String(e.t)` throw a TypeError when the
+  // value is an object whose `toString`/`valueOf` is not callable (e.g. `{ toString: false }`,
+  // which survives structured clone, so any peer can send it) or has no prototype. decode then
+  // throws a TypeError, and decodeFrame hands that TypeError (with no `kind`) to `malformed`.
+  // The properties above skip such inputs (`hitsKnownStringBug`); when envelope.ts is fixed,
+  // these tests start failing: then drop `.fails` here and the `fc.pre` filters above.
+  test.fails('reports a version or type that cannot be stringified as MalformedEnvelope (known bug)', () => {
+    const fromWire = structuredClone({ ...call, v: { toString: false } })
+    expect(isTroupeError(rejection(fromWire), 'MalformedEnvelope')).toBe(true)
+  })
+
+  test.fails('reports a prototype-less version or type as MalformedEnvelope (known bug)', () => {
+    expect(isTroupeError(rejection({ ...call, t: Object.create(null) }), 'MalformedEnvelope')).toBe(true)
+  })
+})
+
+describe('decodeFrame', () => {
+  test('reports a frame that is not an array, and returns nothing', () => {
+    for (const input of [call, 'frame', null, undefined, 3, { 0: call, length: 1 }]) {
+      const reports: unknown[] = []
+      expect(decodeFrame(input, (error, raw) => reports.push([error.kind, raw]))).toEqual([])
+      expect(reports).toEqual([['MalformedEnvelope', input]])
+    }
+  })
+
+  test('keeps the valid envelopes in order and reports each bad one with its raw value', () => {
+    const bad = { ...call, v: 9 }
+    const reports: [string, unknown][] = []
+    const out = decodeFrame([call, bad, replyOk, 'junk', redirect], (error, raw) => reports.push([error.kind, raw]))
+    expect(out).toEqual([call, replyOk, redirect])
+    expect(reports).toEqual([['MalformedEnvelope', bad], ['MalformedEnvelope', 'junk']])
+  })
+
+  test.fails('reports an unstringifiable version with kind MalformedEnvelope (known bug, see decode)', () => {
+    const kinds: unknown[] = []
+    decodeFrame(structuredClone([{ ...call, v: { toString: false } }]), (error) => kinds.push(error.kind))
+    expect(kinds).toEqual(['MalformedEnvelope'])
+  })
+
+  test('accounts for every entry of any frame, never throwing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.anything(), envelopeLike())), (frame) => {
+        fc.pre(!frame.some(hitsKnownStringBug))
+        let reported = 0
+        const out = decodeFrame(structuredClone(frame), (error) => {
+          expect(error.kind).toBe('MalformedEnvelope')
+          reported++
+        })
+        return out.length + reported === frame.length
+      }),
+      { numRuns: 500 },
+    )
+  })
+})
+
+/** Objects shaped almost like envelopes, so the property reaches the checks deep in each branch. */
+function envelopeLike(): fc.Arbitrary<Record<string, unknown>> {
+  const name = fc.oneof(fc.string(), fc.constantFrom('Counter/alice', '/x', 'x/'), fc.string({ minLength: 1020, maxLength: 1030 }))
+  return fc.record(
+    {
+      v: fc.oneof(fc.constant(1), fc.anything()),
+      t: fc.oneof(fc.constantFrom('call', 'reply', 'redirect'), fc.anything()),
+      id: fc.oneof(name, fc.anything()),
+      epoch: fc.oneof(fc.integer(), fc.double(), fc.anything()),
+      key: fc.oneof(name, fc.anything()),
+      method: fc.oneof(name, fc.anything()),
+      args: fc.oneof(fc.array(fc.anything()), fc.anything()),
+      chain: fc.oneof(fc.array(name), fc.anything()),
+      ok: fc.oneof(fc.boolean(), fc.anything()),
+      value: fc.anything(),
+      error: fc.oneof(fc.record({ kind: fc.constantFrom('UnknownMethod', 'Nope', 'CallTimeout'), message: fc.oneof(fc.string(), fc.integer()) }), fc.anything()),
+      view: fc.oneof(fc.record({ epoch: fc.integer(), hosts: fc.array(fc.string()) }), fc.anything()),
+    },
+    { requiredKeys: [] },
+  )
+}
+
+/** True when `String()` of the input's `v` or `t` throws: the known envelope.ts bug the properties skip. */
+function hitsKnownStringBug(input: unknown): boolean {
+  if (typeof input !== 'object' || input === null) return false
+  const { v, t } = input as { v?: unknown; t?: unknown }
+  for (const value of [v, t]) {
+    try {
+      String(value)
+    } catch {
+      return true
+    }
+  }
+  return false
+}
