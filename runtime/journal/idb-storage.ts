@@ -1,0 +1,156 @@
+import { get, promisifyRequest, type UseStore } from 'idb-keyval'
+import { assert } from '../assert.ts'
+import { TroupeError } from '../errors.ts'
+import { cloneValue } from './codec.ts'
+import { GroupCommit } from './group-commit.ts'
+import { SeqTracker, type KeyHead } from './seq-tracker.ts'
+import type { JournalRecord, JournalSnapshot, JournalStorage } from './storage.ts'
+
+/** Every limit and name of the IndexedDB journal, with its default. */
+export interface IdbJournalOptions {
+  /** Database name (required). */
+  dbName: string
+  /** Object store name. Default `journal`. */
+  storeName: string
+  /** Writes coalesced into one readwrite transaction at most. Default 4096. */
+  batchOpsMax: number
+}
+
+type IdbOp =
+  | { kind: 'records'; key: string; records: JournalRecord[] }
+  | { kind: 'snapshot'; key: string; snapshot: JournalSnapshot }
+  | { kind: 'compact'; key: string; uptoSeq: number }
+
+/** Like idb-keyval's `createStore`, but every transaction asks for `durability: 'strict'`. */
+function strictStore(dbName: string, storeName: string): { use: UseStore; db: Promise<IDBDatabase> } {
+  const request = indexedDB.open(dbName)
+  request.onupgradeneeded = () => request.result.createObjectStore(storeName)
+  const db = promisifyRequest(request)
+  const use: UseStore = (mode, callback) =>
+    db.then((d) => callback(d.transaction(storeName, mode, { durability: 'strict' }).objectStore(storeName)))
+  return { use, db }
+}
+
+function idbError(error: unknown): TroupeError {
+  if (error instanceof TroupeError) return error
+  const name = (error as { name?: unknown } | null)?.name
+  const why = error instanceof Error ? error.message : String(error)
+  return new TroupeError(name === 'QuotaExceededError' ? 'StorageFull' : 'StorageFailed', `IndexedDB journal: ${why}`)
+}
+
+const headRange = (): IDBKeyRange => IDBKeyRange.bound(['h'], ['h', []])
+
+/**
+ * The journal in IndexedDB (browsers; Node tests use fake-indexeddb) through idb-keyval.
+ * One object store: `['r', key, seq]` → record, `['s', key]` → snapshot, `['h', key]` → the
+ * key's head. Values are stored as structured clones natively. Concurrent writes coalesce into
+ * one readwrite transaction with `durability: 'strict'`; a write resolves on its `complete`.
+ */
+export class IdbJournalStorage implements JournalStorage {
+  private readonly tracker = new SeqTracker()
+  private readonly commits: GroupCommit<IdbOp>
+  private closed = false
+
+  private constructor(private readonly store: UseStore, private readonly db: IDBDatabase, batchOpsMax: number) {
+    this.commits = new GroupCommit<IdbOp>((ops) => this.commit(ops), { batchOpsMax, batchBytesMax: Infinity },
+      () => 0, () => this.tracker.rollback(), () => this.tracker.settle())
+  }
+
+  /** Opens (creating if needed) the journal database and loads every key's head. */
+  static async open(options: Partial<IdbJournalOptions> & { dbName: string }): Promise<IdbJournalStorage> {
+    const batchOpsMax = options.batchOpsMax ?? 4096
+    assert(Number.isSafeInteger(batchOpsMax) && batchOpsMax > 0, 'batchOpsMax must be a positive integer')
+    try {
+      const { use, db } = strictStore(options.dbName, options.storeName ?? 'journal')
+      const storage = new IdbJournalStorage(use, await db, batchOpsMax)
+      const [keys, heads] = await use('readonly', (s) =>
+        Promise.all([promisifyRequest(s.getAllKeys(headRange())), promisifyRequest(s.getAll(headRange()))]))
+      keys.forEach((k, i) => storage.tracker.restore((k as [string, string])[1], heads[i] as KeyHead))
+      return storage
+    } catch (error) { throw idbError(error) }
+  }
+
+  /** See `JournalStorage.append`. */
+  async append(key: string, records: readonly JournalRecord[]): Promise<void> {
+    this.checkOpen()
+    const copies = cloneValue(records.map((r) => ({ seq: r.seq, epoch: r.epoch, requestId: r.requestId, patch: r.patch, result: r.result })), key)
+    this.tracker.reserveRecords(key, copies)
+    return this.commits.submit({ kind: 'records', key, records: copies })
+  }
+
+  /** See `JournalStorage.read`. */
+  async read(key: string, fromSeq = 0): Promise<JournalRecord[]> {
+    this.checkOpen()
+    const range = IDBKeyRange.bound(['r', key, fromSeq], ['r', key, Infinity])
+    try { return await this.store('readonly', (s) => promisifyRequest(s.getAll(range))) as JournalRecord[] } catch (error) { throw idbError(error) }
+  }
+
+  /** See `JournalStorage.writeSnapshot`. */
+  async writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
+    this.checkOpen()
+    const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+    this.tracker.reserveSnapshot(key, copy)
+    return this.commits.submit({ kind: 'snapshot', key, snapshot: copy })
+  }
+
+  /** See `JournalStorage.readSnapshot`. */
+  async readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
+    this.checkOpen()
+    try { return await get<JournalSnapshot>(['s', key], this.store) } catch (error) { throw idbError(error) }
+  }
+
+  /** See `JournalStorage.compact`. */
+  async compact(key: string, uptoSeq: number): Promise<void> {
+    this.checkOpen()
+    this.tracker.checkCompact(key, uptoSeq)
+    return this.commits.submit({ kind: 'compact', key, uptoSeq })
+  }
+
+  /** See `JournalStorage.keys`. */
+  async keys(): Promise<string[]> {
+    this.checkOpen()
+    return this.tracker.keys()
+  }
+
+  /** See `JournalStorage.close`. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.commits.drain()
+    this.db.close()
+  }
+
+  private checkOpen(): void {
+    assert(!this.closed, 'journal storage used after close')
+  }
+
+  private async commit(ops: IdbOp[]): Promise<void> {
+    const heads = new Map<string, KeyHead>()
+    const headOf = (key: string): KeyHead => heads.get(key) ?? { ...this.tracker.durableHead(key) }
+    try {
+      await this.store('readwrite', (s) => {
+        for (const op of ops) {
+          const head = headOf(op.key)
+          if (op.kind === 'records') {
+            for (const r of op.records) s.put(r, ['r', op.key, r.seq])
+            head.seq = op.records[op.records.length - 1]!.seq
+            head.epoch = op.records[op.records.length - 1]!.epoch
+          } else if (op.kind === 'snapshot') {
+            s.put(op.snapshot, ['s', op.key])
+            head.snapshotSeq = op.snapshot.seq
+            head.snapshotEpoch = op.snapshot.epoch
+          } else {
+            s.delete(IDBKeyRange.bound(['r', op.key, 0], ['r', op.key, op.uptoSeq]))
+          }
+          heads.set(op.key, head)
+        }
+        for (const [key, head] of heads) s.put(head, ['h', key])
+        return promisifyRequest(s.transaction)
+      })
+    } catch (error) { throw idbError(error) }
+    for (const op of ops) {
+      if (op.kind === 'records') this.tracker.commitRecords(op.key, op.records)
+      else if (op.kind === 'snapshot') this.tracker.commitSnapshot(op.key, op.snapshot)
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** An open segment file: the few operations the file journal performs on it. */
+export interface JournalFile {
+  /** Writes all of `data` at byte `position`; rejects (with the errno `code`) if it cannot. */
+  write(data: Uint8Array, position: number): Promise<void>
+  /** Flushes written data to the device (`fdatasync`). */
+  datasync(): Promise<void>
+  /** Cuts the file to `length` bytes. */
+  truncate(length: number): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The file operations the file journal uses, injected so tests can fail any of them.
+ * `nodeJournalFs` is the real one; errors carry Node's errno `code` (`ENOSPC`, `EIO`, ...).
+ */
+export interface JournalFs {
+  /** Creates the directory (and parents) if missing. */
+  mkdir(dir: string): Promise<void>
+  /** File names in `dir`. */
+  list(dir: string): Promise<string[]>
+  /** The whole file. */
+  readFile(path: string): Promise<Uint8Array>
+  /** Opens a file for writing, creating it if missing, without truncating it. */
+  openForWrite(path: string): Promise<JournalFile>
+  unlink(path: string): Promise<void>
+  /** Makes the directory's entries (created or deleted files) durable: fsync of the directory. */
+  syncDir(dir: string): Promise<void>
+}
+
+/** The real file system, through `node:fs/promises`. */
+export const nodeJournalFs: JournalFs = {
+  async mkdir(dir) {
+    await mkdir(dir, { recursive: true })
+  },
+  list: (dir) => readdir(dir),
+  readFile: (path) => readFile(path),
+  async openForWrite(path) {
+    const handle = await open(path, 'a+')
+    await handle.close()
+    const file = await open(path, 'r+')
+    return {
+      async write(data, position) {
+        let done = 0
+        while (done < data.byteLength) {
+          const { bytesWritten } = await file.write(data, done, data.byteLength - done, position + done)
+          if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'ENOSPC' })
+          done += bytesWritten
+        }
+      },
+      datasync: () => file.datasync(),
+      truncate: (length) => file.truncate(length),
+      close: () => file.close(),
+    }
+  },
+  unlink: (path) => unlink(path),
+  async syncDir(dir) {
+    const handle = await open(dir, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  },
+}
+
+/** The path of a file in `dir`. */
+export function pathIn(dir: string, name: string): string {
+  return join(dir, name)
+}

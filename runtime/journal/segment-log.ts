@@ -1,0 +1,139 @@
+import { TroupeError } from '../errors.ts'
+import { scanFrames, type FrameChecksum } from './frame.ts'
+import { pathIn, type JournalFile, type JournalFs } from './journal-fs.ts'
+
+const segmentName = /^(\d{12})\.seg$/
+
+/** The file name of segment `id`. */
+export function segmentFile(id: number): string {
+  return `${String(id).padStart(12, '0')}.seg`
+}
+
+/** Maps an I/O error to `StorageFull` (ENOSPC, EDQUOT) or `StorageFailed`. */
+export function storageError(error: unknown, doing: string): TroupeError {
+  const code = (error as { code?: unknown } | null)?.code
+  const why = error instanceof Error ? error.message : String(error)
+  const full = code === 'ENOSPC' || code === 'EDQUOT'
+  return new TroupeError(full ? 'StorageFull' : 'StorageFailed', `journal ${doing} failed: ${why}`)
+}
+
+/**
+ * The file journal's segments: append-only files `000000000001.seg`, ... in one directory.
+ * Frames go to the newest (active) segment with one positional write and one `fdatasync`; a
+ * segment rolls over when the next frame would take it past `segmentBytesMax` (one larger
+ * frame gets a segment of its own). A failed write is cut off again (truncate) so later frames
+ * never follow garbage; a failed sync poisons the log for writes (after a failed fsync the
+ * page cache cannot be trusted), until it is reopened and recovered.
+ */
+export class SegmentLog {
+  private failure: TroupeError | undefined
+
+  private constructor(
+    private readonly fs: JournalFs,
+    private readonly dir: string,
+    private readonly segmentBytesMax: number,
+    private readonly ids: number[],
+    private file: JournalFile,
+    private offset: number,
+  ) {}
+
+  /**
+   * Opens the segments in `dir`, handing every valid frame's payload to `onPayload` in log
+   * order. Truncates a torn tail of the newest segment; throws `CorruptRecord` for any other damage.
+   */
+  static async open(
+    fs: JournalFs, dir: string, segmentBytesMax: number, checksum: FrameChecksum,
+    onPayload: (segment: number, payload: Uint8Array) => void,
+  ): Promise<SegmentLog> {
+    try { await fs.mkdir(dir) } catch (error) { throw storageError(error, 'mkdir') }
+    let names: string[]
+    try { names = await fs.list(dir) } catch (error) { throw storageError(error, 'list') }
+    const ids = names.flatMap((n) => { const m = segmentName.exec(n); return m ? [Number(m[1])] : [] }).sort((a, b) => a - b)
+    let tailBytes = 0
+    for (const [i, id] of ids.entries()) {
+      let bytes: Uint8Array
+      try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, 'read') }
+      const scan = scanFrames(bytes, checksum)
+      const last = i === ids.length - 1
+      if (scan.damage === 'corrupt' || (scan.damage === 'torn' && !last)) {
+        throw new TroupeError('CorruptRecord', `journal segment ${segmentFile(id)} is corrupt at byte ${scan.validBytes}`)
+      }
+      for (const payload of scan.payloads) onPayload(id, payload)
+      tailBytes = scan.validBytes
+      if (scan.damage === 'torn') await SegmentLog.cut(fs, dir, id, scan.validBytes)
+    }
+    if (ids.length === 0) ids.push(1)
+    const active = ids[ids.length - 1]!
+    let file: JournalFile
+    try {
+      file = await fs.openForWrite(pathIn(dir, segmentFile(active)))
+      await fs.syncDir(dir)
+    } catch (error) { throw storageError(error, 'open') }
+    return new SegmentLog(fs, dir, segmentBytesMax, ids, file, tailBytes)
+  }
+
+  private static async cut(fs: JournalFs, dir: string, id: number, length: number): Promise<void> {
+    try {
+      const file = await fs.openForWrite(pathIn(dir, segmentFile(id)))
+      try { await file.truncate(length); await file.datasync() } finally { await file.close() }
+    } catch (error) { throw storageError(error, 'truncate of a torn tail') }
+  }
+
+  /** Segment ids, oldest first; the last is the active one. */
+  segments(): readonly number[] {
+    return this.ids
+  }
+
+  /** Appends one frame durably; returns the segment it went to. Rejects with `StorageFull`/`StorageFailed`. */
+  async append(frame: Uint8Array): Promise<number> {
+    if (this.failure !== undefined) throw this.failure
+    if (this.offset > 0 && this.offset + frame.byteLength > this.segmentBytesMax) await this.roll()
+    try {
+      await this.file.write(frame, this.offset)
+    } catch (error) {
+      const mapped = storageError(error, 'write')
+      try { await this.file.truncate(this.offset) } catch { this.failure = mapped }
+      throw mapped
+    }
+    try {
+      await this.file.datasync()
+    } catch (error) {
+      this.failure = storageError(error, 'fdatasync')
+      throw this.failure
+    }
+    this.offset += frame.byteLength
+    return this.ids[this.ids.length - 1]!
+  }
+
+  private async roll(): Promise<void> {
+    const next = this.ids[this.ids.length - 1]! + 1
+    try {
+      const file = await this.fs.openForWrite(pathIn(this.dir, segmentFile(next)))
+      await this.fs.syncDir(this.dir)
+      await this.file.close()
+      this.file = file
+    } catch (error) { throw storageError(error, 'segment roll-over') }
+    this.ids.push(next)
+    this.offset = 0
+  }
+
+  /** Deletes the oldest segments while `isDead(id)` holds, never the active one. */
+  async deleteDeadPrefix(isDead: (id: number) => boolean): Promise<number[]> {
+    const deleted: number[] = []
+    while (this.ids.length > 1 && isDead(this.ids[0]!)) {
+      const id = this.ids[0]!
+      try { await this.fs.unlink(pathIn(this.dir, segmentFile(id))) } catch (error) { throw storageError(error, 'unlink') }
+      this.ids.shift()
+      deleted.push(id)
+    }
+    if (deleted.length > 0) {
+      try { await this.fs.syncDir(this.dir) } catch (error) { throw storageError(error, 'directory sync') }
+    }
+    return deleted
+  }
+
+  /** Closes the active segment. */
+  async close(): Promise<void> {
+    await this.file.close()
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The journal storage interface: one per-actor append-only log of turn records plus the
+ * latest snapshot, behind which every backend (memory, file, IndexedDB) sits. Every backend
+ * runs the same conformance suite (test/journal/conformance.ts).
+ *
+ * Invariants, asserted on every write (a violation is a programmer error, `AssertionError`):
+ * - `seq` is contiguous per key: the first record of a key is 1 (or the snapshot seq + 1),
+ *   each next record is the previous + 1; a gap or a repeat is refused.
+ * - epochs never decrease within a key (records and snapshots).
+ * - a snapshot never runs ahead of the key's last appended record, and never goes back.
+ * - `compact(key, uptoSeq)` only drops records a durable-or-pending snapshot covers.
+ *
+ * Operating errors are `TroupeError`s: `Unjournalable` (a value the codec cannot encode),
+ * `StorageFull`, `StorageFailed`, `CorruptRecord`. A rejected write acknowledges nothing.
+ */
+
+/** One turn of one actor, as journaled. */
+export interface JournalRecord {
+  /** Position in the key's log, starting at 1, contiguous. */
+  seq: number
+  /** The view epoch the turn ran in; never decreases within a key. */
+  epoch: number
+  /** The caller's request id, for exactly-once retries. */
+  requestId: string
+  /** The turn's state change (any structured-clone value). */
+  patch: unknown
+  /** The turn's result (any structured-clone value). */
+  result: unknown
+}
+
+/** An actor's whole state as of record `seq` (seq 0: before any record). */
+export interface JournalSnapshot {
+  seq: number
+  epoch: number
+  state: unknown
+}
+
+/** Pluggable durable storage for actor journals. */
+export interface JournalStorage {
+  /** Appends records to `key`'s log; durable when the promise resolves, nothing appended when it rejects. */
+  append(key: string, records: readonly JournalRecord[]): Promise<void>
+  /** The key's durable records with `seq >= fromSeq` (default: all kept), in order. */
+  read(key: string, fromSeq?: number): Promise<JournalRecord[]>
+  /** Stores `snapshot` as the key's latest snapshot; durable when the promise resolves. */
+  writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void>
+  /** The key's latest durable snapshot, if any. */
+  readSnapshot(key: string): Promise<JournalSnapshot | undefined>
+  /** Drops the key's records with `seq <= uptoSeq`; a snapshot must already cover them. */
+  compact(key: string, uptoSeq: number): Promise<void>
+  /** Every key that has records, a snapshot, or a history. */
+  keys(): Promise<string[]>
+  /** Waits for pending writes to settle, then releases the backend; the storage is unusable after. */
+  close(): Promise<void>
+}
+
+/** Keeps records with `seq >= fromSeq`; records are sorted, so this is a binary search and a slice. */
+export function fromSeqSlice<T extends { seq: number }>(records: readonly T[], fromSeq: number): T[] {
+  let lo = 0, hi = records.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (records[mid]!.seq < fromSeq) lo = mid + 1
+    else hi = mid
+  }
+  return records.slice(lo)
+}

@@ -1,0 +1,18 @@
+import { deserialize, serialize } from 'node:v8'
+import type { JournalCodec } from './codec.ts'
+
+/**
+ * Node adapter: journal values as V8's structured-clone wire format (`v8.serialize`), the
+ * same algorithm as `structuredClone`, so Map, Set, Date, undefined and bigint round-trip.
+ * The bytes are V8-versioned: a journal written by one Node major version is read by the same
+ * or a newer one (V8 reads older wire versions).
+ */
+export const v8Codec: JournalCodec = {
+  encode(value) {
+    const buffer = serialize(value)
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+  },
+  decode(bytes) {
+    return deserialize(bytes) as unknown
+  },
+}

@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { AssertionError } from '../../runtime/assert.ts'
+import { isTroupeError } from '../../runtime/errors.ts'
+import type { JournalRecord, JournalStorage } from '../../runtime/journal/storage.ts'
+
+/** One backend under test: `fresh()` gives a new, empty storage location. */
+export interface StorageHarness {
+  /** A new location; `open()` opens it (again, for durable backends: a reopen after close). */
+  fresh(): Promise<{ open(): Promise<JournalStorage>; dispose(): Promise<void> }>
+  /** Whether a closed storage can be reopened with its contents (file, IndexedDB). */
+  durable: boolean
+}
+
+/** A record of `key` at `seq`; its values use what structured clone supports. */
+export function rec(seq: number, epoch = 1, patch: unknown = { n: seq }): JournalRecord {
+  return { seq, epoch, requestId: `req-${seq}`, patch, result: seq }
+}
+
+const rich = (): unknown => ({
+  map: new Map<string, unknown>([['a', 1], ['b', [1, 2, { c: 3 }]]]),
+  set: new Set([1, 'two', 3n]),
+  date: new Date(86_400_000),
+  nothing: undefined,
+  big: 2n ** 70n,
+  nested: { deep: { array: [null, undefined, -0, 'x'] } },
+})
+
+/** The shared suite every journal storage backend runs. */
+export function describeConformance(name: string, harness: StorageHarness): void {
+  describe(`${name} journal storage conformance`, () => {
+    let location: Awaited<ReturnType<StorageHarness['fresh']>>
+    let storage: JournalStorage
+    beforeEach(async () => { location = await harness.fresh(); storage = await location.open() })
+    afterEach(async () => { await storage.close(); await location.dispose() })
+    const reopen = async (): Promise<void> => { await storage.close(); storage = await location.open() }
+
+    test('round-trips records whose values use structured-clone types', async () => {
+      const records = [rec(1, 1, rich()), { ...rec(2), result: rich() }]
+      await storage.append('Counter/alice', records)
+      expect(await storage.read('Counter/alice')).toEqual(records)
+      if (harness.durable) { await reopen(); expect(await storage.read('Counter/alice')).toEqual(records) }
+    })
+
+    test('reads records in seq order, from a given seq, per key', async () => {
+      await storage.append('A/1', [rec(1), rec(2)])
+      await storage.append('B/1', [rec(1, 3)])
+      await storage.append('A/1', [rec(3), rec(4, 2)])
+      expect((await storage.read('A/1')).map((r) => r.seq)).toEqual([1, 2, 3, 4])
+      expect((await storage.read('A/1', 3)).map((r) => r.seq)).toEqual([3, 4])
+      expect(await storage.read('B/1')).toEqual([rec(1, 3)])
+      expect(await storage.read('C/none')).toEqual([])
+      expect((await storage.keys()).sort()).toEqual(['A/1', 'B/1'])
+    })
+
+    test('refuses a gap, a repeat, a wrong first seq and a falling epoch, changing nothing', async () => {
+      await expect(storage.append('K/1', [rec(2)])).rejects.toThrow(AssertionError)
+      await storage.append('K/1', [rec(1, 5)])
+      await expect(storage.append('K/1', [rec(3, 5)])).rejects.toThrow(AssertionError)
+      await expect(storage.append('K/1', [rec(1, 5)])).rejects.toThrow(AssertionError)
+      await expect(storage.append('K/1', [rec(2, 4)])).rejects.toThrow(AssertionError)
+      await expect(storage.append('K/1', [rec(2, 5), rec(4, 5)])).rejects.toThrow(AssertionError)
+      await expect(storage.append('K/1', [])).rejects.toThrow(AssertionError)
+      await storage.append('K/1', [rec(2, 5)])
+      expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([1, 2])
+    })
+
+    test('accepts concurrent appends to one key in seq order', async () => {
+      await Promise.all([1, 2, 3, 4].map((seq) => storage.append('K/1', [rec(seq)])))
+      expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([1, 2, 3, 4])
+    })
+
+    test('refuses a value it cannot journal with Unjournalable, appending nothing', async () => {
+      const bad = storage.append('K/1', [rec(1, 1, { fn: () => 1 })])
+      await expect(bad).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'Unjournalable'))
+      await storage.append('K/1', [rec(1)])
+      expect(await storage.read('K/1')).toEqual([rec(1)])
+    })
+
+    test('keeps its own copies: later mutation of inputs or outputs changes nothing', async () => {
+      const input = rec(1, 1, { list: [1] })
+      await storage.append('K/1', [input]);
+      (input.patch as { list: number[] }).list.push(2)
+      const [out] = await storage.read('K/1');
+      (out!.patch as { list: number[] }).list.push(3)
+      expect(await storage.read('K/1')).toEqual([rec(1, 1, { list: [1] })])
+    })
+
+    test('stores the latest snapshot and refuses one ahead of the log or going back', async () => {
+      expect(await storage.readSnapshot('K/1')).toBeUndefined()
+      await storage.append('K/1', [rec(1), rec(2), rec(3)])
+      await storage.writeSnapshot('K/1', { seq: 2, epoch: 1, state: rich() })
+      expect(await storage.readSnapshot('K/1')).toEqual({ seq: 2, epoch: 1, state: rich() })
+      await expect(storage.writeSnapshot('K/1', { seq: 4, epoch: 1, state: 0 })).rejects.toThrow(AssertionError)
+      await expect(storage.writeSnapshot('K/1', { seq: 1, epoch: 1, state: 0 })).rejects.toThrow(AssertionError)
+      await storage.writeSnapshot('K/1', { seq: 3, epoch: 1, state: 'three' })
+      expect(await storage.readSnapshot('K/1')).toEqual({ seq: 3, epoch: 1, state: 'three' })
+    })
+
+    test('compacts only what a snapshot covers, and seq continues after it', async () => {
+      await storage.append('K/1', [rec(1), rec(2), rec(3), rec(4)])
+      await expect(storage.compact('K/1', 2)).rejects.toThrow(AssertionError)
+      await storage.writeSnapshot('K/1', { seq: 3, epoch: 1, state: 'at 3' })
+      await expect(storage.compact('K/1', 4)).rejects.toThrow(AssertionError)
+      await storage.compact('K/1', 3)
+      expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([4])
+      await storage.writeSnapshot('K/1', { seq: 4, epoch: 1, state: 'at 4' })
+      await storage.compact('K/1', 4)
+      expect(await storage.read('K/1')).toEqual([])
+      await expect(storage.append('K/1', [rec(4)])).rejects.toThrow(AssertionError)
+      await storage.append('K/1', [rec(5)])
+      expect(await storage.read('K/1')).toEqual([rec(5)])
+      expect(await storage.keys()).toEqual(['K/1'])
+    })
+
+    test.runIf(harness.durable)('reopens with every acknowledged record, snapshot, compaction and head', async () => {
+      await storage.append('K/1', [rec(1), rec(2), rec(3)])
+      await storage.append('K/2', [rec(1, 7)])
+      await storage.writeSnapshot('K/1', { seq: 2, epoch: 1, state: new Map([[1, 2]]) })
+      await storage.compact('K/1', 2)
+      await reopen()
+      expect(await storage.read('K/1')).toEqual([rec(3)])
+      expect(await storage.read('K/2')).toEqual([rec(1, 7)])
+      expect(await storage.readSnapshot('K/1')).toEqual({ seq: 2, epoch: 1, state: new Map([[1, 2]]) })
+      expect((await storage.keys()).sort()).toEqual(['K/1', 'K/2'])
+      await expect(storage.append('K/1', [rec(3)])).rejects.toThrow(AssertionError)
+      await expect(storage.append('K/2', [rec(2, 6)])).rejects.toThrow(AssertionError)
+      await storage.append('K/1', [rec(4)])
+      await storage.append('K/2', [rec(2, 7)])
+      await reopen()
+      expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([3, 4])
+    })
+
+    test('makes 1,000 concurrent appends over 100 keys all durable and in order', async () => {
+      const keys = Array.from({ length: 100 }, (_, i) => `Counter/k${i}`)
+      const writes: Promise<void>[] = []
+      for (let seq = 1; seq <= 10; seq++) for (const key of keys) writes.push(storage.append(key, [rec(seq, 1, { key, seq })]))
+      await Promise.all(writes)
+      if (harness.durable) await reopen()
+      expect((await storage.keys()).length).toBe(100)
+      for (const key of keys) {
+        const read = await storage.read(key)
+        expect(read.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        expect(read[9]!.patch).toEqual({ key, seq: 10 })
+      }
+    })
+
+    test('refuses use after close', async () => {
+      await storage.close()
+      await expect(storage.read('K/1')).rejects.toThrow(AssertionError)
+      storage = await location.open()
+    })
+  })
+}

@@ -1,0 +1,52 @@
+import { open } from 'node:fs/promises'
+import { nodeJournalFs, type JournalFile, type JournalFs } from '../../runtime/journal/journal-fs.ts'
+
+/** What the faulty file system does next; tests flip these between steps. */
+export interface FaultPlan {
+  /** Errno code the next writes fail with (e.g. `EIO`), or undefined. */
+  writeError: string | undefined
+  /** Errno code the next fdatasyncs fail with, or undefined. */
+  syncError: string | undefined
+  /** Send writes to /dev/full, so the kernel itself answers ENOSPC. */
+  diskFull: boolean
+  /** Counters. */
+  writes: number
+  syncs: number
+}
+
+function errno(code: string): Error {
+  return Object.assign(new Error(`${code}: injected`), { code })
+}
+
+/** The real file system with injectable failures and counters. */
+export function faultyFs(): { fs: JournalFs; plan: FaultPlan } {
+  const plan: FaultPlan = { writeError: undefined, syncError: undefined, diskFull: false, writes: 0, syncs: 0 }
+  const fs: JournalFs = {
+    ...nodeJournalFs,
+    async openForWrite(path) {
+      const real: JournalFile = await nodeJournalFs.openForWrite(path)
+      return {
+        async write(data, position) {
+          plan.writes++
+          if (plan.writeError !== undefined) {
+            await real.write(data.subarray(0, data.byteLength >> 1), position) // a partial write first
+            throw errno(plan.writeError)
+          }
+          if (plan.diskFull) {
+            const full = await open('/dev/full', 'w')
+            try { await full.write(data, 0, data.byteLength, 0) } finally { await full.close() }
+          }
+          await real.write(data, position)
+        },
+        async datasync() {
+          plan.syncs++
+          if (plan.syncError !== undefined) throw errno(plan.syncError)
+          await real.datasync()
+        },
+        truncate: (length) => real.truncate(length),
+        close: () => real.close(),
+      }
+    },
+  }
+  return { fs, plan }
+}

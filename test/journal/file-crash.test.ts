@@ -1,0 +1,115 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { isTroupeError } from '../../runtime/errors.ts'
+import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
+import { rec } from './conformance.ts'
+import { faultyFs } from './faulty-fs.ts'
+
+/**
+ * Crash and corruption: what recovery makes of a damaged segment. Policy under test (frame.ts):
+ * damage with no valid frame after it is a torn tail and is truncated (it was never
+ * acknowledged); damage followed by a valid frame is `CorruptRecord`, and no record is returned.
+ */
+describe('file journal recovery after crashes and corruption', () => {
+  let dir: string
+  let segment: string
+  let original: Uint8Array
+  /** Byte offsets where each of the 5 frames starts, plus the end. */
+  let bounds: number[]
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'troupe-crash-'))
+    const storage = await FileJournalStorage.open({ dir })
+    for (let seq = 1; seq <= 5; seq++) await storage.append('Counter/alice', [rec(seq, 1, { add: seq })])
+    await storage.close()
+    segment = join(dir, (await readdir(dir))[0]!)
+    original = await readFile(segment)
+    bounds = [0]
+    const view = new DataView(original.buffer, original.byteOffset, original.byteLength)
+    while (bounds[bounds.length - 1]! < original.byteLength) bounds.push(bounds[bounds.length - 1]! + 8 + view.getUint32(bounds[bounds.length - 1]!, true))
+    expect(bounds).toHaveLength(6)
+  })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  const recoveredSeqs = async (bytes: Uint8Array): Promise<number[]> => {
+    await writeFile(segment, bytes)
+    const storage = await FileJournalStorage.open({ dir })
+    try { return (await storage.read('Counter/alice')).map((r) => r.seq) } finally { await storage.close() }
+  }
+  const openError = async (bytes: Uint8Array): Promise<unknown> => {
+    await writeFile(segment, bytes)
+    try { await (await FileJournalStorage.open({ dir })).close() } catch (error) { return error }
+    return undefined
+  }
+  const flipped = (at: number, bit: number): Uint8Array => {
+    const copy = Uint8Array.from(original)
+    copy[at]! ^= 1 << bit
+    return copy
+  }
+
+  test('a cut at every byte boundary of the last record recovers exactly the synced prefix', async () => {
+    for (let cut = bounds[4]!; cut <= bounds[5]!; cut++) {
+      const expected = cut === bounds[5] ? [1, 2, 3, 4, 5] : [1, 2, 3, 4]
+      expect(await recoveredSeqs(original.subarray(0, cut))).toEqual(expected)
+      expect((await readFile(segment)).byteLength).toBe(cut === bounds[5] ? cut : bounds[4])
+    }
+  })
+
+  test('after truncating a torn tail the journal appends where it left off', async () => {
+    await writeFile(segment, original.subarray(0, bounds[5]! - 3))
+    const storage = await FileJournalStorage.open({ dir })
+    await storage.append('Counter/alice', [rec(5, 1, 'again')])
+    await storage.append('Counter/alice', [rec(6)])
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir })
+    expect((await reopened.read('Counter/alice', 5)).map((r) => r.patch)).toEqual(['again', { n: 6 }])
+    await reopened.close()
+  })
+
+  test('a bit flip anywhere in a middle record is CorruptRecord', async () => {
+    for (let at = bounds[2]!; at < bounds[3]!; at++) {
+      const error = await openError(flipped(at, at % 8))
+      expect(isTroupeError(error, 'CorruptRecord'), `flip at byte ${at}`).toBe(true)
+    }
+  })
+
+  test('a bit flip anywhere in the tail record is truncated as torn', async () => {
+    for (let at = bounds[4]!; at < bounds[5]!; at++) {
+      expect(await recoveredSeqs(flipped(at, (at * 3) % 8)), `flip at byte ${at}`).toEqual([1, 2, 3, 4])
+    }
+  })
+
+  test('a zero-filled tail (space allocated, data never written) is torn', async () => {
+    const padded = new Uint8Array(original.byteLength + 4096)
+    padded.set(original)
+    expect(await recoveredSeqs(padded)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  test('damage at the end of a segment that is not the newest is CorruptRecord', async () => {
+    await writeFile(join(dir, '000000000002.seg'), new Uint8Array(0))
+    const error = await openError(original.subarray(0, bounds[5]! - 1))
+    expect(isTroupeError(error, 'CorruptRecord')).toBe(true)
+  })
+
+  test('a full disk (writes to /dev/full) refuses with StorageFull, acknowledges nothing, keeps serving reads', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs })
+    plan.diskFull = true
+    const results = await Promise.allSettled([
+      storage.append('Counter/alice', [rec(6)]),
+      storage.append('Counter/bob', [rec(1)]),
+      storage.writeSnapshot('Counter/alice', { seq: 5, epoch: 1, state: 15 }),
+    ])
+    for (const r of results) expect(r.status === 'rejected' && isTroupeError(r.reason, 'StorageFull')).toBe(true)
+    expect((await storage.read('Counter/alice')).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5])
+    expect(await storage.read('Counter/bob')).toEqual([])
+    expect(await storage.readSnapshot('Counter/alice')).toBeUndefined()
+    expect(await readFile(segment)).toEqual(original)
+    plan.diskFull = false
+    await storage.append('Counter/alice', [rec(6)])
+    await storage.close()
+    expect(await recoveredSeqs(await readFile(segment))).toEqual([1, 2, 3, 4, 5, 6])
+  })
+})

@@ -1,0 +1,92 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { isTroupeError } from '../../runtime/errors.ts'
+import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
+import { rec } from './conformance.ts'
+import { faultyFs } from './faulty-fs.ts'
+
+describe('file journal storage: group commit, segments, failures', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'troupe-journal-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  test('coalesces concurrent appends from many keys into few write + fdatasync pairs', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs })
+    await Promise.all(Array.from({ length: 500 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
+    expect(plan.syncs).toBeLessThanOrEqual(2)
+    expect(plan.writes).toBe(plan.syncs)
+    await storage.close()
+  })
+
+  test('splits a batch at batchOpsMax', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs, batchOpsMax: 10 })
+    await Promise.all(Array.from({ length: 100 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
+    expect(plan.syncs).toBe(10)
+    await storage.close()
+  })
+
+  test('rolls segments over at segmentBytesMax and deletes the ones compaction emptied', async () => {
+    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
+    await storage.append('K/2', [rec(1)])
+    const before = storage.segments().length
+    expect(before).toBeGreaterThan(4)
+    await storage.writeSnapshot('K/1', { seq: 50, epoch: 1, state: 'fifty' })
+    await storage.compact('K/1', 50)
+    expect(storage.segments().length).toBeLessThan(before)
+    expect((await readdir(dir)).length).toBe(storage.segments().length)
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    expect((await reopened.read('K/1')).map((r) => r.seq)).toEqual([51, 52, 53, 54, 55, 56, 57, 58, 59, 60])
+    expect(await reopened.read('K/2')).toEqual([rec(1)])
+    expect(await reopened.readSnapshot('K/1')).toEqual({ seq: 50, epoch: 1, state: 'fifty' })
+    await reopened.append('K/1', [rec(61)])
+    await reopened.close()
+  })
+
+  test('a failed write rejects its whole batch with StorageFailed, then the journal writes again', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs })
+    await storage.append('K/1', [rec(1)])
+    plan.writeError = 'EIO'
+    const results = await Promise.allSettled([storage.append('K/1', [rec(2)]), storage.append('K/2', [rec(1)])])
+    for (const r of results) expect(r.status === 'rejected' && isTroupeError(r.reason, 'StorageFailed')).toBe(true)
+    expect(await storage.read('K/1')).toEqual([rec(1)])
+    expect(await storage.read('K/2')).toEqual([])
+    plan.writeError = undefined
+    await storage.append('K/1', [rec(2)])
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir })
+    expect((await reopened.read('K/1')).map((r) => r.seq)).toEqual([1, 2])
+    expect(await reopened.keys()).toEqual(['K/1'])
+    await reopened.close()
+  })
+
+  test('maps an injected ENOSPC to StorageFull', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs })
+    plan.writeError = 'ENOSPC'
+    await expect(storage.append('K/1', [rec(1)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFull'))
+    await storage.close()
+  })
+
+  test('a failed fdatasync poisons writes but reads go on; reopening recovers', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs })
+    await storage.append('K/1', [rec(1)])
+    plan.syncError = 'EIO'
+    await expect(storage.append('K/1', [rec(2)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
+    plan.syncError = undefined
+    await expect(storage.append('K/1', [rec(2)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
+    expect(await storage.read('K/1')).toEqual([rec(1)])
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir })
+    const seqs = (await reopened.read('K/1')).map((r) => r.seq)
+    expect(seqs[0]).toBe(1) // record 2 may or may not have reached the disk; it was never acknowledged
+    await reopened.close()
+  })
+})
