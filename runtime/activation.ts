@@ -1,4 +1,5 @@
 import { actorContext, type Actor, type ActorContext, type ActorHooks } from '../actors/actor.ts'
+import type { TroupeError } from './errors.ts'
 import { Mailbox } from './mailbox.ts'
 import type { ActorType } from './registry.ts'
 
@@ -18,6 +19,8 @@ export class Activation {
   /** The request id of the turn running now, and how many calls it has made (for derived ids). */
   turnId = ''
   turnCalls = 0
+  /** Set when activation failed: calls that reach this instance get this error. */
+  failure: TroupeError | undefined
 
   constructor(key: string, type: ActorType, context: ActorContext, mailboxDepthMax: number, nowMs: number) {
     this.key = key

@@ -174,6 +174,10 @@ export class Host {
     const method = type.methods.get(call.method)
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
     const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
+    if (activation.failure) {
+      this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
+      return
+    }
     if (call.chain?.includes(call.key) && wouldWait(activation, method)) {
       return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on its own caller (chain ${call.chain.join(' -> ')})`)
     }
@@ -297,6 +301,7 @@ export class Host {
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     const cause = serializeThrown(error, activation.key)
     const failure = new TroupeError('ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? 'Error'}: ${cause.message}`, { actor: activation.key })
+    activation.failure = failure
     for (const job of activation.mailbox.drain()) job.reject(failure)
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
   }

@@ -44,13 +44,13 @@ export const nameLengthMax = 1024
 export function decode(input: unknown): Envelope {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw malformed('an envelope must be an object')
   const e = input as Record<string, unknown>
-  if (e.v !== wireVersion) throw malformed(`unsupported envelope version ${String(e.v)}`)
-  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > nameLengthMax) throw malformed('envelope.id must be a non-empty string')
+  if (e.v !== wireVersion) throw malformed(`unsupported envelope version ${describe(e.v)}`)
+  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > nameLengthMax) throw malformed(`envelope.id must be a string of 1 to ${nameLengthMax} characters`)
   switch (e.t) {
     case 'call': {
       if (typeof e.epoch !== 'number' || !Number.isSafeInteger(e.epoch) || e.epoch < 0) throw malformed('call.epoch must be a non-negative integer')
-      if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('call.key must be "Type/id"')
-      if (!isName(e.method)) throw malformed('call.method must be a non-empty string')
+      if (!isName(e.key) || e.key.indexOf('/') <= 0 || e.key.indexOf('/') === e.key.length - 1) throw malformed(`call.key must be "Type/id" of at most ${nameLengthMax} characters`)
+      if (!isName(e.method)) throw malformed(`call.method must be a string of 1 to ${nameLengthMax} characters`)
       if (!Array.isArray(e.args)) throw malformed('call.args must be an array')
       if (e.chain !== undefined && !(Array.isArray(e.chain) && e.chain.every(isName))) throw malformed('call.chain must be an array of keys')
       return input as unknown as CallEnvelope
@@ -65,6 +65,9 @@ export function decode(input: unknown): Envelope {
       if (typeof err !== 'object' || err === null || !isErrorKind(err.kind) || typeof err.message !== 'string') {
         throw malformed('reply.error must be { kind, message }')
       }
+      for (const field of ['name', 'stack', 'actor'] as const) {
+        if (err[field] !== undefined && typeof err[field] !== 'string') throw malformed(`reply.error.${field} must be a string`)
+      }
       return input as unknown as ReplyEnvelope
     }
     case 'redirect': {
@@ -76,7 +79,7 @@ export function decode(input: unknown): Envelope {
       return input as unknown as RedirectEnvelope
     }
     default:
-      throw malformed(`unknown envelope type ${JSON.stringify(String(e.t)).slice(0, 64)}`)
+      throw malformed(`unknown envelope type ${describe(e.t)}`)
   }
 }
 
@@ -95,6 +98,13 @@ export function decodeFrame(input: unknown, onMalformed: (error: TroupeError, ra
     }
   }
   return out
+}
+
+/** Describes an untrusted value for an error message without calling anything on it. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 64))
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return `${value}`
+  return typeof value
 }
 
 function isName(value: unknown): value is string {

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
+import { BrokenActivation, Counter, Faulty } from './fixtures/actors.ts'
+
+const actors = new URL('./fixtures/actors.ts', import.meta.url)
+
+async function failure(promise: Promise<unknown>): Promise<TroupeError> {
+  const outcome = await promise.then((value) => ({ value }), (error: unknown) => ({ error }))
+  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`)
+  if (!isTroupeError(outcome.error)) throw new Error(`expected a TroupeError, got ${String(outcome.error)}`)
+  return outcome.error
+}
+
+function expectKind(error: TroupeError, kind: ErrorKind): void {
+  expect(error.kind, error.message).toBe(kind)
+  expect(error).toBeInstanceOf(TroupeError)
+}
+
+describe('typed errors through real worker threads', () => {
+  let cluster: Cluster
+  beforeAll(async () => {
+    cluster = await Cluster.start({
+      actors,
+      hosts: 2,
+      limits: { payloadBytesMax: 64 * 1024, callTimeoutMs: 300 },
+    })
+  })
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  test('an unknown actor type is refused by the client and by the host', async () => {
+    expect(() => cluster.actor('Nope', 'x')).toThrowError(expect.objectContaining({ kind: 'UnknownActorType' }))
+    expectKind(await failure(cluster.call('Nope/x', 'hello', [])), 'UnknownActorType')
+  })
+
+  test('an unknown method is refused with UnknownMethod', async () => {
+    expectKind(await failure(cluster.call('Counter/x', 'nope', [])), 'UnknownMethod')
+    const untyped = cluster.actor(Counter, 'x') as unknown as Record<string, () => Promise<unknown>>
+    expectKind(await failure(untyped.launchMissiles!()), 'UnknownMethod')
+    // Lifecycle hooks, private-by-convention and base-class members are not messages.
+    for (const method of ['onActivate', 'initialState', '_secret', 'actor', 'constructor', 'toString']) {
+      expectKind(await failure(cluster.call('Counter/x', method, [])), 'UnknownMethod')
+    }
+  })
+
+  test("a user exception keeps its name, message and stack, and the actor keeps serving", async () => {
+    const faulty = cluster.actor(Faulty, 'f1')
+    const error = await failure(faulty.fail('out of range'))
+    expectKind(error, 'ActorFailed')
+    expect(error.causeName).toBe('RangeError')
+    expect(error.message).toBe('out of range')
+    expect(error.stack).toContain('fail')
+    expect(error.actor).toBe('Faulty/f1')
+    const later = await failure(faulty.throwLater('async boom'))
+    expect(later.causeName).toBe('TypeError')
+    expect(await faulty.ok()).toBeGreaterThan(0)
+  })
+
+  test('unserializable arguments are refused before anything is sent', async () => {
+    const faulty = cluster.actor(Faulty, 'f2')
+    expectKind(await failure(faulty.echo(() => 1)), 'Unserializable')
+    expectKind(await failure(faulty.echo(Symbol('s'))), 'Unserializable')
+    expectKind(await failure(faulty.echo({ nested: [{ fn: () => 2 }] })), 'Unserializable')
+    expectKind(await failure(faulty.echo(Promise.resolve(1))), 'Unserializable')
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    expectKind(await failure(faulty.echo(cyclic)), 'Unserializable')
+    expect(await faulty.echo({ ok: [1, 'two', null, new Date(0), new Map([[1, 2]])] })).toEqual({ ok: [1, 'two', null, new Date(0), new Map([[1, 2]])] })
+  })
+
+  test('unserializable results come back as Unserializable, and the actor keeps serving', async () => {
+    const faulty = cluster.actor(Faulty, 'f3')
+    expectKind(await failure(faulty.returnFunction()), 'Unserializable')
+    expectKind(await failure(faulty.returnSymbol()), 'Unserializable')
+    expect(await faulty.ok()).toBe(1)
+  })
+
+  test('oversized arguments and results give PayloadTooLarge', async () => {
+    const faulty = cluster.actor(Faulty, 'f4')
+    expectKind(await failure(faulty.echo('x'.repeat(100 * 1024))), 'PayloadTooLarge')
+    expectKind(await failure(faulty.big(100 * 1024)), 'PayloadTooLarge')
+    expect(await faulty.big(10)).toBe('x'.repeat(10))
+  })
+
+  test('a call with no reply in time gives CallTimeout', async () => {
+    const error = await failure(cluster.actor(Faulty, 'f5').sleep(2000))
+    expectKind(error, 'CallTimeout')
+    expect(error.actor).toBe('Faulty/f5')
+  })
+
+  test('an activation whose onActivate throws fails with ActivationFailed, then retries on the next call', async () => {
+    const broken = cluster.actor(BrokenActivation, 'b')
+    const error = await failure(broken.hello())
+    expectKind(error, 'ActivationFailed')
+    expect(error.message).toContain('cannot start')
+    expectKind(await failure(broken.hello()), 'ActivationFailed')
+  })
+
+  test('bad ids are refused with InvalidArgument', () => {
+    expect(() => cluster.actor(Counter, '')).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    expect(() => cluster.actor(Counter, 42 as unknown as string)).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    expect(() => cluster.actor(Counter, 'x'.repeat(2000))).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+  })
+
+  test('errors cross the wire as plain data with a kind', () => {
+    const error = new TroupeError('MailboxFull', 'full', { actor: 'Counter/a' })
+    const wire = structuredClone(error.toJSON())
+    expect(wire).toEqual({ kind: 'MailboxFull', message: 'full', actor: 'Counter/a' })
+    expect(isTroupeError(wire, 'MailboxFull')).toBe(true)
+    expect(isTroupeError({ kind: 'Nonsense' })).toBe(false)
+  })
+})
+
+describe('a bounded mailbox', () => {
+  test('answers MailboxFull past its depth and keeps serving', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 1, limits: { mailboxDepthMax: 10 } })
+    try {
+      const faulty = cluster.actor(Faulty, 'busy')
+      const outcomes = await Promise.allSettled(Array.from({ length: 40 }, () => faulty.sleep(5)))
+      const full = outcomes.filter((o) => o.status === 'rejected')
+      expect(full.length).toBeGreaterThan(0)
+      for (const o of full) expect(isTroupeError((o as PromiseRejectedResult).reason, 'MailboxFull')).toBe(true)
+      expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBeGreaterThanOrEqual(10)
+      expect(await faulty.ok()).toBe(1)
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
+
+describe('Cluster.start with bad input', () => {
+  test.each([
+    ['no options', undefined],
+    ['hosts 0', { actors, hosts: 0 }],
+    ['hosts not an integer', { actors, hosts: 1.5 }],
+    ['hosts a string', { actors, hosts: '4' }],
+    ['too many hosts', { actors, hosts: 10_000 }],
+    ['actors missing', { hosts: 1 }],
+    ['actors not a module path', { actors: 42, hosts: 1 }],
+    ['actors file does not exist', { actors: new URL('./fixtures/nope.ts', import.meta.url), hosts: 1 }],
+    ['an unknown limit', { actors, hosts: 1, limits: { warpSpeed: 9 } }],
+    ['a negative limit', { actors, hosts: 1, limits: { callTimeoutMs: -1 } }],
+  ])('%s gives InvalidArgument', async (_name, options) => {
+    const error = await failure(Cluster.start(options as never))
+    expectKind(error, 'InvalidArgument')
+  })
+
+  test.each([['syntax-error.ts'], ['throws-on-load.ts']])('an actors module that fails to load (%s) gives HostUnavailable and leaves no worker behind', async (file) => {
+    const error = await failure(Cluster.start({ actors: new URL(`./fixtures/bad/${file}`, import.meta.url), hosts: 2 }))
+    expectKind(error, 'HostUnavailable')
+  })
+})
