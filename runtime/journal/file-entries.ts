@@ -49,8 +49,12 @@ export function opBytes(op: FileOp): number {
   return total
 }
 
-/** Writes the entries of `ops` into `out` from `offset`; returns the offset after them. */
-export function writeEntries(ops: readonly FileOp[], out: Uint8Array, offset: number): number {
+/**
+ * Writes the entries of `ops` into `out` from `offset`. Returns views of the bodies as written
+ * (records and snapshots, in order), so the index can keep one buffer per batch, not one per record.
+ */
+export function writeEntries(ops: readonly FileOp[], out: Uint8Array, offset: number): Uint8Array[] {
+  const written: Uint8Array[] = []
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
   const put = (kind: keyof typeof kindCode, keyBytes: Uint8Array, seq: number, epoch: number, body?: Uint8Array): void => {
     view.setUint8(offset, kindCode[kind])
@@ -63,6 +67,7 @@ export function writeEntries(ops: readonly FileOp[], out: Uint8Array, offset: nu
     if (body === undefined) return
     view.setUint32(offset, body.byteLength, true)
     out.set(body, offset + 4)
+    written.push(out.subarray(offset + 4, offset + 4 + body.byteLength))
     offset += 4 + body.byteLength
   }
   for (const op of ops) {
@@ -70,7 +75,7 @@ export function writeEntries(ops: readonly FileOp[], out: Uint8Array, offset: nu
     else if (op.kind === 'snapshot') put('snapshot', op.keyBytes, op.snapshot.seq, op.snapshot.epoch, op.body)
     else op.records.forEach((r, i) => put('record', op.keyBytes, r.seq, r.epoch, op.bodies[i]!))
   }
-  return offset
+  return written
 }
 
 function corrupt(why: string): TroupeError {

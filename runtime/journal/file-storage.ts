@@ -143,16 +143,16 @@ export class FileJournalStorage implements JournalStorage {
     let bytes = 0
     for (const op of ops) bytes += opBytes(op)
     const frame = new Uint8Array(frameHeaderBytes + bytes)
-    writeEntries(ops, frame, frameHeaderBytes)
+    const bodies = writeEntries(ops, frame, frameHeaderBytes)
     sealFrame(frame, this.checksum)
     const segment = await this.log.append(frame)
-    let compacted = false
+    let compacted = false, b = 0
     for (const op of ops) {
       if (op.kind === 'records') {
-        op.records.forEach((r, i) => this.index.addRecord(op.key, { seq: r.seq, epoch: r.epoch, body: op.bodies[i]!, segment }))
+        for (const r of op.records) this.index.addRecord(op.key, { seq: r.seq, epoch: r.epoch, body: bodies[b++]!, segment })
         this.tracker.commitRecords(op.key, op.records)
       } else if (op.kind === 'snapshot') {
-        this.index.setSnapshot(op.key, { seq: op.snapshot.seq, epoch: op.snapshot.epoch, body: op.body, segment })
+        this.index.setSnapshot(op.key, { seq: op.snapshot.seq, epoch: op.snapshot.epoch, body: bodies[b++]!, segment })
         this.tracker.commitSnapshot(op.key, op.snapshot)
       } else {
         this.index.compact(op.key, op.uptoSeq)
