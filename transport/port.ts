@@ -1,6 +1,7 @@
 import { TroupeError } from '../runtime/errors.ts'
-import { decodeFrame, type Envelope } from './envelope.ts'
+import type { Envelope } from './envelope.ts'
 import type { Endpoint } from './endpoint.ts'
+import { fromWire, toWire } from './wire.ts'
 import { Outbox } from './outbox.ts'
 import type { PeerId, Transport, TransportHandlers } from './transport.ts'
 
@@ -63,12 +64,12 @@ export class PortTransport implements Transport {
       return
     }
     try {
-      link.postMessage(frame)
+      link.postMessage(toWire(frame))
     } catch {
       // One envelope in the frame cannot be cloned: send the rest one by one and report it.
       for (const envelope of frame) {
         try {
-          link.postMessage([envelope])
+          link.postMessage(toWire([envelope]))
         } catch (error) {
           this.handlers?.undeliverable?.(to, envelope, new TroupeError('Unserializable', `cannot send to ${to}: ${(error as Error).message}`))
         }
@@ -79,7 +80,7 @@ export class PortTransport implements Transport {
   private receive(from: PeerId, data: unknown): void {
     const handlers = this.handlers
     if (this.closed || !handlers) return
-    const envelopes = decodeFrame(data, (error, raw) => handlers.malformed?.(from, error, raw))
+    const envelopes = fromWire(data, (error, raw) => handlers.malformed?.(from, error, raw))
     for (const envelope of envelopes) handlers.envelope(from, envelope)
   }
 }

@@ -7,7 +7,17 @@ import { MemoryNetwork, type MemoryTransport } from '../../transport/memory.ts'
 import { nodeEndpoint } from '../../transport/node-endpoint.ts'
 import { PortTransport } from '../../transport/port.ts'
 import { SimulatedNetwork, type SimulatedTransport } from '../../transport/simulated.ts'
+import { toWire } from '../../transport/wire.ts'
+import type { Envelope } from '../../transport/envelope.ts'
 import { describeTransportConformance, type ConformanceHarness } from './conformance.ts'
+
+type FrameEntry = Envelope | { junk: unknown }
+
+/** The in-process transports carry frames as arrays of envelope objects. */
+const objectFrame = (entries: FrameEntry[]): unknown => entries.map((e) => ('junk' in e ? e.junk : e))
+
+/** Ports carry the compact wire form: `[version, ...tuples]`. */
+const wireFrame = (entries: FrameEntry[]): unknown => [1, ...entries.map((e) => ('junk' in e ? e.junk : toWire([e])[1]))]
 
 type Id = 'a' | 'b' | 'c'
 const ids: readonly Id[] = ['a', 'b', 'c']
@@ -20,6 +30,7 @@ describeTransportConformance('MemoryNetwork', () => {
   return {
     transports,
     injectRaw: (from, to, raw) => queueMicrotask(() => transports[to].deliver(from, structuredClone(raw))),
+    frame: objectFrame,
     settle: () => new Promise<void>((resolve) => setImmediate(resolve)),
   }
 })
@@ -32,6 +43,7 @@ describeTransportConformance('SimulatedNetwork without faults', () => {
   return {
     transports,
     injectRaw: (from, to, raw) => clock.setTimeout(() => transports[to].deliver(from, structuredClone(raw)), 1),
+    frame: objectFrame,
     settle: async () => {
       await clock.run()
     },
@@ -39,7 +51,7 @@ describeTransportConformance('SimulatedNetwork without faults', () => {
 })
 
 /** A full mesh of PortTransports; `link(x, y)` gives the two ends of the x-y link, x's first. */
-function portMesh(link: (x: Id, y: Id) => [MessagePort, MessagePort]): Pick<ConformanceHarness, 'transports' | 'injectRaw'> {
+function portMesh(link: (x: Id, y: Id) => [MessagePort, MessagePort]): Pick<ConformanceHarness, 'transports' | 'injectRaw' | 'frame'> {
   const transports = { a: new PortTransport('a'), b: new PortTransport('b'), c: new PortTransport('c') }
   const ends = new Map<string, MessagePort>()
   for (const [x, y] of pairs) {
@@ -49,7 +61,7 @@ function portMesh(link: (x: Id, y: Id) => [MessagePort, MessagePort]): Pick<Conf
     transports[x].connect(y, nodeEndpoint(px))
     transports[y].connect(x, nodeEndpoint(py))
   }
-  return { transports, injectRaw: (from, to, raw) => ends.get(`${from}>${to}`)!.postMessage(raw) }
+  return { transports, injectRaw: (from, to, raw) => ends.get(`${from}>${to}`)!.postMessage(raw), frame: wireFrame }
 }
 
 describeTransportConformance('PortTransport over worker_threads MessageChannel', () => {

@@ -13,6 +13,8 @@ export interface ConformanceHarness {
   transports: { a: Transport; b: Transport; c: Transport }
   /** Puts a raw wire value on the link from `from` to `to`, as if `from` had posted it. */
   injectRaw(from: 'a' | 'b' | 'c', to: 'a' | 'b' | 'c', raw: unknown): void
+  /** Encodes envelopes (and raw junk entries) as one frame of this medium's wire form. */
+  frame(entries: Array<Envelope | { junk: unknown }>): unknown
   /** Lets what is in flight arrive (or enough time pass that it would have). */
   settle(): Promise<void>
   /** Frees the medium (ports, workers). */
@@ -102,7 +104,7 @@ export function describeTransportConformance(name: string, makePair: () => Confo
     test('a malformed wire value is reported as MalformedEnvelope and the transport keeps working', async () => {
       h.injectRaw('a', 'b', { v: 99, t: 'call', id: 'bad' })
       h.injectRaw('a', 'b', 'not a frame')
-      h.injectRaw('a', 'b', [call('ok1'), { v: 1, t: 'nope', id: 'bad2' }, call('ok2')])
+      h.injectRaw('a', 'b', h.frame([call('ok1'), { junk: { v: 1, t: 'nope', id: 'bad2' } }, call('ok2')]))
       await eventually(h, () => rb.malformed.length === 3 && rb.envelopes.length === 2)
       for (const m of rb.malformed) {
         expect(m.from).toBe('a')
