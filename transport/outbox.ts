@@ -1,6 +1,9 @@
 import type { Envelope } from './envelope.ts'
 import type { PeerId } from './transport.ts'
 
+/** Envelopes per frame before it leaves without waiting for the end of the tick. */
+export const frameEnvelopesMaxDefault = 64
+
 /**
  * Collects envelopes per peer and flushes them as one frame per peer at the end of the
  * current tick (a microtask), so a burst of calls costs one postMessage per peer.
@@ -9,15 +12,24 @@ export class Outbox {
   private readonly frames = new Map<PeerId, Envelope[]>()
   private scheduled = false
   private readonly flushFrame: (to: PeerId, frame: Envelope[]) => void
+  private readonly frameEnvelopesMax: number
 
-  constructor(flushFrame: (to: PeerId, frame: Envelope[]) => void) {
+  /**
+   * @param frameEnvelopesMax a frame that reaches this many envelopes leaves at once, so the peer
+   *   starts on it while this side builds the next (pipelining); default 64.
+   */
+  constructor(flushFrame: (to: PeerId, frame: Envelope[]) => void, frameEnvelopesMax = frameEnvelopesMaxDefault) {
     this.flushFrame = flushFrame
+    this.frameEnvelopesMax = frameEnvelopesMax
   }
 
   push(to: PeerId, envelope: Envelope): void {
     const frame = this.frames.get(to)
-    if (frame) frame.push(envelope)
-    else this.frames.set(to, [envelope])
+    if (!frame) this.frames.set(to, [envelope])
+    else if (frame.push(envelope) >= this.frameEnvelopesMax) {
+      this.frames.delete(to)
+      this.flushFrame(to, frame)
+    }
     if (!this.scheduled) {
       this.scheduled = true
       queueMicrotask(this.flush)
