@@ -1,0 +1,109 @@
+import { describe, expect, expectTypeOf, test } from 'vitest'
+import { Actor, type ActorRef } from '../index.ts'
+import { ClusterClient } from '../runtime/client.ts'
+import { isTroupeError } from '../runtime/errors.ts'
+import { loadPointHasher } from '../runtime/hash.ts'
+import { Host, type HostEvent } from '../runtime/host.ts'
+import { checkPayload } from '../runtime/payload.ts'
+import { ActorRegistry } from '../runtime/registry.ts'
+import { MemoryNetwork } from '../transport/memory.ts'
+import { Placement } from '../runtime/ring.ts'
+import type { View } from '../runtime/view.ts'
+
+class Greeter extends Actor<{ greeted: string[] }> {
+  initialState() {
+    return { greeted: [] as string[] }
+  }
+  greet(name: string) {
+    this.state.greeted.push(name)
+    return `hello ${name} from ${this.hostId}`
+  }
+  async count(): Promise<number> {
+    return this.state.greeted.length
+  }
+}
+
+async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }) {
+  const hasher = await loadPointHasher()
+  const network = new MemoryNetwork()
+  const registry = new ActorRegistry()
+  registry.register(Greeter)
+  const events: HostEvent[] = []
+  const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e) }))
+  const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+  return { network, hosts, client, events, hasher }
+}
+
+describe('hosts in one thread over the in-memory transport', () => {
+  test('calls reach the primary and activate once', async () => {
+    const { hosts, client, events } = await world(['h0', 'h1', 'h2'])
+    const ref = client.actor(Greeter, 'ann')
+    expect(await ref.greet('bo')).toBe(`hello bo from ${client.ownerOf(Greeter, 'ann')}`)
+    expect(await ref.count()).toBe(1)
+    expect(events.filter((e) => e.kind === 'activate')).toHaveLength(1)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('a client with a stale view is redirected to the new primary and adopts the view', async () => {
+    const oldView: View = { epoch: 1, hosts: ['h0', 'h1'] }
+    const newView: View = { epoch: 2, hosts: ['h0', 'h1', 'h2'] }
+    const { hosts, client, hasher } = await world(['h0', 'h1', 'h2'], oldView)
+    for (const host of hosts) host.setView(newView)
+    const after = Placement.build(newView, client.limits, hasher)
+    let id = ''
+    for (let i = 0; !id; i++) if (after.primary(`Greeter/g${i}`) === 'h2') id = `g${i}`
+    expect(client.ownerOf(Greeter, id)).not.toBe('h2')
+    expect(await client.actor(Greeter, id).greet('x')).toBe('hello x from h2')
+    expect(client.view.epoch).toBe(2)
+    expect(hosts.reduce((n, h) => n + h.stats().redirectsSent, 0)).toBe(1)
+  })
+
+  test('a view with an older epoch is ignored and one epoch cannot name two memberships', async () => {
+    const { hosts } = await world(['h0', 'h1'])
+    const host = hosts[0]!
+    expect(host.setView({ epoch: 0, hosts: ['h0'] })).toBe(false)
+    expect(host.view.epoch).toBe(1)
+    expect(() => host.setView({ epoch: 1, hosts: ['h0'] })).toThrow(/share epoch 1/)
+  })
+
+  test('malformed frames are counted and the host keeps serving', async () => {
+    const { network, hosts, client } = await world(['h0'])
+    const rogue = network.connect('rogue')
+    rogue.listen({ envelope: () => {} })
+    const target = network.member('h0')!
+    target.deliver('rogue', 'garbage')
+    target.deliver('rogue', [{ v: 1, t: 'call', id: 'x' }])
+    expect(hosts[0]!.stats().malformedReceived).toBe(2)
+    expect(await client.actor(Greeter, 'still').greet('ok')).toContain('hello ok')
+  })
+
+  test('a call to a stopped cluster fails with ClusterStopped', async () => {
+    const { client } = await world(['h0'])
+    client.stop()
+    const error = await client.actor(Greeter, 'late').greet('x').catch((e: unknown) => e)
+    expect(isTroupeError(error, 'ClusterStopped')).toBe(true)
+  })
+})
+
+describe('checkPayload', () => {
+  test('accepts what structured clone carries and refuses the rest', () => {
+    expect(() => checkPayload([1, 'a', null, undefined, 2n, new Date(), new Map([[1, { a: [1] }]]), new Set([1]), new Uint8Array(4)], 1e6, 64, 'x')).not.toThrow()
+    for (const bad of [() => 1, Symbol('s'), new WeakMap(), Promise.resolve()]) {
+      expect(() => checkPayload([bad], 1e6, 64, 'x')).toThrowError(expect.objectContaining({ kind: 'Unserializable' }))
+    }
+    expect(() => checkPayload(['x'.repeat(1000)], 100, 64, 'x')).toThrowError(expect.objectContaining({ kind: 'PayloadTooLarge' }))
+    expect(() => checkPayload([new Uint8Array(1000)], 100, 64, 'x')).toThrowError(expect.objectContaining({ kind: 'PayloadTooLarge' }))
+  })
+})
+
+describe('typed proxies', () => {
+  test('methods become promises of their awaited results; base members are not messages', () => {
+    type Ref = ActorRef<Greeter>
+    expectTypeOf<Ref['greet']>().toEqualTypeOf<(name: string) => Promise<string>>()
+    expectTypeOf<Ref['count']>().toEqualTypeOf<() => Promise<number>>()
+    expectTypeOf<Ref>().not.toHaveProperty('state')
+    expectTypeOf<Ref>().not.toHaveProperty('initialState')
+    expectTypeOf<Ref>().not.toHaveProperty('actor')
+    expectTypeOf<Ref>().not.toHaveProperty('id')
+  })
+})

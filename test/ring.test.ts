@@ -1,0 +1,117 @@
+import fc from 'fast-check'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { keyHash, loadPointHasher, type PointHasher } from '../runtime/hash.ts'
+import { Placement } from '../runtime/ring.ts'
+import type { View } from '../runtime/view.ts'
+
+const options = { shardCount: 4096, vnodesPerHost: 256 }
+const fourHosts: View = { epoch: 1, hosts: ['host-0', 'host-1', 'host-2', 'host-3'] }
+let hasher: PointHasher
+
+beforeAll(async () => {
+  hasher = await loadPointHasher()
+})
+
+describe('known-answer vectors (identical in every runtime)', () => {
+  test('keyHash is MurmurHash3 x86_32 of the UTF-8 bytes, seed 0', () => {
+    // '', 'a' and 'abc' are the reference implementation's published values.
+    expect(keyHash('')).toBe(0)
+    expect(keyHash('a')).toBe(0x3c2569b2)
+    expect(keyHash('abc')).toBe(0xb3dd93fa)
+    expect(keyHash('Counter/alice')).toBe(888530423)
+    expect(keyHash('Counter/bob')).toBe(3545292456)
+    expect(keyHash('Ünïcödé/ключ')).toBe(1434059945)
+    expect(keyHash('Account/42')).toBe(1028924107)
+  })
+
+  test('ring points are the high word of xxhash64 (seed 0)', () => {
+    expect(hasher('host-0#0')).toBe(2886434656)
+    expect(hasher('shard#0')).toBe(1367533747)
+    expect(hasher('host-3#255')).toBe(917804268)
+  })
+
+  test('a 4-host view places known keys on known owners', () => {
+    const placement = Placement.build(fourHosts, options, hasher)
+    const expected: Array<[string, number, string[]]> = [
+      ['Counter/alice', 1527, ['host-1', 'host-0', 'host-3']],
+      ['Counter/bob', 3752, ['host-0', 'host-2', 'host-1']],
+      ['Counter/carol', 2948, ['host-3', 'host-0', 'host-1']],
+      ['Account/1', 2399, ['host-1', 'host-2', 'host-0']],
+      ['Account/2', 271, ['host-1', 'host-3', 'host-2']],
+      ['ChatRoom/lobby', 2509, ['host-2', 'host-0', 'host-1']],
+    ]
+    for (const [key, shard, owners] of expected) {
+      expect(placement.shardOf(key)).toBe(shard)
+      expect(placement.owners(key, 3)).toEqual(owners)
+      expect(placement.primary(key)).toBe(owners[0])
+    }
+  })
+})
+
+describe('placement properties', () => {
+  test('owners(key, n) gives n distinct hosts of the view, primary first', () => {
+    const placement = Placement.build({ epoch: 1, hosts: ['a', 'b', 'c', 'd', 'e'] }, options, hasher)
+    fc.assert(fc.property(fc.string(), fc.integer({ min: 1, max: 5 }), (key, n) => {
+      const owners = placement.owners(key, n)
+      expect(owners).toHaveLength(n)
+      expect(new Set(owners).size).toBe(n)
+      expect(owners[0]).toBe(placement.primary(key))
+    }), { numRuns: 500 })
+  })
+
+  test('asking for more owners than hosts gives every host once', () => {
+    const placement = Placement.build({ epoch: 1, hosts: ['a', 'b'] }, options, hasher)
+    expect(placement.owners('Counter/x', 5).sort()).toEqual(['a', 'b'])
+  })
+
+  test('placement depends on the set of hosts, not their order in the view', () => {
+    const a = Placement.build(fourHosts, options, hasher)
+    const b = Placement.build({ epoch: 1, hosts: ['host-3', 'host-1', 'host-0', 'host-2'] }, options, hasher)
+    for (let i = 0; i < 2000; i++) expect(b.owners(`K/${i}`, 3)).toEqual(a.owners(`K/${i}`, 3))
+  })
+
+  test('adding one host to n moves about 1/(n+1) of the keys, all of them to the new host', () => {
+    const before = Placement.build(fourHosts, options, hasher)
+    const after = Placement.build({ epoch: 2, hosts: [...fourHosts.hosts, 'host-4'] }, options, hasher)
+    let moved = 0
+    const keys = 20_000
+    for (let i = 0; i < keys; i++) {
+      const key = `Counter/${i}`
+      if (before.primary(key) !== after.primary(key)) {
+        moved++
+        expect(after.primary(key)).toBe('host-4')
+      }
+    }
+    expect(moved / keys).toBeGreaterThan(0.12)
+    expect(moved / keys).toBeLessThan(0.28)
+  })
+
+  test('removing one host of n moves only its keys', () => {
+    const before = Placement.build(fourHosts, options, hasher)
+    const after = Placement.build({ epoch: 2, hosts: ['host-0', 'host-1', 'host-3'] }, options, hasher)
+    for (let i = 0; i < 20_000; i++) {
+      const key = `Counter/${i}`
+      if (before.primary(key) !== 'host-2') expect(after.primary(key)).toBe(before.primary(key))
+    }
+  })
+
+  test('the backup of a removed primary becomes the new primary (warm takeover)', () => {
+    const before = Placement.build(fourHosts, options, hasher)
+    const after = Placement.build({ epoch: 2, hosts: ['host-0', 'host-1', 'host-3'] }, options, hasher)
+    for (let i = 0; i < 5000; i++) {
+      const key = `Counter/${i}`
+      const owners = before.owners(key, 2)
+      if (owners[0] === 'host-2') expect(after.primary(key)).toBe(owners[1])
+    }
+  })
+
+  test('shards spread within 1.15 of the mean on 4 hosts', () => {
+    const counts = [...Placement.build(fourHosts, options, hasher).shardsPerHost().values()]
+    expect(Math.max(...counts) / (options.shardCount / 4)).toBeLessThanOrEqual(1.15)
+  })
+
+  test('an empty view has no primary', () => {
+    const placement = Placement.build({ epoch: 0, hosts: [] }, options, hasher)
+    expect(placement.primary('Counter/x')).toBeUndefined()
+  })
+})
