@@ -1,0 +1,280 @@
+import { DraftNode, nodeOf, type Edit, type SlotKey, type TurnScope } from './node.ts'
+import type { PatchOp, PathKey } from './patch.ts'
+import { describeValue, isMapKey, isSetMember, kindOf, PathFault, type SetMember } from './values.ts'
+
+type Rec = Record<PropertyKey, unknown>
+type AnyMap = Map<unknown, unknown>
+type AnySet = Set<unknown>
+
+/** Marks a slot that the base does not have (distinct from a slot holding `undefined`). */
+const ABSENT: unique symbol = Symbol('absent')
+
+/** Arrays with more edits than this, and more than half their length, are journaled whole. */
+const arrayEditsWholeMin = 16
+
+/** Unwinds a fault through one level of the walk, adding that level's key to its path. */
+function through(error: unknown, key: PathKey | undefined): never {
+  if (error instanceof PathFault && key !== undefined) error.keysInnermostFirst.push(key)
+  throw error
+}
+
+/**
+ * Commit, step one: turns every written draft into its final container (drafts inside replaced
+ * by final values, new values checked for journalability) and records each node's edits.
+ * A draft reached twice finalizes once, so two slots holding it end up holding one object.
+ */
+export class Finalizer {
+  /** New (not base) containers walked: false while inside, true once checked; catches cycles. */
+  private seen: Map<object, boolean> | undefined = undefined
+  /** Set by `slot`: the draft read from this very slot of the base, when the slot still holds it. */
+  private inPlace: DraftNode | undefined = undefined
+
+  constructor(private readonly scope: TurnScope) {}
+
+  /** The final value of a draft. */
+  node(node: DraftNode): object {
+    if (node.final !== undefined) return node.final
+    if (node.finalizing) throw new PathFault('part of a cycle (a container inside itself)')
+    node.finalizing = true
+    if (node.copy === undefined) node.final = node.base
+    else {
+      const edits: Edit[] = []
+      switch (node.kind) {
+        case 'object': this.object(node, edits); break
+        case 'array': this.array(node, edits); break
+        case 'map': this.map(node, edits); break
+        case 'set': this.set(node, edits); break
+        case 'date': if (!Object.is((node.copy as Date).getTime(), (node.base as Date).getTime())) edits.push({ type: 'whole', value: node.copy }); break
+        case 'typed': if (!sameElements(node.copy as Uint8Array, node.base as Uint8Array)) edits.push({ type: 'whole', value: node.copy }); break
+      }
+      node.edits = edits
+      node.final = edits.length === 0 ? node.base : node.copy
+    }
+    if (!node.fromBase) this.contents(node.final, node.kind)
+    node.finalizing = false
+    return node.final
+  }
+
+  /** The final value of something new written this turn (drafts inside replaced, everything checked). */
+  fresh(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) {
+      if (typeof value === 'function' || typeof value === 'symbol') throw new PathFault(describeValue(value))
+      return value
+    }
+    const draft = nodeOf(value)
+    if (draft !== undefined) {
+      if (draft.scope !== this.scope) throw new PathFault('a state proxy from another turn')
+      return this.node(draft)
+    }
+    const kind = kindOf(value)
+    if (kind === undefined) throw new PathFault(describeValue(value))
+    if (kind === 'primitive') return value
+    this.contents(value, kind)
+    return value
+  }
+
+  private contents(value: object, kind: string): void {
+    const seen = this.seen ?? (this.seen = new Map())
+    const state = seen.get(value)
+    if (state === true) return
+    if (state === false) throw new PathFault('part of a cycle (a container inside itself)')
+    seen.set(value, false)
+    if (kind === 'object') this.freshObject(value as Rec)
+    else if (kind === 'array') this.freshArray(value as unknown[])
+    else if (kind === 'map') this.freshMap(value as AnyMap)
+    else if (kind === 'set') this.freshSet(value as AnySet)
+    seen.set(value, true)
+  }
+
+  private freshObject(record: Rec): void {
+    if (Object.getOwnPropertySymbols(record).length > 0) throw new PathFault('an object with symbol keys')
+    let key: string | undefined
+    try {
+      for (key of Object.keys(record)) {
+        if (key === '__proto__') throw new PathFault('the key "__proto__"')
+        const value = record[key]
+        if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') continue
+        const final = this.fresh(value)
+        if (final !== value) record[key] = final
+      }
+    } catch (error) { through(error, key) }
+  }
+
+  private freshArray(array: unknown[]): void {
+    let index: number | undefined
+    let present = 0
+    try {
+      for (index = 0; index < array.length; index++) {
+        if (!(index in array)) continue
+        present++
+        const value = array[index]
+        if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') continue
+        const final = this.fresh(value)
+        if (final !== value) array[index] = final
+      }
+    } catch (error) { through(error, index) }
+    if (Reflect.ownKeys(array).length !== present + 1) throw new PathFault('an array with non-index properties')
+  }
+
+  private freshMap(map: AnyMap): void {
+    let key: PathKey | undefined
+    try {
+      for (const [k, value] of map) {
+        if (!isMapKey(k)) throw new PathFault(`a Map with a key that is ${describeValue(k)} (Map keys must be strings or numbers)`)
+        key = k
+        const final = this.fresh(value)
+        if (final !== value) map.set(k, final)
+      }
+    } catch (error) { through(error, key) }
+  }
+
+  private freshSet(set: AnySet): void {
+    for (const member of set) {
+      if (!isSetMember(member)) throw new PathFault(`a Set holding ${describeValue(member)} (Set members must be primitives)`)
+    }
+  }
+
+  /** The final value of the slot `key` of `node`, whose base held `base`; sets `inPlace`. */
+  private slot(node: DraftNode, key: SlotKey, value: unknown, base: unknown): unknown {
+    this.inPlace = undefined
+    if (typeof value !== 'object' || value === null) return this.fresh(value)
+    const child = nodeOf(value)
+    if (child === undefined) return value === base ? value : this.fresh(value)
+    if (child.scope !== this.scope) throw new PathFault('a state proxy from another turn')
+    const final = this.node(child)
+    this.inPlace = child.parent === node && child.key === key && child.base === base ? child : undefined
+    return final
+  }
+
+  /** Adds the edit for one slot: nothing, a nested edit (a draft changed in place), or a set. */
+  private edit(edits: Edit[], key: SlotKey, final: unknown, base: unknown, moved: boolean): void {
+    if (this.inPlace !== undefined && !moved) {
+      if (final !== base) edits.push({ type: 'nested', key, node: this.inPlace })
+      return
+    }
+    if (moved || base === ABSENT || !Object.is(final, base)) edits.push({ type: 'set', key, value: final })
+  }
+
+  private object(node: DraftNode, edits: Edit[]): void {
+    const base = node.base as Rec
+    const copy = node.copy as Rec
+    const moved = this.deletes(node, edits, (key) => Object.hasOwn(copy, key as string))
+    if (node.dirty === undefined) return
+    let key: string | undefined
+    try {
+      for (key of node.dirty as Set<string>) {
+        if (!Object.hasOwn(copy, key)) continue
+        const isMoved = moved?.has(key) === true
+        const old = !isMoved && Object.hasOwn(base, key) ? base[key] : ABSENT
+        const value = copy[key]
+        const final = this.slot(node, key, value, old)
+        if (final !== value) copy[key] = final
+        this.edit(edits, key, final, old, isMoved)
+      }
+    } catch (error) { through(error, key) }
+  }
+
+  private map(node: DraftNode, edits: Edit[]): void {
+    const base = node.base as AnyMap
+    const copy = node.copy as AnyMap
+    let key: PathKey | undefined
+    try {
+      if (node.cleared) {
+        edits.push({ type: 'clear' })
+        for (const [k, value] of copy) {
+          key = k as PathKey
+          const final = this.slot(node, key, value, ABSENT)
+          if (final !== value) copy.set(k, final)
+          edits.push({ type: 'set', key, value: final })
+        }
+        return
+      }
+      const moved = this.deletes(node, edits, (k) => copy.has(k))
+      if (node.dirty === undefined) return
+      for (const k of node.dirty as Set<PathKey>) {
+        if (!copy.has(k)) continue
+        key = k
+        const isMoved = moved?.has(k) === true
+        const old = !isMoved && base.has(k) ? base.get(k) : ABSENT
+        const value = copy.get(k)
+        const final = this.slot(node, k, value, old)
+        if (final !== value) copy.set(k, final)
+        this.edit(edits, k, final, old, isMoved)
+      }
+    } catch (error) { through(error, key) }
+  }
+
+  /** Deletes for removed base keys; returns those written again, which must move to the end. */
+  private deletes(node: DraftNode, edits: Edit[], present: (key: unknown) => boolean): Set<unknown> | undefined {
+    if (node.removed === undefined) return undefined
+    let moved: Set<unknown> | undefined
+    for (const key of node.removed) {
+      edits.push({ type: 'delete', key: key as SlotKey })
+      if (present(key)) (moved ?? (moved = new Set())).add(key)
+    }
+    return moved
+  }
+
+  private set(node: DraftNode, edits: Edit[]): void {
+    const base = node.base as AnySet
+    const copy = node.copy as AnySet
+    if (node.cleared) {
+      edits.push({ type: 'clear' })
+      for (const member of copy) edits.push({ type: 'add', value: member as SetMember })
+      return
+    }
+    let moved: Set<unknown> | undefined
+    for (const member of node.removed ?? []) {
+      edits.push({ type: 'remove', value: member as SetMember })
+      if (copy.has(member)) (moved ?? (moved = new Set())).add(member)
+    }
+    for (const member of node.dirty ?? []) {
+      if (copy.has(member) && (!base.has(member) || moved?.has(member) === true)) edits.push({ type: 'add', value: member as SetMember })
+    }
+  }
+
+  private array(node: DraftNode, edits: Edit[]): void {
+    const base = node.base as unknown[]
+    const copy = node.copy as unknown[]
+    const length = copy.length
+    const baseLength = base.length
+    if (length < baseLength) edits.push({ type: 'set', key: 'length', value: length })
+    let index: number | undefined
+    try {
+      for (index = Math.min(node.low, length); index < length; index++) {
+        const inBase = index < baseLength && index in base
+        if (!(index in copy)) {
+          if (inBase) edits.push({ type: 'delete', key: index })
+          continue
+        }
+        const old = inBase ? base[index] : ABSENT
+        const value = copy[index]
+        const final = this.slot(node, index, value, old)
+        if (final !== value) copy[index] = final
+        this.edit(edits, index, final, old, false)
+      }
+    } catch (error) { through(error, index) }
+    if (length > baseLength && !(length - 1 in copy)) edits.push({ type: 'set', key: 'length', value: length })
+    if (edits.length > arrayEditsWholeMin && edits.length > length / 2) edits.splice(0, edits.length, { type: 'whole', value: copy })
+  }
+}
+
+function sameElements(a: ArrayLike<unknown>, b: ArrayLike<unknown>): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false
+  return true
+}
+
+/** Commit, step two: the patch operations for a finalized node's edits, at `path`. */
+export function emitOps(node: DraftNode, path: PathKey[], ops: PatchOp[]): void {
+  for (const edit of node.edits ?? []) {
+    switch (edit.type) {
+      case 'set': ops.push({ op: 'set', path: [...path, edit.key], value: edit.value }); break
+      case 'delete': ops.push({ op: 'delete', path: [...path, edit.key] }); break
+      case 'nested': emitOps(edit.node, [...path, edit.key], ops); break
+      case 'add': case 'remove': ops.push({ op: edit.type, path: path.slice(), value: edit.value }); break
+      case 'clear': ops.push({ op: 'clear', path: path.slice() }); break
+      case 'whole': ops.push({ op: 'set', path: path.slice(), value: edit.value }); break
+    }
+  }
+}
