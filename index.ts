@@ -19,3 +19,4 @@ export type { Transport, TransportHandlers, PeerId } from './transport/transport
 export { MemoryNetwork, MemoryTransport } from './transport/memory.ts'
 export { PortTransport } from './transport/port.ts'
 export { decode, type Envelope, type CallEnvelope, type ReplyEnvelope, type RedirectEnvelope } from './transport/envelope.ts'
+export { Counter, Account, ChatRoom, type ChatMessage } from './actors/examples/index.ts'

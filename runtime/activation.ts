@@ -19,6 +19,8 @@ export class Activation {
   /** The request id of the turn running now, and how many calls it has made (for derived ids). */
   turnId = ''
   turnCalls = 0
+  /** Actors this activation's turns are waiting on now, with how many calls to each. */
+  readonly waitingOn = new Map<string, number>()
   /** Set when activation failed: calls that reach this instance get this error. */
   failure: TroupeError | undefined
 

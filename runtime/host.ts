@@ -178,8 +178,13 @@ export class Host {
       this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
       return
     }
-    if (call.chain?.includes(call.key) && wouldWait(activation, method)) {
-      return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on its own caller (chain ${call.chain.join(' -> ')})`)
+    if (call.chain && wouldWait(activation, method)) {
+      // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
+      // this actor's running turn is itself waiting on (A -> B while B -> A).
+      const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
+      if (waitedOn !== undefined) {
+        return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
+      }
     }
     const job: Job = {
       mode: method.mode,
@@ -311,7 +316,16 @@ export class Host {
     // cannot tell whose call this is, so they use fresh ids.
     const alone = activation.mailbox.writing && activation.mailbox.running === 1
     const requestId = alone ? `${activation.turnId}/${activation.turnCalls++}` : undefined
-    return this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId })
+    const waiting = activation.waitingOn
+    waiting.set(key, (waiting.get(key) ?? 0) + 1)
+    const settled = (): void => {
+      const left = waiting.get(key)! - 1
+      if (left === 0) waiting.delete(key)
+      else waiting.set(key, left)
+    }
+    const pending = this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId })
+    pending.then(settled, settled)
+    return pending
   }
 
   private passivate(activation: Activation): Promise<void> {

@@ -1,0 +1,42 @@
+import { Actor, readOnly } from '../actor.ts'
+
+/** A bank account. `transfer` withdraws here, then deposits into the other account by calling it. */
+export class Account extends Actor<{ balance: number }> {
+  initialState() {
+    return { balance: 0 }
+  }
+
+  deposit(amount: number): number {
+    assertAmount(amount)
+    this.state.balance += amount
+    return this.state.balance
+  }
+
+  withdraw(amount: number): number {
+    assertAmount(amount)
+    if (amount > this.state.balance) throw new RangeError(`insufficient funds: ${this.state.balance} < ${amount}`)
+    this.state.balance -= amount
+    return this.state.balance
+  }
+
+  /** Moves `amount` to account `to`; if the deposit fails, the money comes back. */
+  async transfer(to: string, amount: number): Promise<number> {
+    this.withdraw(amount)
+    try {
+      await this.actor(Account, to).deposit(amount)
+    } catch (error) {
+      this.state.balance += amount
+      throw error
+    }
+    return this.state.balance
+  }
+
+  @readOnly
+  balance(): number {
+    return this.state.balance
+  }
+}
+
+function assertAmount(amount: number): void {
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw new TypeError(`amount must be a positive number, got ${String(amount)}`)
+}
