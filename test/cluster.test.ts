@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, Placement } from '../index.ts'
-import { Account, Counter, Lifecycle, Log, Reader, Relay, Writer } from './fixtures/actors.ts'
+import { Counter, Lifecycle, Log, Reader, Relay, Teller, Writer } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -86,19 +86,12 @@ describe('4 worker-thread hosts, 10,000 actors', () => {
   })
 
   test('two transfers that wait on each other (A -> B while B -> A) fail fast, and no money is lost', async () => {
-    const a = cluster.actor(Account, 'dl-a')
-    const b = cluster.actor(Account, 'dl-b')
-    await Promise.all([a.deposit(100), b.deposit(100)])
-    let deadlocks = 0
-    for (let round = 0; round < 20; round++) {
-      const outcomes = await Promise.allSettled([a.transfer('dl-b', 10), b.transfer('dl-a', 10)])
-      for (const o of outcomes) {
-        if (o.status === 'fulfilled') continue
-        expect(isTroupeError(o.reason, 'Deadlock')).toBe(true)
-        deadlocks++
-      }
-    }
-    expect(deadlocks).toBeGreaterThan(0)
+    const a = cluster.actor(Teller, 'dl-a')
+    const b = cluster.actor(Teller, 'dl-b')
+    const outcomes = await Promise.allSettled([a.transferSlowly('dl-b', 10, 40), b.transferSlowly('dl-a', 10, 40)])
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+    expect(failed).toHaveLength(1)
+    expect(isTroupeError(failed[0]!.reason, 'Deadlock')).toBe(true)
     expect((await a.balance()) + (await b.balance())).toBe(200)
   })
 
