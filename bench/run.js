@@ -40,7 +40,8 @@ if (!tableOnly) {
 const results = selected.map((name) => join(resultsDir, `${name}.json`)).filter(existsSync).map((path) => JSON.parse(readFileSync(path, 'utf8')))
 const table = render(results, tableOnly ? undefined : (Date.now() - started) / 1000)
 console.log(`\n${table}`)
-writeFileSync(join(resultsDir, 'summary.md'), table)
+// JSON, as bench/results/*.json is what git ignores there.
+writeFileSync(join(resultsDir, 'summary.json'), JSON.stringify({ markdown: table }, null, 2) + '\n')
 if (failed.length > 0) {
   console.error(`failed: ${failed.join(', ')}`)
   process.exitCode = 1
