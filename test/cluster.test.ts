@@ -88,10 +88,11 @@ describe('4 worker-thread hosts, 10,000 actors', () => {
   test('two transfers that wait on each other (A -> B while B -> A) fail fast, and no money is lost', async () => {
     const a = cluster.actor(Teller, 'dl-a')
     const b = cluster.actor(Teller, 'dl-b')
-    const outcomes = await Promise.allSettled([a.transferSlowly('dl-b', 10, 40), b.transferSlowly('dl-a', 10, 40)])
+    const outcomes = await Promise.allSettled([a.transferSlowly('dl-b', 10, 10), b.transferSlowly('dl-a', 10, 80)])
     const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
-    expect(failed).toHaveLength(1)
-    expect(isTroupeError(failed[0]!.reason, 'Deadlock')).toBe(true)
+    // At least the later transfer sees the cycle; if the two deposits cross in flight, both do.
+    expect(failed.length).toBeGreaterThanOrEqual(1)
+    for (const f of failed) expect(isTroupeError(f.reason, 'Deadlock')).toBe(true)
     expect((await a.balance()) + (await b.balance())).toBe(200)
   })
 
