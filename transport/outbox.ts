@@ -4,23 +4,36 @@ import type { PeerId } from './transport.ts'
 /** Envelopes per frame before it leaves without waiting for the end of the tick. */
 export const frameEnvelopesMaxDefault = 64
 
+/** Runs a function once the current burst of work is over (the outbox's flush point). */
+export type FlushScheduler = (flush: () => void) => void
+
+export interface OutboxOptions {
+  /** A frame that reaches this many envelopes leaves at once, so the peer starts on it while this side builds the next (pipelining). Default 64. */
+  frameEnvelopesMax?: number
+  /**
+   * When to flush. Default `queueMicrotask` (end of the current task). A port transport in Node
+   * passes `setImmediate`: it runs after every message that arrived in this event-loop turn, so
+   * calls made in reaction to replies from several peers still share frames; flushing per
+   * microtask halves the frames on every round trip once replies come from two peers.
+   */
+  schedule?: FlushScheduler
+}
+
 /**
  * Collects envelopes per peer and flushes them as one frame per peer at the end of the
- * current tick (a microtask), so a burst of calls costs one postMessage per peer.
+ * current burst, so a burst of calls costs one postMessage per peer.
  */
 export class Outbox {
   private readonly frames = new Map<PeerId, Envelope[]>()
   private scheduled = false
   private readonly flushFrame: (to: PeerId, frame: Envelope[]) => void
   private readonly frameEnvelopesMax: number
+  private readonly schedule: FlushScheduler
 
-  /**
-   * @param frameEnvelopesMax a frame that reaches this many envelopes leaves at once, so the peer
-   *   starts on it while this side builds the next (pipelining); default 64.
-   */
-  constructor(flushFrame: (to: PeerId, frame: Envelope[]) => void, frameEnvelopesMax = frameEnvelopesMaxDefault) {
+  constructor(flushFrame: (to: PeerId, frame: Envelope[]) => void, options: OutboxOptions = {}) {
     this.flushFrame = flushFrame
-    this.frameEnvelopesMax = frameEnvelopesMax
+    this.frameEnvelopesMax = options.frameEnvelopesMax ?? frameEnvelopesMaxDefault
+    this.schedule = options.schedule ?? queueMicrotask
   }
 
   push(to: PeerId, envelope: Envelope): void {
@@ -32,7 +45,7 @@ export class Outbox {
     }
     if (!this.scheduled) {
       this.scheduled = true
-      queueMicrotask(this.flush)
+      this.schedule(this.flush)
     }
   }
 

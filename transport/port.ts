@@ -2,7 +2,7 @@ import { TroupeError } from '../runtime/errors.ts'
 import type { Envelope } from './envelope.ts'
 import type { Endpoint } from './endpoint.ts'
 import { fromWire, toWire } from './wire.ts'
-import { Outbox } from './outbox.ts'
+import { Outbox, type OutboxOptions } from './outbox.ts'
 import type { PeerId, Transport, TransportHandlers } from './transport.ts'
 
 /**
@@ -13,11 +13,12 @@ export class PortTransport implements Transport {
   readonly self: PeerId
   private readonly links = new Map<PeerId, Endpoint>()
   private handlers: TransportHandlers | undefined
-  private readonly outbox = new Outbox((to, frame) => this.flushFrame(to, frame))
+  private readonly outbox: Outbox
   private closed = false
 
-  constructor(self: PeerId, links: Iterable<[PeerId, Endpoint]> = []) {
+  constructor(self: PeerId, links: Iterable<[PeerId, Endpoint]> = [], options: OutboxOptions = {}) {
     this.self = self
+    this.outbox = new Outbox((to, frame) => this.flushFrame(to, frame), options)
     for (const [peer, endpoint] of links) this.connect(peer, endpoint)
   }
 

@@ -85,7 +85,7 @@ export class Cluster {
       throw error
     }
     const hasher = await loadPointHasher()
-    const transport = new PortTransport(clientId, clientLinks.map(([peer, port]) => [peer, nodeEndpoint(port)]))
+    const transport = new PortTransport(clientId, clientLinks.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
     const client = new ClusterClient({ id: clientId, transport, hasher, view, limits, knownTypes: types })
     return new Cluster(client, handles)
   }

@@ -19,7 +19,7 @@ if (!parentPort) throw new Error('host-worker must run in a worker thread')
 
 const [hasher, namespace] = await Promise.all([loadPointHasher(), importActors(data.actorsUrl)])
 const registry = ActorRegistry.fromModule(namespace)
-const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]))
+const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
 const host = new Host({ id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits })
 
 const control: HostControl = {
