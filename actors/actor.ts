@@ -20,7 +20,7 @@ export interface ActorContext {
   /** Calls another actor as part of the current turn (carries the call chain and derived ids). */
   call(key: string, method: string, args: unknown[]): Promise<unknown>
   /** Builds a typed proxy for another actor, bound to this activation. */
-  ref<T>(type: string, id: string): ActorRef<T>
+  ref<T>(type: string, id: string, actorClass?: ActorClass<T>): ActorRef<T>
 }
 
 /**
@@ -66,7 +66,8 @@ export abstract class Actor<S = Record<string, never>> {
   actor<T>(actorClass: ActorClass<T>, id: string): ActorRef<T>
   actor<T>(type: string, id: string): ActorRef<T>
   actor<T>(target: ActorClass<T> | string, id: string): ActorRef<T> {
-    return this[actorContext].ref<T>(typeof target === 'string' ? target : actorTypeOf(target), id)
+    if (typeof target === 'string') return this[actorContext].ref<T>(target, id)
+    return this[actorContext].ref<T>(actorTypeOf(target), id, target)
   }
 }
 

@@ -25,24 +25,64 @@ export type ActorRef<T> = {
 /** Sends one call; what a proxy needs from whoever built it. */
 export type CallFn = (key: string, method: string, args: unknown[]) => Promise<unknown>
 
-const refHandler: ProxyHandler<{ key: string; call: CallFn; methods: Map<string, (...args: unknown[]) => Promise<unknown>> }> = {
-  get(target, property) {
-    if (typeof property !== 'string') return undefined
-    // A proxy is not a thenable: `await ref` must not try to call `ref.then`.
-    if (property === 'then') return undefined
-    let method = target.methods.get(property)
-    if (!method) {
-      const { key, call } = target
-      method = (...args: unknown[]) => call(key, property, args)
-      target.methods.set(property, method)
-    }
-    return method
-  },
+const keySlot: unique symbol = Symbol('troupe.ref.key') as never
+const callSlot: unique symbol = Symbol('troupe.ref.call') as never
+
+interface RefTarget {
+  [keySlot]: string
+  [callSlot]: CallFn
 }
 
-/** Builds the typed proxy for `Type/id`; method functions are created once per name. */
-export function createRef<T>(key: string, call: CallFn): ActorRef<T> {
-  return new Proxy({ key, call, methods: new Map() }, refHandler) as unknown as ActorRef<T>
+/**
+ * Methods not known in advance (a ref built from a type name, or a method the class does not
+ * declare) are made on first use by this proxy, which sits at the end of every ref's prototype
+ * chain, so the server can answer `UnknownMethod`. A proxy is not a thenable: `then` is undefined.
+ */
+const fallback: object = new Proxy(Object.create(null) as object, {
+  get(_target, property, receiver: RefTarget) {
+    if (typeof property !== 'string' || property === 'then') return undefined
+    return (...args: unknown[]) => receiver[callSlot](receiver[keySlot], property, args)
+  },
+})
+
+const classPrototypes = new WeakMap<object, object>()
+
+/** One prototype per actor class with a plain method per message: no proxy trap on the hot path. */
+function prototypeFor(methodNames: readonly string[], owner: object): object {
+  let proto = classPrototypes.get(owner)
+  if (!proto) {
+    proto = Object.create(fallback) as object
+    for (const name of methodNames) {
+      Object.defineProperty(proto, name, {
+        value(this: RefTarget, ...args: unknown[]) {
+          return this[callSlot](this[keySlot], name, args)
+        },
+      })
+    }
+    classPrototypes.set(owner, proto)
+  }
+  return proto
+}
+
+/** Builds the typed proxy for `Type/id`; with the actor class, its methods are plain functions. */
+export function createRef<T>(key: string, call: CallFn, actorClass?: { prototype: object }): ActorRef<T> {
+  const proto = actorClass ? prototypeFor(publicMethodNames(actorClass.prototype), actorClass) : fallback
+  const ref = Object.create(proto) as RefTarget
+  ref[keySlot] = key
+  ref[callSlot] = call
+  return ref as unknown as ActorRef<T>
+}
+
+/** Function-valued properties from a class prototype up to (not including) Object.prototype. */
+function publicMethodNames(prototype: object): string[] {
+  const names = new Set<string>()
+  for (let proto: object | null = prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor' || name === 'then') continue
+      if (typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function') names.add(name)
+    }
+  }
+  return [...names]
 }
 
 /** Longest actor key accepted (`Type/id`), matching the wire limit. */

@@ -29,7 +29,8 @@ interface Pending {
   readonly envelope: CallEnvelope
   readonly resolve: (value: unknown) => void
   readonly reject: (error: Error) => void
-  readonly deadline: number
+  /** The sweep tick at which the call times out (no clock read per call). */
+  readonly expiresTick: number
   redirects: number
 }
 
@@ -55,9 +56,14 @@ export class Caller {
   private sequence = 0
   private sweepTimer: TimerHandle | undefined
   private stoppedWith: TroupeError | undefined
+  /** Sweeps so far; deadlines are counted in sweeps of `sweepIntervalMs`. */
+  private tick = 0
+  private readonly sweepIntervalMs: number
 
   constructor(options: CallerOptions) {
     this.options = options
+    // A timeout fires between its deadline and one interval later.
+    this.sweepIntervalMs = Math.max(1, Math.min(1000, Math.ceil(options.limits.callTimeoutMs / 8)))
   }
 
   /** Calls `method` on the actor `key`; resolves with its result or rejects with a TroupeError. */
@@ -78,8 +84,10 @@ export class Caller {
         reject(new TroupeError('InvalidArgument', `request ${id} is already in flight`))
         return
       }
-      this.pending.set(id, { envelope, resolve, reject, deadline: this.options.clock.now() + timeoutMs, redirects: 0 })
-      this.armSweep(timeoutMs)
+      // +1: the sweep in progress may fire at once, so count only whole intervals after it.
+      const expiresTick = this.tick + 1 + Math.ceil(timeoutMs / this.sweepIntervalMs)
+      this.pending.set(id, { envelope, resolve, reject, expiresTick, redirects: 0 })
+      this.armSweep()
       this.dispatch(envelope)
     })
   }
@@ -150,22 +158,19 @@ export class Caller {
     this.options.send(to, envelope)
   }
 
-  private armSweep(timeoutMs: number): void {
+  private armSweep(): void {
     if (this.sweepTimer !== undefined) return
-    const interval = Math.max(1, Math.min(1000, Math.ceil(timeoutMs / 4)))
-    this.sweepTimer = this.options.clock.setTimeout(() => this.sweep(interval), interval)
+    this.sweepTimer = this.options.clock.setTimeout(this.sweep, this.sweepIntervalMs)
   }
 
-  private sweep(interval: number): void {
+  private readonly sweep = (): void => {
     this.sweepTimer = undefined
-    const now = this.options.clock.now()
+    const tick = ++this.tick
     for (const [id, entry] of this.pending) {
-      if (entry.deadline > now) continue
+      if (entry.expiresTick > tick) continue
       this.pending.delete(id)
       entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
     }
-    if (this.pending.size > 0 && !this.stoppedWith) {
-      this.sweepTimer = this.options.clock.setTimeout(() => this.sweep(interval), interval)
-    }
+    if (this.pending.size > 0 && !this.stoppedWith) this.armSweep()
   }
 }

@@ -69,7 +69,7 @@ export class ClusterClient {
   /** A typed proxy to the actor `id` of the given class (or type name). */
   actor<T>(target: ActorTarget<T>, id: string): ActorRef<T> {
     const key = this.keyOf(target, id)
-    return createRef<T>(key, this.call)
+    return createRef<T>(key, this.call, typeof target === 'function' ? target : undefined)
   }
 
   /** Calls `method` on `Type/id` with untyped arguments (gateways, CLIs). */

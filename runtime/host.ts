@@ -268,7 +268,7 @@ export class Host {
       key,
       hostId: this.id,
       call: (k, m, a) => this.callFromTurn(activation, k, m, a),
-      ref: (t, i) => createRef(actorKey(t, i), context.call),
+      ref: (t, i, c) => createRef(actorKey(t, i), context.call, c),
     }
     const activation = new Activation(key, type, context, this.limits.mailboxDepthMax, this.clock.now())
     this.activations.set(key, activation)
