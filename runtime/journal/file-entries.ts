@@ -6,7 +6,8 @@ import type { JournalRecord, JournalSnapshot } from './storage.ts'
  * The entries inside one frame's payload, one after another:
  * `[kind u8][key length u16][key UTF-8][seq f64][epoch f64]` then, for a record or a snapshot,
  * `[body length u32][body]` (the codec's bytes). Kinds: 1 record, 2 snapshot, 3 compact
- * (`seq` is then the `uptoSeq`, `epoch` 0). Seq and epoch sit outside the body so recovery can index
+ * (`seq` is then the `uptoSeq`, `epoch` 0), 4 install (a snapshot that also drops every record
+ * of the key written before it, in this or older segments: `installSnapshot`). Seq and epoch sit outside the body so recovery can index
  * records without decoding them.
  */
 
@@ -15,17 +16,18 @@ export type FileOp =
   | { kind: 'records'; key: string; keyBytes: Uint8Array; records: readonly JournalRecord[]; bodies: Uint8Array[] }
   | { kind: 'snapshot'; key: string; keyBytes: Uint8Array; snapshot: JournalSnapshot; body: Uint8Array }
   | { kind: 'compact'; key: string; keyBytes: Uint8Array; uptoSeq: number }
+  | { kind: 'install'; key: string; keyBytes: Uint8Array; snapshot: JournalSnapshot; body: Uint8Array }
 
 /** One entry read back from a payload. */
 export interface FileEntry {
-  kind: 'record' | 'snapshot' | 'compact'
+  kind: 'record' | 'snapshot' | 'compact' | 'install'
   key: string
   seq: number
   epoch: number
   body: Uint8Array
 }
 
-const kindCode = { record: 1, snapshot: 2, compact: 3 } as const
+const kindCode = { record: 1, snapshot: 2, compact: 3, install: 4 } as const
 const fixedBytes = 1 + 2 + 8 + 8
 const keyBytesMax = 0xffff
 const empty = new Uint8Array(0)
@@ -43,7 +45,7 @@ export function keyBytesOf(key: string): Uint8Array {
 export function opBytes(op: FileOp): number {
   const head = fixedBytes + op.keyBytes.byteLength
   if (op.kind === 'compact') return head
-  if (op.kind === 'snapshot') return head + 4 + op.body.byteLength
+  if (op.kind === 'snapshot' || op.kind === 'install') return head + 4 + op.body.byteLength
   let total = 0
   for (const body of op.bodies) total += head + 4 + body.byteLength
   return total
@@ -72,7 +74,7 @@ export function writeEntries(ops: readonly FileOp[], out: Uint8Array, offset: nu
   }
   for (const op of ops) {
     if (op.kind === 'compact') put('compact', op.keyBytes, op.uptoSeq, 0)
-    else if (op.kind === 'snapshot') put('snapshot', op.keyBytes, op.snapshot.seq, op.snapshot.epoch, op.body)
+    else if (op.kind === 'snapshot' || op.kind === 'install') put(op.kind, op.keyBytes, op.snapshot.seq, op.snapshot.epoch, op.body)
     else op.records.forEach((r, i) => put('record', op.keyBytes, r.seq, r.epoch, op.bodies[i]!))
   }
   return written
@@ -94,7 +96,7 @@ export function readEntries(payload: Uint8Array): FileEntry[] {
     need(3)
     const code = view.getUint8(offset), keyLength = view.getUint16(offset + 1, true)
     offset += 3
-    const kind = code === 1 ? 'record' : code === 2 ? 'snapshot' : code === 3 ? 'compact' : undefined
+    const kind = code === 1 ? 'record' : code === 2 ? 'snapshot' : code === 3 ? 'compact' : code === 4 ? 'install' : undefined
     if (kind === undefined) throw corrupt(`has an entry of unknown kind ${code}`)
     need(keyLength + 16)
     let key: string

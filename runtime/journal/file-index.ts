@@ -23,6 +23,7 @@ interface KeyEntry {
  * still live. A segment whose count is 0 holds nothing a reader needs; the oldest such
  * segments can be deleted (see `FileJournalStorage.compact`). Compact markers never count as
  * live: a marker only drops records in its own or older segments, which are deleted first.
+ * An install entry is a snapshot (live while it is the key's latest) and a marker at once.
  */
 export class FileIndex {
   private readonly byKey = new Map<string, KeyEntry>()
@@ -62,6 +63,16 @@ export class FileIndex {
     entry.headSeq = Math.max(entry.headSeq, snapshot.seq)
     entry.headEpoch = Math.max(entry.headEpoch, snapshot.epoch)
     this.count(snapshot.segment, 1)
+  }
+
+  /** Installs the key's snapshot: drops every kept record and moves the head to the snapshot. */
+  install(key: string, snapshot: IndexedBody): void {
+    const entry = this.entry(key)
+    for (const record of entry.records) this.count(record.segment, -1)
+    entry.records = []
+    this.setSnapshot(key, snapshot)
+    entry.headSeq = snapshot.seq
+    entry.headEpoch = snapshot.epoch
   }
 
   /** Drops the key's records with seq <= `uptoSeq`. */

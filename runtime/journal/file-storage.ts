@@ -70,6 +70,7 @@ export class FileJournalStorage implements JournalStorage {
       for (const e of readEntries(payload)) {
         if (e.kind === 'record') index.addRecord(e.key, { seq: e.seq, epoch: e.epoch, body: e.body, segment })
         else if (e.kind === 'snapshot') index.setSnapshot(e.key, { seq: e.seq, epoch: e.epoch, body: e.body, segment })
+        else if (e.kind === 'install') index.install(e.key, { seq: e.seq, epoch: e.epoch, body: e.body, segment })
         else index.compact(e.key, e.seq)
       }
     })
@@ -100,6 +101,19 @@ export class FileJournalStorage implements JournalStorage {
     const body = encodeValue(this.options.codec, copy, key)
     this.tracker.reserveSnapshot(key, copy)
     return this.commits.submit({ kind: 'snapshot', key, keyBytes, snapshot: copy, body })
+  }
+
+  /**
+   * See `JournalStorage.installSnapshot`: one install entry (the snapshot and a marker that drops
+   * the key's earlier records on recovery); deletes the oldest segments it left without live data.
+   */
+  async installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
+    this.checkOpen()
+    const keyBytes = keyBytesOf(key)
+    const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
+    const body = encodeValue(this.options.codec, copy, key)
+    this.tracker.reserveInstall(key, copy)
+    return this.commits.submit({ kind: 'install', key, keyBytes, snapshot: copy, body })
   }
 
   /** See `JournalStorage.readSnapshot`. */
@@ -154,6 +168,10 @@ export class FileJournalStorage implements JournalStorage {
       } else if (op.kind === 'snapshot') {
         this.index.setSnapshot(op.key, { seq: op.snapshot.seq, epoch: op.snapshot.epoch, body: bodies[b++]!, segment })
         this.tracker.commitSnapshot(op.key, op.snapshot)
+      } else if (op.kind === 'install') {
+        this.index.install(op.key, { seq: op.snapshot.seq, epoch: op.snapshot.epoch, body: bodies[b++]!, segment })
+        this.tracker.commitInstall(op.key, op.snapshot)
+        compacted = true
       } else {
         this.index.compact(op.key, op.uptoSeq)
         compacted = true

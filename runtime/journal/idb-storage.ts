@@ -20,6 +20,7 @@ type IdbOp =
   | { kind: 'records'; key: string; records: JournalRecord[] }
   | { kind: 'snapshot'; key: string; snapshot: JournalSnapshot }
   | { kind: 'compact'; key: string; uptoSeq: number }
+  | { kind: 'install'; key: string; snapshot: JournalSnapshot }
 
 /** Like idb-keyval's `createStore`, but every transaction asks for `durability: 'strict'`. */
 function strictStore(dbName: string, storeName: string): { use: UseStore; db: Promise<IDBDatabase> } {
@@ -93,6 +94,14 @@ export class IdbJournalStorage implements JournalStorage {
     return this.commits.submit({ kind: 'snapshot', key, snapshot: copy })
   }
 
+  /** See `JournalStorage.installSnapshot`: the snapshot, the head and the deletion of every record in one transaction. */
+  async installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
+    this.checkOpen()
+    const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+    this.tracker.reserveInstall(key, copy)
+    return this.commits.submit({ kind: 'install', key, snapshot: copy })
+  }
+
   /** See `JournalStorage.readSnapshot`. */
   async readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
     this.checkOpen()
@@ -139,6 +148,11 @@ export class IdbJournalStorage implements JournalStorage {
             s.put(op.snapshot, ['s', op.key])
             head.snapshotSeq = op.snapshot.seq
             head.snapshotEpoch = op.snapshot.epoch
+          } else if (op.kind === 'install') {
+            s.delete(IDBKeyRange.bound(['r', op.key, 0], ['r', op.key, Infinity]))
+            s.put(op.snapshot, ['s', op.key])
+            head.seq = head.snapshotSeq = op.snapshot.seq
+            head.epoch = head.snapshotEpoch = op.snapshot.epoch
           } else {
             s.delete(IDBKeyRange.bound(['r', op.key, 0], ['r', op.key, op.uptoSeq]))
           }
@@ -151,6 +165,7 @@ export class IdbJournalStorage implements JournalStorage {
     for (const op of ops) {
       if (op.kind === 'records') this.tracker.commitRecords(op.key, op.records)
       else if (op.kind === 'snapshot') this.tracker.commitSnapshot(op.key, op.snapshot)
+      else if (op.kind === 'install') this.tracker.commitInstall(op.key, op.snapshot)
     }
   }
 }

@@ -41,6 +41,16 @@ export class MemoryJournalStorage implements JournalStorage {
     this.snapshots.set(key, copy)
   }
 
+  /** See `JournalStorage.installSnapshot`. */
+  async installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
+    this.checkOpen()
+    const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+    this.tracker.reserveInstall(key, copy)
+    this.tracker.commitInstall(key, copy)
+    this.snapshots.set(key, copy)
+    this.logs.delete(key)
+  }
+
   /** See `JournalStorage.readSnapshot`. */
   async readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
     this.checkOpen()

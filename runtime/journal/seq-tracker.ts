@@ -11,6 +11,10 @@ export interface KeyHead {
 
 const emptyHead: Readonly<KeyHead> = Object.freeze({ seq: 0, epoch: 0, snapshotSeq: -1, snapshotEpoch: 0 })
 
+function installedHead(snapshot: JournalSnapshot): KeyHead {
+  return { seq: snapshot.seq, epoch: snapshot.epoch, snapshotSeq: snapshot.seq, snapshotEpoch: snapshot.epoch }
+}
+
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 }
@@ -70,6 +74,21 @@ export class SeqTracker {
     this.pending.set(key, head)
   }
 
+  /**
+   * Asserts `snapshot` may be installed (see `JournalStorage.installSnapshot`) and moves the
+   * pending head to it: log and snapshot both at `snapshot.seq`, so the next record is seq + 1.
+   */
+  reserveInstall(key: string, snapshot: JournalSnapshot): void {
+    assert(typeof key === 'string' && key.length > 0, 'journal key must be a non-empty string')
+    assert(isCount(snapshot.seq) && isCount(snapshot.epoch), `snapshot of ${key} needs integer seq and epoch >= 0`)
+    const head = this.head(key)
+    const floor = Math.max(head.epoch, head.snapshotEpoch)
+    assert(snapshot.epoch >= floor, `installed snapshot of ${key} has epoch ${snapshot.epoch} < ${floor}`)
+    assert(snapshot.seq >= head.seq || snapshot.epoch > floor,
+      `installed snapshot of ${key} at seq ${snapshot.seq} goes back from the log (seq ${head.seq}) in the same epoch ${snapshot.epoch}`)
+    this.pending.set(key, installedHead(snapshot))
+  }
+
   /** Asserts a snapshot (durable or pending) covers every record `compact(key, uptoSeq)` drops. */
   checkCompact(key: string, uptoSeq: number): void {
     assert(isCount(uptoSeq), `compact of ${key} needs an integer uptoSeq >= 0`)
@@ -92,6 +111,11 @@ export class SeqTracker {
     head.snapshotSeq = snapshot.seq
     head.snapshotEpoch = snapshot.epoch
     this.durable.set(key, head)
+  }
+
+  /** Marks an installed snapshot durable. */
+  commitInstall(key: string, snapshot: JournalSnapshot): void {
+    this.durable.set(key, installedHead(snapshot))
   }
 
   /** Sets a key's head as recovered from storage. */

@@ -9,6 +9,10 @@
  * - epochs never decrease within a key (records and snapshots).
  * - a snapshot never runs ahead of the key's last appended record, and never goes back.
  * - `compact(key, uptoSeq)` only drops records a durable-or-pending snapshot covers.
+ * - `installSnapshot` is the one way to move a key's head without records (a replica catching
+ *   up with a compacted primary): its snapshot may run ahead of the log, it drops every record
+ *   of the key, and the next record must be `snapshot.seq + 1`. It never lowers an epoch, and
+ *   it goes back from the log's head only with a newer epoch (see `installSnapshot`).
  *
  * Operating errors are `TroupeError`s: `Unjournalable` (a value the codec cannot encode),
  * `StorageFull`, `StorageFailed`, `CorruptRecord`. A rejected write acknowledges nothing.
@@ -43,6 +47,16 @@ export interface JournalStorage {
   read(key: string, fromSeq?: number): Promise<JournalRecord[]>
   /** Stores `snapshot` as the key's latest snapshot; durable when the promise resolves. */
   writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void>
+  /**
+   * Makes `snapshot` the key's latest snapshot even when it is ahead of the key's log, and drops
+   * every record of the key: they are all covered by it or superseded. The next append must be
+   * `snapshot.seq + 1` with an epoch >= `snapshot.epoch`. Durable when the promise resolves, and
+   * the dropped records stay dropped across a reopen. Asserts (`AssertionError`) that the
+   * snapshot's epoch does not decrease (from the log's or the current snapshot's epoch), and that
+   * it does not go back from the log's head (`seq` < the last record's) unless its epoch is
+   * newer than every epoch of the key: the records past it then belong to a superseded history.
+   */
+  installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void>
   /** The key's latest durable snapshot, if any. */
   readSnapshot(key: string): Promise<JournalSnapshot | undefined>
   /** Drops the key's records with `seq <= uptoSeq`; a snapshot must already cover them. */

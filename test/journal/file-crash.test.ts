@@ -57,6 +57,22 @@ describe('file journal recovery after crashes and corruption', () => {
     }
   })
 
+  test('a cut at every byte of an install entry recovers either the old log or the installed snapshot alone', async () => {
+    const storage = await FileJournalStorage.open({ dir })
+    await storage.installSnapshot('Counter/alice', { seq: 50, epoch: 2, state: 'caught up' })
+    await storage.close()
+    const installed = await readFile(segment)
+    for (let cut = bounds[5]!; cut <= installed.byteLength; cut++) {
+      await writeFile(segment, installed.subarray(0, cut))
+      const reopened = await FileJournalStorage.open({ dir })
+      const whole = cut === installed.byteLength
+      expect((await reopened.read('Counter/alice')).map((r) => r.seq)).toEqual(whole ? [] : [1, 2, 3, 4, 5])
+      expect((await reopened.readSnapshot('Counter/alice'))?.seq).toBe(whole ? 50 : undefined)
+      await reopened.append('Counter/alice', [rec(whole ? 51 : 6, 2)])
+      await reopened.close()
+    }
+  })
+
   test('after truncating a torn tail the journal appends where it left off', async () => {
     await writeFile(segment, original.subarray(0, bounds[5]! - 3))
     const storage = await FileJournalStorage.open({ dir })

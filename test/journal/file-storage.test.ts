@@ -48,6 +48,44 @@ describe('file journal storage: group commit, segments, failures', () => {
     await reopened.close()
   })
 
+  test('an installed snapshot drops records in older segments for good, and frees the segments they filled', async () => {
+    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
+    await storage.writeSnapshot('K/1', { seq: 30, epoch: 1, state: 'thirty' })
+    await storage.append('K/2', [rec(1)])
+    const before = storage.segments().length
+    expect(before).toBeGreaterThan(4)
+    await storage.installSnapshot('K/1', { seq: 500, epoch: 2, state: 'caught up' })
+    expect(storage.segments().length).toBeLessThan(before)
+    expect((await readdir(dir)).length).toBe(storage.segments().length)
+    await storage.append('K/1', [rec(501, 2)])
+    await storage.close()
+    for (let round = 0; round < 2; round++) {
+      const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+      expect(await reopened.read('K/1')).toEqual([rec(501, 2)])
+      expect(await reopened.readSnapshot('K/1')).toEqual({ seq: 500, epoch: 2, state: 'caught up' })
+      expect(await reopened.read('K/2')).toEqual([rec(1)])
+      await expect(reopened.append('K/1', [rec(61, 2)])).rejects.toThrow()
+      await reopened.close()
+    }
+  })
+
+  test('an install that never reached the disk is not acknowledged and the old log stays', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs })
+    await storage.append('K/1', [rec(1), rec(2)])
+    plan.writeError = 'EIO'
+    await expect(storage.installSnapshot('K/1', { seq: 9, epoch: 1, state: 9 })).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
+    plan.writeError = undefined
+    expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([1, 2])
+    expect(await storage.readSnapshot('K/1')).toBeUndefined()
+    await storage.append('K/1', [rec(3)])
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir })
+    expect((await reopened.read('K/1')).map((r) => r.seq)).toEqual([1, 2, 3])
+    await reopened.close()
+  })
+
   test('a failed write rejects its whole batch with StorageFailed, then the journal writes again', async () => {
     const { fs, plan } = faultyFs()
     const storage = await FileJournalStorage.open({ dir, fs })
