@@ -1,0 +1,122 @@
+import { buggifyStats, disableBuggify, enableBuggify } from '../runtime/buggify.ts'
+import type { Operation } from './checker/history.ts'
+import { checkRun, type SimViolation } from './check.ts'
+import { describePlan, drawFaultPlan, faultProfiles, type FaultPlan, type FaultProfile } from './faults.ts'
+import { Nemesis } from './nemesis.ts'
+import { drawKeyspace } from './operations.ts'
+import { componentRandom, intBetween } from './seed.ts'
+import { clusterClientPort, retryingPort, type CallPort } from './sim-client.ts'
+import { Workload } from './workload.ts'
+import { World } from './world.ts'
+
+/** How to run one seed. */
+export interface RunOptions {
+  readonly seed: number
+  /** A profile name from `faultProfiles`, or a profile; default `ci`. */
+  readonly profile?: string | FaultProfile
+  /** Simulated time with faults and load, in ms; default 8,000. */
+  readonly safetyMs?: number
+  /** Keep the trace's lines in the result. */
+  readonly keepTrace?: boolean
+  /** Hosts; default drawn from the seed (3 to 5). */
+  readonly hostCount?: number
+  /** Called with the world once it is built, before load starts (named scenarios aim faults here). */
+  readonly setup?: (world: World, nemesis: Nemesis) => void
+}
+
+/** Everything one seed produced. */
+export interface RunResult {
+  readonly seed: number
+  readonly plan: FaultPlan
+  readonly hostCount: number
+  readonly clientCount: number
+  readonly history: readonly Operation[]
+  readonly finals: ReadonlyMap<string, unknown>
+  readonly faults: ReadonlyMap<string, number>
+  readonly violations: readonly SimViolation[]
+  readonly inconclusive: readonly string[]
+  readonly traceDigest: string
+  readonly traceLines: readonly string[]
+  readonly simulatedMs: number
+}
+
+/** Liveness bounds: after faults stop, pending calls must end, and every key be readable, within these. */
+const settleMs = 3_000
+const finalReadMs = 5_000
+const finalReadAttempts = 3
+
+/** Runs one seed: build the world, load it under faults (safety), stop faults (liveness), check. */
+export async function runSeed(options: RunOptions): Promise<RunResult> {
+  const { seed } = options
+  const profile = typeof options.profile === 'object' ? options.profile : faultProfiles[options.profile ?? 'ci']
+  if (profile === undefined) throw new RangeError(`unknown fault profile ${String(options.profile)}; known: ${Object.keys(faultProfiles).join(', ')}`)
+  const shape = componentRandom(seed, 'shape')
+  const plan = drawFaultPlan(profile, componentRandom(seed, 'plan'))
+  const hostCount = options.hostCount ?? intBetween(shape, 3, 5)
+  const clientCount = intBetween(shape, 2, 4)
+  const world = await World.create({ seed, plan, hostCount, keepTrace: options.keepTrace ?? false })
+  enableBuggify({ random: componentRandom(seed, 'buggify'), onFire: (point) => { world.count(`buggify:${point}`); world.trace.add(`buggify ${point}`) } })
+  try {
+    world.trace.add(`seed ${seed} hosts ${hostCount} clients ${clientCount} ${describePlan(plan)}`)
+    const makePort = plan.retries ? retryingPort : clusterClientPort
+    const clients = Array.from({ length: clientCount }, (_, i) => ({ port: makePort(world, `client-${i}`, componentRandom(seed, `client-id:${i}`)), random: componentRandom(seed, `client:${i}`) }))
+    const workload = new Workload(world, drawKeyspace(shape, plan.transfers), plan.retries)
+    const nemesis = new Nemesis(world, componentRandom(seed, 'nemesis'), () => [...world.hostIds, ...clients.map((c) => c.port.id)])
+    options.setup?.(world, nemesis)
+    workload.start(clients)
+    nemesis.start()
+    await world.clock.run(options.safetyMs ?? 8_000)
+    const liveness = await livenessPhase(world, workload, nemesis, clients.map((c) => c.port))
+    const report = checkRun({
+      history: workload.history(),
+      families: workload.families,
+      finals: workload.finals,
+      activations: world.activations.events,
+      effects: world.effects,
+    })
+    world.count('buggify-points-fired', buggifyStats().filter((p) => p.fired > 0).length)
+    for (const [kind, n] of Object.entries(world.network.stats())) if (kind !== 'delivered') world.count(kind, n)
+    const violations = [...liveness, ...report.violations]
+    for (const v of violations) world.trace.add(`violation ${v.invariant} ${v.key ?? ''}: ${v.message}`)
+    return {
+      seed, plan, hostCount, clientCount,
+      history: workload.history(),
+      finals: workload.finals,
+      faults: world.faults,
+      violations,
+      inconclusive: report.inconclusive,
+      traceDigest: world.trace.digest(),
+      traceLines: world.trace.lines(),
+      simulatedMs: world.clock.now(),
+    }
+  } finally {
+    disableBuggify()
+    world.dispose()
+  }
+}
+
+/** Faults stop; every pending call must end and every key be readable within bounded simulated time. */
+async function livenessPhase(world: World, workload: Workload, nemesis: Nemesis, ports: readonly CallPort[]): Promise<SimViolation[]> {
+  const violations: SimViolation[] = []
+  world.trace.add('liveness phase: faults stop')
+  workload.stop()
+  nemesis.stop()
+  world.quietNetwork()
+  const settled = await world.runUntil(() => workload.idle && ports.every((p) => p.inFlight === 0), settleMs)
+  if (!settled) {
+    const pending = ports.reduce((n, p) => n + p.inFlight, 0)
+    violations.push({ invariant: 'liveness', key: undefined, message: `${pending} calls still pending ${settleMs} ms after the faults stopped` })
+  }
+  for (const port of ports) port.stop()
+  const reader = clusterClientPort(world, 'final-reader', componentRandom(world.seed, 'final-reader'))
+  let unreachable: string[] | undefined
+  const reading = workload.finalReads(reader, finalReadAttempts).then((keys) => { unreachable = keys })
+  const read = await world.runUntil(() => unreachable !== undefined, finalReadMs)
+  reader.stop()
+  await reading.catch(() => undefined)
+  if (!read) violations.push({ invariant: 'liveness', key: undefined, message: `final reads did not finish within ${finalReadMs} ms` })
+  for (const key of unreachable ?? []) {
+    violations.push({ invariant: 'liveness', key, message: `${key} could not be read in ${finalReadAttempts} attempts after the faults stopped` })
+  }
+  return violations
+}

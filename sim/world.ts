@@ -1,0 +1,230 @@
+import { loadPointHasher, type PointHasher } from '../runtime/hash.ts'
+import type { Host, HostEvent } from '../runtime/host.ts'
+import { resolveLimits, type Limits } from '../runtime/limits.ts'
+import { ActorRegistry } from '../runtime/registry.ts'
+import { SimulatedClock } from '../runtime/simulated-clock.ts'
+import type { HostId, View } from '../runtime/view.ts'
+import { SimulatedNetwork } from '../transport/simulated.ts'
+import type { PeerId } from '../transport/transport.ts'
+import { simActorClasses, type SimEffect } from './actors.ts'
+import { ActivationLog } from './activation-log.ts'
+import type { FaultPlan } from './faults.ts'
+import { GatedTransport } from './gated-transport.ts'
+import { SimHost, type HostEnvironment } from './sim-host.ts'
+import { componentRandom, intBetween, QuietableRandom } from './seed.ts'
+import type { DiskBehaviour } from './storage.ts'
+import { Trace } from './trace.ts'
+
+/** The limits every simulated host and client runs with: short timeouts, so runs end in simulated seconds (each seed also draws its idle timeout, 100–3,000 ms, so passivation happens). */
+export const simLimits: Readonly<Partial<Limits>> = Object.freeze({
+  callTimeoutMs: 1000,
+  idleTimeoutMs: 1500,
+  shardCount: 64,
+  vnodesPerHost: 16,
+})
+
+/** How a world is built. */
+export interface WorldOptions {
+  readonly seed: number
+  readonly plan: FaultPlan
+  /** Hosts in the cluster; default: drawn from the seed, 3 to 5. */
+  readonly hostCount: number
+  /** Keep the trace's lines (for `--trace` and tests), not only its hash. */
+  readonly keepTrace?: boolean
+}
+
+
+let hasherLoading: Promise<PointHasher> | undefined
+
+/**
+ * A whole cluster in one JS realm: real `Host`s on one `SimulatedClock`, each with its own
+ * transport on one seeded `SimulatedNetwork` and its own simulated disk. One seed decides every
+ * draw. The world crashes, restarts, pauses and partitions hosts on request (the nemesis asks),
+ * and records what the checkers need: activation events, effects, and the trace.
+ */
+export class World {
+  readonly seed: number
+  readonly plan: FaultPlan
+  readonly clock = new SimulatedClock()
+  readonly trace: Trace
+  readonly network: SimulatedNetwork
+  readonly view: View
+  readonly limits: Limits
+  readonly hasher: PointHasher
+  readonly activations = new ActivationLog()
+  readonly effects: SimEffect[] = []
+  /** Faults injected so far, by kind. */
+  readonly faults = new Map<string, number>()
+  private readonly networkRandom: QuietableRandom
+  private readonly registry = new ActorRegistry()
+  private readonly hosts = new Map<HostId, SimHost>()
+  private readonly diskBehaviour: DiskBehaviour
+
+  /** Builds a world and starts its hosts. */
+  static async create(options: WorldOptions): Promise<World> {
+    hasherLoading ??= loadPointHasher()
+    return new World(options, await hasherLoading)
+  }
+
+  private constructor(options: WorldOptions, hasher: PointHasher) {
+    this.seed = options.seed
+    this.plan = options.plan
+    this.hasher = hasher
+    this.trace = new Trace(() => this.clock.now(), options.keepTrace ?? false)
+    this.limits = resolveLimits({ ...simLimits, idleTimeoutMs: intBetween(componentRandom(this.seed, 'limits'), 100, 3000) })
+    const { plan } = options
+    this.networkRandom = new QuietableRandom(componentRandom(this.seed, 'network'))
+    this.network = new SimulatedNetwork({
+      clock: this.clock,
+      random: this.networkRandom,
+      delayMsMin: plan.delayMsMin,
+      delayMsMax: plan.delayMsMax,
+      dropProbability: plan.loss,
+      duplicateProbability: plan.duplication,
+      reorder: plan.reorder,
+    })
+    this.diskBehaviour = { latencyMsMax: 2, slowLatencyMsMin: 20, slowLatencyMsMax: 400, corruptReadProbability: plan.corruptRead, dropEverySave: 0 }
+    for (const actorClass of simActorClasses((effect) => this.effect(effect))) this.registry.register(actorClass)
+    const hostIds = Array.from({ length: options.hostCount }, (_, i) => `host-${i}`)
+    this.view = { epoch: 1, hosts: hostIds }
+    const env: HostEnvironment = {
+      seed: this.seed, clock: this.clock, network: this.network, trace: this.trace, registry: this.registry, hasher,
+      view: this.view, limits: this.limits, disk: this.diskBehaviour,
+      count: (kind, n) => this.count(kind, n),
+      event: (event) => this.hostEvent(event),
+    }
+    for (const id of hostIds) this.hosts.set(id, new SimHost(id, env))
+  }
+
+  /** The hosts' ids, in view order. */
+  get hostIds(): readonly HostId[] {
+    return this.view.hosts
+  }
+
+  /** The live `Host` with this id, or undefined while it is crashed. */
+  host(id: HostId): Host | undefined {
+    return this.simHost(id).host
+  }
+
+  /** True while the host is crashed (not yet restarted). */
+  isDown(id: HostId): boolean {
+    return this.simHost(id).host === undefined
+  }
+
+  /** True while the host is paused. */
+  isPaused(id: HostId): boolean {
+    return this.simHost(id).isPaused
+  }
+
+  /** A new transport on the network for a client, traced like the hosts'. */
+  connectClient(id: PeerId): GatedTransport {
+    return new GatedTransport(this.network.connect(id), (line) => this.trace.add(line))
+  }
+
+  /** Kills a host: its timers, disk writes and links die with it; `keepDisk` false also loses its disk. */
+  crash(id: HostId, keepDisk: boolean): void {
+    const sim = this.simHost(id)
+    if (sim.host === undefined) return
+    const outcome = sim.crash(keepDisk)
+    this.activations.hostDied(id, this.clock.now())
+    if (outcome === undefined) {
+      this.trace.add(`crash ${id} without disk`)
+      return
+    }
+    this.count('unsynced-writes-lost', outcome.lost)
+    this.count('torn-writes', outcome.torn)
+    this.trace.add(`crash ${id} with disk: unsynced lost ${outcome.lost} kept ${outcome.kept} torn ${outcome.torn}`)
+  }
+
+  /** Starts a new incarnation of a crashed host, with the same id, on what is left of its disk. */
+  restart(id: HostId): void {
+    const sim = this.simHost(id)
+    if (sim.host !== undefined) return
+    const dropped = sim.restart()
+    this.trace.add(`restart ${id} (recovery dropped ${dropped} torn records)`)
+  }
+
+  /** Freezes a host (a hang): it neither runs timers nor takes or sends messages until `resume`. */
+  pause(id: HostId): void {
+    if (this.simHost(id).setPaused(true)) this.trace.add(`pause ${id}`)
+  }
+
+  /** Thaws a paused host. */
+  resume(id: HostId): void {
+    if (this.simHost(id).isPaused) this.trace.add(`resume ${id}`)
+    this.simHost(id).setPaused(false)
+  }
+
+  /** Makes a host's disk slow (or normal again). */
+  setSlowDisk(id: HostId, slow: boolean): void {
+    this.simHost(id).setSlowDisk(slow)
+    this.trace.add(`${slow ? 'slow' : 'normal'} disk ${id}`)
+  }
+
+  /** Sets the chance that a disk read comes back corrupted, on every host. */
+  setCorruptReads(probability: number): void {
+    this.diskBehaviour.corruptReadProbability = probability
+  }
+
+  /** Plants a bug for checker demonstrations: every n-th save of every host's store is dropped (0 removes it). */
+  plantDroppedSaves(everyNth: number): void {
+    this.diskBehaviour.dropEverySave = everyNth
+    this.trace.add(`planted bug: every ${everyNth}th save is dropped`)
+  }
+
+  /** Silences the network's randomness: no loss, no duplication, one fixed delay (the liveness phase). */
+  quietNetwork(): void {
+    this.networkRandom.setQuiet(true)
+    this.trace.add('network quiet')
+  }
+
+  /** Resolves after `ms` of simulated time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms))
+  }
+
+  /** Runs the world until `done()` holds or `limitMs` of simulated time pass; true when `done()` held. */
+  async runUntil(done: () => boolean, limitMs: number, stepMs = 10): Promise<boolean> {
+    const end = this.clock.now() + limitMs
+    while (!done()) {
+      if (this.clock.now() >= end) return false
+      await this.clock.run(Math.min(end, this.clock.now() + stepMs))
+    }
+    return true
+  }
+
+  /** Adds `n` to the count of fault `kind`. */
+  count(kind: string, n = 1): void {
+    if (n > 0) this.faults.set(kind, (this.faults.get(kind) ?? 0) + n)
+  }
+
+  /** Stops everything: no timer of any host fires again. */
+  dispose(): void {
+    for (const sim of this.hosts.values()) sim.dispose()
+  }
+
+  private hostEvent(event: HostEvent): void {
+    if (event.kind !== 'activate' && event.kind !== 'deactivate') {
+      this.trace.add(`host event ${JSON.stringify(event)}`)
+      return
+    }
+    this.trace.add(`${event.kind} ${event.key} on ${event.host} epoch ${event.epoch}`)
+    this.activations.record({ key: event.key, hostId: event.host, epoch: event.epoch, kind: event.kind, time: event.atMs })
+  }
+
+  private effect(effect: SimEffect): void {
+    if (this.isDown(effect.host)) {
+      // A crashed host's last microtasks: nothing it does escapes the dead process.
+      this.trace.add(`zombie effect ignored ${effect.tag} ${effect.key}.${effect.method} on ${effect.host}`)
+      return
+    }
+    this.trace.add(`effect ${effect.tag} ${effect.key}.${effect.method} on ${effect.host}`)
+    this.effects.push(effect)
+  }
+
+  private simHost(id: HostId): SimHost {
+    const sim = this.hosts.get(id)
+    if (sim === undefined) throw new RangeError(`no host ${id} in this world`)
+    return sim
+  }
+}
