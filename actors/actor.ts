@@ -36,6 +36,8 @@ export abstract class Actor<S = Record<string, never>> {
   static reentrant?: readonly string[]
   /** Names of methods that do not change state and may run beside other reads (same as `@readOnly`). */
   static readOnly?: readonly string[]
+  /** When a call's result may be released: 'memory' | 'local' | 'quorum' | 'strong' (default: the cluster's). */
+  static consistency?: 'memory' | 'local' | 'quorum' | 'strong'
 
   /** The actor's state; survives passivation (and, with a journal, crashes). */
   state!: S

@@ -1,12 +1,26 @@
 import { actorContext, type Actor, type ActorContext, type ActorHooks } from '../actors/actor.ts'
-import type { TroupeError } from './errors.ts'
+import type { ActorLog } from './durability/actor-log.ts'
+import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
+import type { Limits } from './limits.ts'
 import { Mailbox } from './mailbox.ts'
-import type { ActorType } from './registry.ts'
+import { checkPayload } from './payload.ts'
+import type { ActorType, MethodEntry } from './registry.ts'
+import { beginTurn, resolveDrafts, type PatchOp, type StateTurn } from './state/index.ts'
 
 /** The lifecycle of one activation. */
 export type ActivationStatus = 'activating' | 'active' | 'deactivating' | 'gone'
 
-/** The one live instance of an actor on its primary host, with its mailbox. */
+/** How a turn ended: a value (released once `gate` settles) or an error (nothing journaled). */
+export type TurnOutcome =
+  | { ok: true; value: unknown; gate: Promise<void> | undefined }
+  | { ok: false; error: SerializedError }
+
+/**
+ * The one live instance of an actor on its primary host: its mailbox, its committed state and
+ * its journal. A write turn runs against a change-tracking draft of the state; if it throws,
+ * the draft is dropped and nothing is journaled; if it returns, its patch becomes the next
+ * journal record and its result waits behind the output gate.
+ */
 export class Activation {
   readonly key: string
   readonly type: ActorType
@@ -23,14 +37,113 @@ export class Activation {
   readonly waitingOn = new Map<string, number>()
   /** Set when activation failed: calls that reach this instance get this error. */
   failure: TroupeError | undefined
+  /** The state as of the last committed turn. */
+  committed: unknown
+  /** The journal (at the `memory` level: only turn numbers and request ids, in memory). */
+  log: ActorLog | undefined
+  /** Calls queued or running, by request id, with everyone waiting for their answer (duplicates attach here). */
+  readonly inFlight = new Map<string, string[]>()
+  private readonly limits: Limits
 
-  constructor(key: string, type: ActorType, context: ActorContext, mailboxDepthMax: number, nowMs: number) {
+  constructor(key: string, type: ActorType, context: ActorContext, limits: Limits, nowMs: number) {
     this.key = key
     this.type = type
+    this.limits = limits
     this.instance = new type.actorClass() as Actor<unknown> & ActorHooks
     this.instance[actorContext] = context
-    this.mailbox = new Mailbox(mailboxDepthMax)
+    this.mailbox = new Mailbox(limits.mailboxDepthMax)
     this.lastUsedMs = nowMs
     this.chain = [key]
   }
+
+  /** Sets the state the first turn starts from (from the journal, a warm replica, or initialState). */
+  start(state: unknown, log: ActorLog | undefined): void {
+    this.committed = state
+    this.instance.state = state
+    this.log = log
+  }
+
+  /** The recorded answer to a request id this actor already ran, if it remembers it. */
+  recorded(requestId: string): TurnOutcome | undefined {
+    const entry = this.log?.requests.get(requestId)
+    if (!entry) return undefined
+    return { ok: true, value: entry.result, gate: this.log!.whenDurable(entry.seq) }
+  }
+
+  /** Runs a write turn: tracked, atomic, journaled. */
+  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, what: string): TurnOutcome | Promise<TurnOutcome> {
+    const base = this.committed
+    const turn = beginTurn(base)
+    const draft = turn.draft
+    this.instance.state = draft
+    let result: unknown
+    try {
+      result = fn.apply(this.instance, args)
+    } catch (thrown) {
+      return this.abort(turn, thrown)
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, what), (thrown) => this.abort(turn, thrown))
+    }
+    return this.finish(turn, draft, base, result, requestId, epoch, what)
+  }
+
+  /** Runs a read-only or reentrant turn: it sees the state as it is and journals nothing. */
+  read(method: MethodEntry, args: unknown[], what: string): TurnOutcome | Promise<TurnOutcome> {
+    let result: unknown
+    try {
+      result = method.fn.apply(this.instance, args)
+    } catch (thrown) {
+      return { ok: false, error: serializeThrown(thrown, this.key) }
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then((value) => this.released(value, what), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
+    }
+    return this.released(result, what)
+  }
+
+  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, what: string): TurnOutcome {
+    // `this.state = next` inside the turn replaced the draft.
+    if (this.instance.state !== draft) turn.replace(this.instance.state)
+    let patch: PatchOp[] | undefined
+    try {
+      value = resolveDrafts(value)
+      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, what)
+      patch = turn.commit() as PatchOp[] | undefined
+    } catch (error) {
+      if (turn.open) turn.rollback()
+      this.instance.state = this.committed
+      return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
+    }
+    this.committed = turn.state
+    this.instance.state = this.committed
+    const log = this.log
+    if (patch !== undefined && log) {
+      const seq = log.seq + 1
+      // The first record carries the whole state it started from: a journal replays without the class.
+      const full = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp, ...patch] : patch
+      log.append({ seq, epoch, requestId, patch: full, result: value })
+    }
+    return { ok: true, value, gate: log?.whenDurable(log.seq) }
+  }
+
+  private released(value: unknown, what: string): TurnOutcome {
+    try {
+      value = resolveDrafts(value)
+      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, what)
+    } catch (error) {
+      return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
+    }
+    return { ok: true, value, gate: this.log?.whenDurable(this.log.seq) }
+  }
+
+  private abort(turn: StateTurn<unknown>, thrown: unknown): TurnOutcome {
+    if (turn.open) turn.rollback()
+    this.instance.state = this.committed
+    return { ok: false, error: serializeThrown(thrown, this.key) }
+  }
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }

@@ -32,6 +32,11 @@ interface Pending {
   /** The sweep tick at which the call times out (no clock read per call). */
   readonly expiresTick: number
   redirects: number
+  /** The host the call was last sent to. */
+  to: PeerId | undefined
+  /** The sweep tick at which the call is sent again (same id), and the current backoff in ticks. */
+  resendTick: number
+  backoffTicks: number
 }
 
 export interface CallerOptions {
@@ -86,7 +91,8 @@ export class Caller {
       }
       // +1: the sweep in progress may fire at once, so count only whole intervals after it.
       const expiresTick = this.tick + 1 + Math.ceil(timeoutMs / this.sweepIntervalMs)
-      this.pending.set(id, { envelope, resolve, reject, expiresTick, redirects: 0 })
+      const backoffTicks = Math.max(1, Math.ceil(limits.callRetryMs / this.sweepIntervalMs))
+      this.pending.set(id, { envelope, resolve, reject, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks })
       this.armSweep()
       this.dispatch(envelope)
     })
@@ -116,9 +122,17 @@ export class Caller {
     entry.reject(error)
   }
 
-  /** Re-sends every pending call whose primary is now `host`'s replacement (after a view change). */
-  resendAll(): void {
-    for (const entry of this.pending.values()) this.dispatch(entry.envelope)
+  /**
+   * The view changed: re-sends (same request id) every pending call whose primary moved, so a
+   * call waiting on a host that died goes to the new primary, which answers it from its journal
+   * if it already ran.
+   */
+  viewChanged(): void {
+    for (const entry of [...this.pending.values()]) {
+      if (this.options.router.primary(entry.envelope.key) === entry.to) continue
+      entry.envelope.epoch = this.options.router.epoch()
+      this.dispatch(entry.envelope)
+    }
   }
 
   /** Calls in flight. */
@@ -155,6 +169,8 @@ export class Caller {
       entry?.reject(new TroupeError('HostUnavailable', 'the cluster has no hosts', { actor: envelope.key }))
       return
     }
+    const entry = this.pending.get(envelope.id)
+    if (entry) entry.to = to
     this.options.send(to, envelope)
   }
 
@@ -166,10 +182,17 @@ export class Caller {
   private readonly sweep = (): void => {
     this.sweepTimer = undefined
     const tick = ++this.tick
-    for (const [id, entry] of this.pending) {
-      if (entry.expiresTick > tick) continue
-      this.pending.delete(id)
-      entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
+    for (const [id, entry] of [...this.pending]) {
+      if (entry.expiresTick <= tick) {
+        this.pending.delete(id)
+        entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
+      } else if (entry.resendTick <= tick) {
+        // The call or its reply may have been lost: send it again; the primary answers a repeat once.
+        entry.backoffTicks *= 2
+        entry.resendTick = tick + entry.backoffTicks
+        entry.envelope.epoch = this.options.router.epoch()
+        this.dispatch(entry.envelope)
+      }
     }
     if (this.pending.size > 0 && !this.stoppedWith) this.armSweep()
   }

@@ -60,7 +60,7 @@ export class ClusterClient {
     })
     this.transport.listen({
       envelope: (_from, envelope) => {
-        if (envelope.t !== 'call') this.caller.receive(envelope)
+        if (envelope.t === 'reply' || envelope.t === 'redirect') this.caller.receive(envelope)
       },
       undeliverable: (_to, envelope, error) => this.caller.undeliverable(envelope, error),
     })
@@ -72,9 +72,16 @@ export class ClusterClient {
     return createRef<T>(key, this.call, typeof target === 'function' ? target : undefined)
   }
 
-  /** Calls `method` on `Type/id` with untyped arguments (gateways, CLIs). */
-  callKey(key: string, method: string, args: unknown[]): Promise<unknown> {
-    return this.caller.call(key, method, args)
+  /**
+   * Calls `method` on `Type/id` with untyped arguments (gateways, CLIs). A `requestId` makes the
+   * call idempotent: repeating it with the same id returns the first result without running again.
+   */
+  callKey(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number } = {}): Promise<unknown> {
+    if (!Array.isArray(args)) return Promise.reject(new TroupeError('InvalidArgument', 'args must be an array'))
+    if (options.requestId !== undefined && (typeof options.requestId !== 'string' || options.requestId.length === 0 || options.requestId.length > 256)) {
+      return Promise.reject(new TroupeError('InvalidArgument', 'requestId must be a string of 1 to 256 characters'))
+    }
+    return this.caller.call(key, method, args, options)
   }
 
   /** The host that runs the actor now (its primary in the newest known view). */
@@ -95,6 +102,7 @@ export class ClusterClient {
   setView(view: View): boolean {
     if (view.epoch <= this.placement.view.epoch) return false
     this.placement = Placement.build(view, this.limits, this.hasher)
+    this.caller.viewChanged()
     return true
   }
 
@@ -111,6 +119,11 @@ export class ClusterClient {
   stop(): void {
     this.caller.stop(new TroupeError('ClusterStopped', 'the cluster was stopped'))
     this.transport.close()
+  }
+
+  /** The type name of an actor class. */
+  typeOf<T>(actorClass: ActorClass<T>): string {
+    return actorTypeOf(actorClass)
   }
 
   private keyOf<T>(target: ActorTarget<T>, id: string): string {

@@ -1,16 +1,21 @@
 import type { ActorContext } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
-import type { CallEnvelope, Envelope } from '../transport/envelope.ts'
+import type { CallEnvelope, Envelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
-import { Activation } from './activation.ts'
+import { Activation, isThenable, type TurnOutcome } from './activation.ts'
 import { assert } from './assert.ts'
 import { Caller, type Router } from './caller.ts'
 import { systemClock, type Clock, type TimerHandle } from './clock.ts'
+import { ActorLog } from './durability/actor-log.ts'
+import { ackRule, type Consistency } from './durability/consistency.ts'
+import { loadFromJournal, ReplicaStore, type Replica } from './durability/replica-store.ts'
+import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
+import { MemoryJournalStorage } from './journal/memory-storage.ts'
+import type { JournalRecord, JournalStorage } from './journal/storage.ts'
 import { resolveLimits, type Limits } from './limits.ts'
 import type { Job } from './mailbox.ts'
-import { checkPayload } from './payload.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
 import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { Placement } from './ring.ts'
@@ -22,6 +27,7 @@ export type HostEvent =
   | { kind: 'activate'; key: string; host: HostId; epoch: number; atMs: number }
   | { kind: 'deactivate'; key: string; host: HostId; epoch: number; atMs: number }
   | { kind: 'malformed'; host: HostId; from: PeerId; message: string }
+  | { kind: 'fenced'; key: string; host: HostId; epoch: number; atMs: number }
 
 export interface HostOptions {
   id: HostId
@@ -33,6 +39,13 @@ export interface HostOptions {
   limits?: Partial<Limits>
   clock?: Clock
   random?: Random
+  /** Backups per actor (the replication factor is `replicas + 1`). Default 2. */
+  replicas?: number
+  /** Default consistency level for actor types that do not set `static consistency`. Default `strong`. */
+  consistency?: Consistency
+  /** The journal of this host's actors and replicas. Default: in memory. */
+  storage?: JournalStorage
+  /** Where `memory`-level actors keep their state while passivated. Default: in memory. */
   store?: StateStore
   onEvent?: (event: HostEvent) => void
 }
@@ -42,17 +55,22 @@ export interface HostStats {
   id: HostId
   epoch: number
   activations: number
+  replicas: number
   turns: number
   callsReceived: number
   redirectsSent: number
   malformedReceived: number
   activationsTotal: number
   passivationsTotal: number
+  dedupedCalls: number
+  recordsShipped: number
+  fencedWrites: number
 }
 
 /**
- * A host: runs turns for the actor keys it is primary of in the newest view it knows. The same
- * class runs in a worker thread, a Deno worker, a browser tab, or (simulated) in one thread.
+ * A host: runs turns for the actor keys it is primary of in the newest view it knows, journals
+ * them and ships them to the backups, and keeps warm replicas of the actors it backs up. The
+ * same class runs in a worker thread, a Deno worker, a browser tab, or (simulated) in one thread.
  */
 export class Host {
   readonly id: HostId
@@ -62,14 +80,21 @@ export class Host {
   private readonly hasher: PointHasher
   private readonly clock: Clock
   private readonly store: StateStore
+  private readonly storage: JournalStorage
+  private readonly replicaCount: number
+  private readonly consistency: Consistency
   private readonly onEvent: ((event: HostEvent) => void) | undefined
   private placement: Placement
   private readonly caller: Caller
+  private readonly replicas: ReplicaStore
   private readonly activations = new Map<string, Activation>()
   private readonly deactivations = new Map<string, Promise<void>>()
+  /** Activations being passivated: their last records still collect acknowledgements. */
+  private readonly leaving = new Map<string, Activation>()
   private idleTimer: TimerHandle | undefined
   private stopped = false
-  private readonly counters = { turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0 }
+  private shipments = 0
+  private readonly counters = { turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0 }
 
   constructor(options: HostOptions) {
     this.id = options.id
@@ -79,6 +104,9 @@ export class Host {
     this.hasher = options.hasher
     this.clock = options.clock ?? systemClock
     this.store = options.store ?? new MemoryStateStore()
+    this.storage = options.storage ?? new MemoryJournalStorage()
+    this.replicaCount = options.replicas ?? 2
+    this.consistency = options.consistency ?? 'strong'
     this.onEvent = options.onEvent
     this.placement = this.place(options.view ?? { epoch: 0, hosts: [] })
     const router: Router = {
@@ -93,6 +121,12 @@ export class Host {
       limits: this.limits,
       router,
       send: (to, envelope) => this.deliver(to, envelope),
+    })
+    this.replicas = new ReplicaStore({
+      storage: this.storage,
+      requestsMax: this.limits.requestsMax,
+      viewEpoch: () => this.placement.view.epoch,
+      ack: (to, key, seq, status) => this.deliver(to, { v: 1, t: 'replicated', id: this.nextShipmentId(), key, seq, status }),
     })
     this.transport.listen({
       envelope: (from, envelope) => this.receive(from, envelope),
@@ -120,16 +154,25 @@ export class Host {
     }
     this.placement = this.place(view)
     for (const activation of [...this.activations.values()]) {
-      if (this.placement.primary(activation.key) !== this.id) void this.passivate(activation)
+      if (this.placement.primary(activation.key) !== this.id) this.stepDown(activation, 'the view moved it')
+      else this.retarget(activation)
     }
+    for (const key of this.replicas.keys()) {
+      if (!this.placement.owners(key, this.replicaCount + 1).includes(this.id)) this.replicas.drop(key)
+    }
+    this.caller.viewChanged()
     return true
   }
 
   /** Handles one envelope from a peer (or from this host itself). */
   receive(from: PeerId, envelope: Envelope): void {
     if (this.stopped) return
-    if (envelope.t === 'call') this.handleCall(from, envelope)
-    else this.caller.receive(envelope)
+    switch (envelope.t) {
+      case 'call': return this.handleCall(from, envelope)
+      case 'reply': case 'redirect': this.caller.receive(envelope); return
+      case 'replicate': return this.handleShipment(from, envelope)
+      case 'replicated': return this.handleAck(from, envelope)
+    }
   }
 
   /** Calls an actor from this host, outside any turn (used by embedders and tests). */
@@ -138,7 +181,7 @@ export class Host {
   }
 
   stats(): HostStats {
-    return { id: this.id, epoch: this.placement.view.epoch, activations: this.activations.size, ...this.counters }
+    return { id: this.id, epoch: this.placement.view.epoch, activations: this.activations.size, replicas: this.replicas.keys().length, ...this.counters }
   }
 
   /** Keys active on this host now. */
@@ -146,19 +189,40 @@ export class Host {
     return [...this.activations.keys()]
   }
 
-  /** Passivates every activation (saving state), fails pending calls, closes the transport. */
+  /**
+   * Passivates every activation, waiting (up to `callTimeoutMs`) for their last records to be
+   * durable. Hosts stay reachable meanwhile, so a cluster drains every host before closing any.
+   */
+  async drain(): Promise<void> {
+    const all = Promise.all([...this.activations.values()].map((a) => a.mailbox.whenIdle().then(() => this.passivate(a))))
+      .then(() => Promise.all(this.deactivations.values()))
+    let timer: TimerHandle | undefined
+    const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, this.limits.callTimeoutMs) })
+    await Promise.race([all, bound])
+    if (timer !== undefined) this.clock.clearTimeout(timer)
+  }
+
+  /** Drains, then fails pending calls and closes the transport and the journal. */
   async stop(): Promise<void> {
     if (this.stopped) return
-    this.stopped = true
     if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer)
-    await Promise.all([...this.activations.values()].map((a) => a.mailbox.whenIdle().then(() => this.passivate(a))))
-    await Promise.all(this.deactivations.values())
+    await this.drain()
+    this.stopped = true
     this.caller.stop(new TroupeError('ClusterStopped', `host ${this.id} stopped`))
     this.transport.close()
+    await this.storage.close()
   }
 
   private place(view: View): Placement {
     return Placement.build(view, this.limits, this.hasher)
+  }
+
+  private levelOf(type: ActorType): Consistency {
+    return type.consistency ?? this.consistency
+  }
+
+  private backupsOf(key: string): HostId[] {
+    return this.placement.owners(key, this.replicaCount + 1).slice(1)
   }
 
   private handleCall(from: PeerId, call: CallEnvelope): void {
@@ -166,18 +230,11 @@ export class Host {
     const slash = call.key.indexOf('/')
     const type = this.registry.get(call.key.slice(0, slash))
     if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, slash)} (known: ${this.registry.names().join(', ')})`)
-    if (this.placement.primary(call.key) !== this.id) {
-      this.counters.redirectsSent++
-      this.deliver(from, { v: 1, t: 'redirect', id: call.id, view: this.placement.view })
-      return
-    }
+    if (this.placement.primary(call.key) !== this.id) return this.redirect(from, call.id)
     const method = type.methods.get(call.method)
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
     const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
-    if (activation.failure) {
-      this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
-      return
-    }
+    if (activation.failure) return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
     if (call.chain && wouldWait(activation, method)) {
       // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
       // this actor's running turn is itself waiting on (A -> B while B -> A).
@@ -186,50 +243,73 @@ export class Host {
         return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
       }
     }
+    // A duplicate of a call still queued or running waits for the same answer.
+    const waiting = activation.inFlight.get(call.id)
+    if (waiting) {
+      this.counters.dedupedCalls++
+      if (!waiting.includes(from)) waiting.push(from)
+      return
+    }
     const job: Job = {
       mode: method.mode,
       start: () => this.runTurn(activation, method, call, from),
-      reject: (error) => this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: error.toJSON() }),
+      reject: (error) => this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: error.toJSON() }),
     }
-    if (!activation.mailbox.offer(job)) {
-      this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
-    }
+    if (!activation.mailbox.offer(job)) return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
+    activation.inFlight.set(call.id, [from])
+  }
+
+  /** Sends a call's answer to everyone waiting for it. */
+  private settle(activation: Activation, call: CallEnvelope, from: PeerId, envelope: Envelope): void {
+    const recipients = activation.inFlight.get(call.id) ?? [from]
+    activation.inFlight.delete(call.id)
+    for (const to of recipients) this.deliver(to, envelope)
   }
 
   private runTurn(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId): PromiseLike<unknown> | undefined {
-    this.counters.turns++
     activation.lastUsedMs = this.clock.now()
+    // A retried request id is answered from the journal instead of running its turn again.
+    const recorded = activation.recorded(call.id)
+    if (recorded) {
+      this.counters.dedupedCalls++
+      this.answer(from, call, recorded, activation)
+      return undefined
+    }
+    this.counters.turns++
+    const what = `the result of ${call.key}.${call.method}`
+    let outcome: TurnOutcome | Promise<TurnOutcome>
     if (method.mode === 'write') {
       activation.chain = call.chain ? [...call.chain, activation.key] : [activation.key]
       activation.turnId = call.id
       activation.turnCalls = 0
+      outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, what)
+    } else {
+      outcome = activation.read(method, call.args, what)
     }
-    let result: unknown
-    try {
-      result = method.fn.apply(activation.instance, call.args)
-    } catch (thrown) {
-      this.replyThrown(from, call, thrown)
-      return undefined
-    }
-    if (isThenable(result)) {
-      return result.then((value) => this.replyValue(from, call, value), (thrown) => this.replyThrown(from, call, thrown))
-    }
-    this.replyValue(from, call, result)
+    if (isThenable(outcome)) return outcome.then((o) => this.answer(from, call, o, activation))
+    this.answer(from, call, outcome, activation)
     return undefined
   }
 
-  private replyValue(from: PeerId, call: CallEnvelope, value: unknown): void {
-    try {
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, `the result of ${call.key}.${call.method}`)
-    } catch (error) {
-      this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: { ...(error as TroupeError).toJSON(), actor: call.key } })
-      return
-    }
-    this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: true, value })
+  /** Sends a turn's outcome once its output gate opens; a gate that fails redirects the caller. */
+  private answer(from: PeerId, call: CallEnvelope, outcome: TurnOutcome, activation: Activation): void {
+    if (!outcome.ok) return this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: outcome.error })
+    const reply = (): void => this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: true, value: outcome.value })
+    if (!outcome.gate) return reply()
+    outcome.gate.then(reply, (error: TroupeError) => {
+      // Not durable: fenced off or stepped down (the caller retries the same id elsewhere), or storage failed.
+      if (error.kind === 'StaleEpoch' || error.kind === 'HostUnavailable') {
+        this.counters.redirectsSent++
+        this.settle(activation, call, from, { v: 1, t: 'redirect', id: call.id, view: this.placement.view })
+      } else {
+        this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: { ...error.toJSON(), actor: activation.key } })
+      }
+    })
   }
 
-  private replyThrown(from: PeerId, call: CallEnvelope, thrown: unknown): void {
-    this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: serializeThrown(thrown, call.key) })
+  private redirect(to: PeerId, id: string): void {
+    this.counters.redirectsSent++
+    this.deliver(to, { v: 1, t: 'redirect', id, view: this.placement.view })
   }
 
   private fail(from: PeerId, call: CallEnvelope, kind: SerializedError['kind'], message: string): void {
@@ -238,6 +318,7 @@ export class Host {
 
   /** Sends to a peer, or loops back (cloned, on a later microtask) when the peer is this host. */
   private deliver(to: PeerId, envelope: Envelope): void {
+    if (this.stopped) return
     if (to !== this.id) {
       this.transport.send(to, envelope)
       return
@@ -260,6 +341,39 @@ export class Host {
     }
   }
 
+  private nextShipmentId(): string {
+    return `${this.id}~${(this.shipments++).toString(36)}`
+  }
+
+  private ship(backup: HostId, key: string, records: JournalRecord[], activation?: Activation): void {
+    this.counters.recordsShipped += records.length
+    const envelope: ReplicateEnvelope = { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch: this.placement.view.epoch, key, records }
+    if (activation?.log) {
+      const log = activation.log
+      envelope.snapshot = { seq: log.seq, epoch: log.epoch, state: activation.committed, requests: log.requests.toEntries() }
+    }
+    this.deliver(backup, envelope)
+  }
+
+  private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
+    this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot)
+  }
+
+  private handleAck(from: PeerId, ack: ReplicatedEnvelope): void {
+    const activation = this.activations.get(ack.key) ?? this.leaving.get(ack.key)
+    const log = activation?.log
+    if (!activation || !log) return
+    if (ack.status === 'stale') {
+      // A backup knows a newer view: this host must not be primary any more. Step down; nothing pending is acknowledged.
+      this.counters.fencedWrites++
+      this.onEvent?.({ kind: 'fenced', key: ack.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
+      this.stepDown(activation, `fenced by ${from}`, 'StaleEpoch')
+      return
+    }
+    log.acknowledged(from, ack.seq)
+    if (ack.status === 'resync' && log.currentBackups.includes(from)) this.ship(from, ack.key, [], activation)
+  }
+
   private activate(key: string, type: ActorType): Activation {
     const id = key.slice(key.indexOf('/') + 1)
     const context: ActorContext = {
@@ -270,42 +384,59 @@ export class Host {
       call: (k, m, a) => this.callFromTurn(activation, k, m, a),
       ref: (t, i, c) => createRef(actorKey(t, i), context.call, c),
     }
-    const activation = new Activation(key, type, context, this.limits.mailboxDepthMax, this.clock.now())
+    const activation = new Activation(key, type, context, this.limits, this.clock.now())
     this.activations.set(key, activation)
     this.counters.activationsTotal++
     this.onEvent?.({ kind: 'activate', key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
-    const previous = this.deactivations.get(key)
-    const finish = (): void => {
-      activation.status = 'active'
-      activation.mailbox.resume()
-    }
-    const load = (stored: unknown): PromiseLike<void> | undefined => {
-      activation.instance.state = stored === undefined ? activation.instance.initialState() : stored
-      const hook = activation.instance.onActivate?.()
-      if (isThenable(hook)) return hook.then(finish)
-      finish()
-      return undefined
-    }
-    const failed = (error: unknown): void => this.activationFailed(activation, error)
-    try {
-      // Synchronous fast path: no pending deactivation, a synchronous store and no async hook.
-      if (previous) void previous.then(() => this.store.load(key)).then(load).then(undefined, failed)
-      else {
-        const stored = this.store.load(key)
-        if (isThenable(stored)) void stored.then(load).then(undefined, failed)
-        else void load(stored)?.then(undefined, failed)
-      }
-    } catch (error) {
-      failed(error)
-    }
+    void this.load(activation).then(
+      () => {
+        activation.status = 'active'
+        activation.mailbox.resume()
+      },
+      (error: unknown) => this.activationFailed(activation, error),
+    )
     return activation
+  }
+
+  /** Loads state (warm replica, journal, or the passivation store), then runs onActivate as a turn. */
+  private async load(activation: Activation): Promise<void> {
+    const { key, type } = activation
+    await this.deactivations.get(key)
+    const level = this.levelOf(type)
+    const initial = (): unknown => activation.instance.initialState()
+    let start: Replica
+    if (level === 'memory') {
+      const stored = await this.store.load(key)
+      start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax) }
+    } else {
+      start = (await this.replicas.take(key)) ?? (await loadFromJournal(this.storage, key, this.limits.requestsMax, initial))
+    }
+    // At the memory level the log only numbers turns and remembers request ids (in memory).
+    const backups = level === 'memory' ? [] : this.backupsOf(key)
+    const log = new ActorLog(key, start, ackRule(level, backups.length), backups, {
+      storage: level === 'memory' ? undefined : this.storage,
+      ship: (backup, k, records) => this.ship(backup, k, records),
+      clock: this.clock,
+      retryMs: this.limits.replicationRetryMs,
+    })
+    activation.start(start.state, log)
+    const hook = activation.instance.onActivate
+    if (hook) await this.lifecycleTurn(activation, hook, 'activate')
+  }
+
+  /** Runs a lifecycle hook as a journaled turn; a throw fails it. */
+  private async lifecycleTurn(activation: Activation, hook: () => unknown, name: string): Promise<void> {
+    const requestId = `~${name}:${this.id}:${this.view.epoch}:${activation.log?.seq ?? 0}`
+    const outcome = await activation.write(hook, [], requestId, this.placement.view.epoch, `${activation.key}.${name}`)
+    if (!outcome.ok) throw TroupeError.from(outcome.error)
+    await outcome.gate
   }
 
   private activationFailed(activation: Activation, error: unknown): void {
     activation.status = 'gone'
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     const cause = serializeThrown(error, activation.key)
-    const failure = new TroupeError('ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? 'Error'}: ${cause.message}`, { actor: activation.key })
+    const failure = new TroupeError('ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? cause.kind}: ${cause.message}`, { actor: activation.key })
     activation.failure = failure
     for (const job of activation.mailbox.drain()) job.reject(failure)
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
@@ -328,19 +459,42 @@ export class Host {
     return pending
   }
 
+  /** The view changed and this host is still primary: new backups get the whole actor at once. */
+  private retarget(activation: Activation): void {
+    const log = activation.log
+    if (!log || this.levelOf(activation.type) === 'memory') return
+    const before = new Set(log.currentBackups)
+    const backups = this.backupsOf(activation.key)
+    log.retarget(ackRule(this.levelOf(activation.type), backups.length), backups)
+    for (const backup of backups) if (!before.has(backup)) this.ship(backup, activation.key, [], activation)
+  }
+
+  /** Drops an activation that is no longer primary here; callers waiting on its records are redirected. */
+  private stepDown(activation: Activation, why: string, kind: 'StaleEpoch' | 'HostUnavailable' = 'HostUnavailable'): void {
+    if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
+    activation.status = 'gone'
+    activation.log?.fail(new TroupeError(kind, `${activation.key} stepped down on ${this.id}: ${why}`, { actor: activation.key }))
+    for (const job of activation.mailbox.drain()) job.reject(new TroupeError('HostUnavailable', `${activation.key} moved`, { actor: activation.key }))
+    this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
+  }
+
   private passivate(activation: Activation): Promise<void> {
     if (activation.status === 'deactivating' || activation.status === 'gone') return this.deactivations.get(activation.key) ?? Promise.resolve()
     activation.status = 'deactivating'
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
+    this.leaving.set(activation.key, activation)
     const done = (async () => {
+      const hook = activation.instance.onDeactivate
       try {
-        await activation.instance.onDeactivate?.()
+        if (hook) await this.lifecycleTurn(activation, hook, 'deactivate')
       } catch {
-        // A failing onDeactivate must not lose the state: it is saved all the same.
+        // A failing onDeactivate must not lose the state: what is committed is kept all the same.
       }
-      await this.store.save(activation.key, activation.instance.state)
+      if (this.levelOf(activation.type) === 'memory') await this.store.save(activation.key, activation.committed)
+      else await activation.log?.whenDurable(activation.log.seq)?.catch(() => undefined)
     })().finally(() => {
       activation.status = 'gone'
+      if (this.leaving.get(activation.key) === activation) this.leaving.delete(activation.key)
       if (this.deactivations.get(activation.key) === done) this.deactivations.delete(activation.key)
       this.counters.passivationsTotal++
       this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
@@ -370,11 +524,6 @@ function wouldWait(activation: Activation, method: MethodEntry): boolean {
   return !activation.mailbox.idle
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}
-
 function sameHosts(a: View, b: View): boolean {
   return a.hosts.length === b.hosts.length && a.hosts.every((h, i) => h === b.hosts[i])
 }
-

@@ -19,6 +19,14 @@ export interface Limits {
   vnodesPerHost: number
   /** Nesting depth of arguments and results before they are refused as unserializable. Default 64. */
   payloadDepthMax: number
+  /** Recent request ids each actor remembers for exactly-once retries. Default 1,024. */
+  requestsMax: number
+  /** An actor's journal is snapshotted (and compacted behind) every this many records. Default 1,000. */
+  snapshotEveryRecords: number
+  /** A primary ships records again to a backup that has not acknowledged them within this time. Default 200 ms. */
+  replicationRetryMs: number
+  /** A caller sends a call again (same request id) when no reply came within this time; doubles each time. Default 2,000 ms. */
+  callRetryMs: number
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -30,6 +38,10 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   shardCount: 4096,
   vnodesPerHost: 256,
   payloadDepthMax: 64,
+  requestsMax: 1024,
+  snapshotEveryRecords: 1000,
+  replicationRetryMs: 200,
+  callRetryMs: 2000,
 })
 
 /** Merges user overrides into the defaults, refusing anything that is not a positive integer. */

@@ -1,6 +1,7 @@
 import { actorBaseMark, actorTypeOf, isActorClass, readOnlyMark, reentrantMark, type Actor } from '../actors/actor.ts'
 import type { ActorClass } from '../actors/ref.ts'
 import { TroupeError } from './errors.ts'
+import { parseConsistency, type Consistency } from './durability/consistency.ts'
 
 /** How a message may be scheduled against other turns of the same activation. */
 export type MethodMode = 'write' | 'read' | 'reentrant'
@@ -15,6 +16,8 @@ export interface ActorType {
   readonly name: string
   readonly actorClass: ActorClass<Actor<unknown>>
   readonly methods: ReadonlyMap<string, MethodEntry>
+  /** The class's `static consistency`, if it sets one. */
+  readonly consistency: Consistency | undefined
 }
 
 const lifecycle = new Set(['constructor', 'initialState', 'onActivate', 'onDeactivate'])
@@ -37,7 +40,9 @@ export class ActorRegistry {
     if (name.length === 0 || name.includes('/')) throw new TroupeError('InvalidArgument', `actor type "${name}" must be non-empty and contain no '/'`)
     const existing = this.types.get(name)
     if (existing && existing.actorClass !== actorClass) throw new TroupeError('InvalidArgument', `two actor classes are named ${name}`)
-    this.types.set(name, { name, actorClass, methods: methodTable(actorClass) })
+    const declared = (actorClass as unknown as { consistency?: unknown }).consistency
+    const consistency = declared === undefined ? undefined : parseConsistency(declared, `${name}.consistency`)
+    this.types.set(name, { name, actorClass, methods: methodTable(actorClass), consistency })
   }
 
   get(type: string): ActorType | undefined {

@@ -1,5 +1,7 @@
 import { isErrorKind, TroupeError, type SerializedError } from '../runtime/errors.ts'
 import { parseView, type View } from '../runtime/view.ts'
+import type { JournalRecord } from '../runtime/journal/storage.ts'
+import type { ShippedSnapshot } from '../runtime/durability/replica-store.ts'
 
 /**
  * The wire protocol: a versioned union of envelopes keyed on `t`, decoded and validated at
@@ -35,7 +37,29 @@ export interface RedirectEnvelope {
   view: View
 }
 
-export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope
+/** A primary ships journal records (and, to a backup that must catch up, a snapshot) of one actor. */
+export interface ReplicateEnvelope {
+  v: 1
+  t: 'replicate'
+  id: string
+  /** The primary's view epoch (fencing). */
+  epoch: number
+  key: string
+  records: JournalRecord[]
+  snapshot?: ShippedSnapshot
+}
+
+/** A backup's answer: it holds every record of `key` up to `seq` durably (`ok`), needs a snapshot (`resync`), or fenced the primary off (`stale`). */
+export interface ReplicatedEnvelope {
+  v: 1
+  t: 'replicated'
+  id: string
+  key: string
+  seq: number
+  status: 'ok' | 'resync' | 'stale'
+}
+
+export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | ReplicateEnvelope | ReplicatedEnvelope
 
 /** Longest actor key or method name accepted on the wire. */
 export const nameLengthMax = 1024
@@ -78,6 +102,24 @@ export function decode(input: unknown): Envelope {
       }
       return input as unknown as RedirectEnvelope
     }
+    case 'replicate': {
+      if (!isCount(e.epoch)) throw malformed('replicate.epoch must be a non-negative integer')
+      if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('replicate.key must be "Type/id"')
+      if (!Array.isArray(e.records) || !e.records.every(isRecord)) throw malformed('replicate.records must be journal records')
+      if (e.snapshot !== undefined) {
+        const snap = e.snapshot as Record<string, unknown> | null
+        if (typeof snap !== 'object' || snap === null || !isCount(snap.seq) || !isCount(snap.epoch) || !Array.isArray(snap.requests)) {
+          throw malformed('replicate.snapshot must be { seq, epoch, state, requests }')
+        }
+      }
+      return input as unknown as ReplicateEnvelope
+    }
+    case 'replicated': {
+      if (!isName(e.key)) throw malformed('replicated.key must be a non-empty string')
+      if (!isCount(e.seq)) throw malformed('replicated.seq must be a non-negative integer')
+      if (e.status !== 'ok' && e.status !== 'resync' && e.status !== 'stale') throw malformed('replicated.status must be ok, resync or stale')
+      return input as unknown as ReplicatedEnvelope
+    }
     default:
       throw malformed(`unknown envelope type ${describe(e.t)}`)
   }
@@ -105,6 +147,16 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 64))
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return `${value}`
   return typeof value
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function isRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const r = value as Record<string, unknown>
+  return isCount(r.seq) && r.seq > 0 && isCount(r.epoch) && typeof r.requestId === 'string' && Array.isArray(r.patch)
 }
 
 function isName(value: unknown): value is string {

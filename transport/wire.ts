@@ -9,6 +9,8 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  *   reply ok: ['r', id, value]
  *   reply err:['e', id, error]
  *   redirect: ['d', id, view]
+ *   replicate:['p', id, epoch, key, records, snapshot?]
+ *   replicated:['a', id, key, seq, status]
  */
 export type WireFrame = unknown[]
 
@@ -22,6 +24,8 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
       case 'call': out[i + 1] = e.chain ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain] : ['c', e.id, e.epoch, e.key, e.method, e.args]; break
       case 'reply': out[i + 1] = e.ok ? ['r', e.id, e.value] : ['e', e.id, e.error]; break
       case 'redirect': out[i + 1] = ['d', e.id, e.view]; break
+      case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
+      case 'replicated': out[i + 1] = ['a', e.id, e.key, e.seq, e.status]; break
     }
   }
   return out
@@ -56,6 +60,12 @@ function fromTuple(raw: unknown): unknown {
     case 'r': return raw.length === 3 ? { v: wireVersion, t: 'reply', id: raw[1], ok: true, value: raw[2] } : {}
     case 'e': return { v: wireVersion, t: 'reply', id: raw[1], ok: false, error: raw[2] }
     case 'd': return { v: wireVersion, t: 'redirect', id: raw[1], view: raw[2] }
+    case 'p': {
+      const shipment: Record<string, unknown> = { v: wireVersion, t: 'replicate', id: raw[1], epoch: raw[2], key: raw[3], records: raw[4] }
+      if (raw.length > 5) shipment.snapshot = raw[5]
+      return shipment
+    }
+    case 'a': return { v: wireVersion, t: 'replicated', id: raw[1], key: raw[2], seq: raw[3], status: raw[4] }
     default: throw new TroupeError('MalformedEnvelope', 'unknown wire envelope tag')
   }
 }

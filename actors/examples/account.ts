@@ -1,6 +1,11 @@
 import { Actor, readOnly } from '../actor.ts'
 
-/** A bank account. `transfer` withdraws here, then deposits into the other account by calling it. */
+/**
+ * A bank account. `transfer` withdraws here, then deposits into the other account by calling it.
+ * A turn is atomic: if the deposit fails, the turn throws and its withdrawal is discarded with it,
+ * so no money is lost; and the deposit carries a request id derived from the transfer's, so a
+ * transfer retried with the same id (or re-run after a failover) never deposits twice.
+ */
 export class Account extends Actor<{ balance: number }> {
   initialState() {
     return { balance: 0 }
@@ -19,15 +24,10 @@ export class Account extends Actor<{ balance: number }> {
     return this.state.balance
   }
 
-  /** Moves `amount` to account `to`; if the deposit fails, the money comes back. */
+  /** Moves `amount` to account `to`; if the deposit fails, the whole transfer is undone. */
   async transfer(to: string, amount: number): Promise<number> {
     this.withdraw(amount)
-    try {
-      await this.actor(Account, to).deposit(amount)
-    } catch (error) {
-      this.state.balance += amount
-      throw error
-    }
+    await this.actor(Account, to).deposit(amount)
     return this.state.balance
   }
 

@@ -1,4 +1,5 @@
 import type { Limits } from '../limits.ts'
+import type { Consistency } from '../durability/consistency.ts'
 import type { HostStats } from '../host.ts'
 import type { HostId, View } from '../view.ts'
 import type { MessagePort } from 'node:worker_threads'
@@ -10,6 +11,10 @@ export interface HostWorkerData {
   actorsUrl: string
   limits: Partial<Limits>
   view: View
+  replicas: number
+  consistency: Consistency
+  /** Where this host journals to files (`<dataDir>/<hostId>`); in memory when absent. */
+  dataDir: string | undefined
   /** Data-plane links: one port per peer (other hosts and clients). */
   peers: Array<[string, MessagePort]>
   /** The control-plane port (comlink). */
@@ -24,6 +29,8 @@ export interface HostControl {
   stats(): HostStats
   /** Adds a data-plane link to a new peer (a host or client that joined). */
   connect(peer: string, port: MessagePort): void
-  /** Passivates every actor (saving state) and closes; the worker exits afterwards. */
+  /** Passivates every actor, waiting for their last records to be durable; the host stays up. */
+  drain(): Promise<void>
+  /** Drains and closes; the worker exits afterwards. */
   stop(): Promise<void>
 }

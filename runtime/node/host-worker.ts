@@ -13,20 +13,31 @@ import { ActorRegistry } from '../registry.ts'
 import { comlinkEndpoint } from './comlink-endpoint.ts'
 import type { HostControl, HostWorkerData } from './host-control.ts'
 import { importActors } from './import-actors.ts'
+import { join } from 'node:path'
+import { FileJournalStorage } from '../journal/file-storage.ts'
+import { MemoryJournalStorage } from '../journal/memory-storage.ts'
 
 const data = workerData as HostWorkerData
 if (!parentPort) throw new Error('host-worker must run in a worker thread')
 
-const [hasher, namespace] = await Promise.all([loadPointHasher(), importActors(data.actorsUrl)])
+const [hasher, namespace, storage] = await Promise.all([
+  loadPointHasher(),
+  importActors(data.actorsUrl),
+  data.dataDir === undefined ? new MemoryJournalStorage() : FileJournalStorage.open({ dir: join(data.dataDir, data.hostId) }),
+])
 const registry = ActorRegistry.fromModule(namespace)
 const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
-const host = new Host({ id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits })
+const host = new Host({
+  id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
+  replicas: data.replicas, consistency: data.consistency, storage,
+})
 
 const control: HostControl = {
   ready: () => ({ types: registry.names() }),
   setView: (view) => host.setView(view),
   stats: () => host.stats(),
   connect: (peer, port) => transport.connect(peer, nodeEndpoint(port)),
+  drain: () => host.drain(),
   async stop() {
     await host.stop()
     setImmediate(() => process.exit(0))

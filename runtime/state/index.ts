@@ -5,3 +5,4 @@
 export { assertJournalable, beginTurn, StateTurn } from './turn.ts'
 export { applyPatch, type Patch, type PatchOp, type PathKey } from './patch.ts'
 export { formatPath, kindOf, type SetMember, type ValueKind } from './values.ts'
+export { resolveDrafts } from './resolve.ts'

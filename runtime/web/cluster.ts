@@ -113,6 +113,8 @@ export async function startWebCluster(options: WebClusterOptions): Promise<WebCl
     stop() {
       stopping ??= (async () => {
         client.stop()
+        // Drain every host before closing any: a primary's last records need its backups' acks.
+        await Promise.all(handles.map((h) => (h.dead ? undefined : withTimeout(h.request({ op: 'drain' }), stopTimeoutMs, `${h.id} did not drain`).catch(() => undefined))))
         await Promise.all(handles.map(async (h) => {
           if (!h.dead) await withTimeout(h.request({ op: 'stop' }), stopTimeoutMs, `${h.id} did not stop`).catch(() => undefined)
           h.dead = true

@@ -34,6 +34,7 @@ export type WebHostRequest =
   | { id: number; op: 'activeKeys' }
   | { id: number; op: 'setView'; view: View }
   | { id: number; op: 'connect'; peer: string; port: WebMessagePort }
+  | { id: number; op: 'drain' }
   | { id: number; op: 'stop' }
 
 export interface WebHostFailure { name: string; message: string }
@@ -96,6 +97,7 @@ async function handle({ host, transport }: Started, request: WebHostRequest): Pr
     case 'activeKeys': return host.activeKeys()
     case 'setView': return host.setView(parseView(request.view))
     case 'connect': return transport.connect(request.peer, webEndpoint(request.port))
+    case 'drain': return host.drain()
     case 'stop': return host.stop()
     default: throw new TypeError(`host-worker: unknown request ${JSON.stringify((request as { op?: unknown }).op)}`)
   }

@@ -1,0 +1,165 @@
+import type { JournalRecord, JournalStorage } from '../journal/storage.ts'
+import { assert } from '../assert.ts'
+import type { Clock, TimerHandle } from '../clock.ts'
+import { TroupeError } from '../errors.ts'
+import type { HostId } from '../view.ts'
+import type { AckRule } from './consistency.ts'
+import { RequestTable } from './request-table.ts'
+
+interface PendingRecord {
+  readonly record: JournalRecord
+  localDone: boolean
+  readonly acked: Set<HostId>
+  waiters: Array<{ resolve: () => void; reject: (error: TroupeError) => void }>
+}
+
+/** What an actor log needs from its host. */
+export interface LogPorts {
+  /** The host's journal storage (undefined for the `memory` level). */
+  storage: JournalStorage | undefined
+  /** Sends records to a backup. */
+  ship(backup: HostId, key: string, records: JournalRecord[]): void
+  clock: Clock
+  /** Ships again what a backup has not acknowledged after this long. */
+  retryMs: number
+}
+
+/**
+ * The primary's side of one actor's journal: assigns sequence numbers, appends each turn's record
+ * locally and ships it to the backups, and tells when a record is durable at the actor's
+ * consistency level. Records complete in seq order, so a reply released for record n never
+ * shows state of a record before n that could still be lost.
+ */
+export class ActorLog {
+  readonly key: string
+  seq: number
+  epoch: number
+  readonly requests: RequestTable
+  private readonly ports: LogPorts
+  private rule: AckRule
+  private backups: HostId[]
+  private readonly pending: PendingRecord[] = []
+  /** Every record up to this seq is durable at the consistency level. */
+  durableSeq: number
+  /** Set once a record could not be made durable: the activation must be dropped and reloaded. */
+  failure: TroupeError | undefined
+  private retryTimer: TimerHandle | undefined
+
+  constructor(key: string, start: { seq: number; epoch: number; requests: RequestTable }, rule: AckRule, backups: HostId[], ports: LogPorts) {
+    this.key = key
+    this.seq = start.seq
+    this.epoch = start.epoch
+    this.durableSeq = start.seq
+    this.requests = start.requests
+    this.rule = rule
+    this.backups = backups
+    this.ports = ports
+  }
+
+  /** Appends the next record (seq must be `this.seq + 1`; epochs never decrease). */
+  append(record: JournalRecord): void {
+    assert(this.failure === undefined, `${this.key}: append after the log failed`)
+    assert(record.seq === this.seq + 1, `${this.key}: record seq ${record.seq} does not follow ${this.seq}`)
+    assert(record.epoch >= this.epoch, `${this.key}: record epoch ${record.epoch} is older than ${this.epoch}`)
+    this.seq = record.seq
+    this.epoch = record.epoch
+    this.requests.set(record.requestId, record.seq, record.result)
+    const entry: PendingRecord = { record, localDone: !this.rule.local, acked: new Set(), waiters: [] }
+    this.pending.push(entry)
+    if (this.rule.local) {
+      this.ports.storage!.append(this.key, [record]).then(
+        () => { entry.localDone = true; this.advance() },
+        (error: unknown) => this.fail(asStorageError(error)),
+      )
+    }
+    for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
+    this.advance()
+    this.armRetry()
+  }
+
+  /** Shipments and acks can be lost: ship again whatever a backup has not acknowledged yet. */
+  private armRetry(): void {
+    if (this.retryTimer !== undefined || this.pending.length === 0 || this.backups.length === 0) return
+    this.retryTimer = this.ports.clock.setTimeout(() => {
+      this.retryTimer = undefined
+      if (this.failure) return
+      for (const backup of this.backups) {
+        const missing = this.pending.filter((p) => !p.acked.has(backup)).map((p) => p.record)
+        if (missing.length > 0) this.ports.ship(backup, this.key, missing)
+      }
+      this.armRetry()
+    }, this.ports.retryMs)
+  }
+
+  /** Resolves (undefined: at once) when every record up to `seq` is durable at the level. */
+  whenDurable(seq: number): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure)
+    if (seq <= this.durableSeq) return undefined
+    const entry = this.pending.find((p) => p.record.seq >= seq)
+    assert(entry !== undefined, `${this.key}: no pending record at or after ${seq}`)
+    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }))
+  }
+
+  /** A backup holds every record up to `seq` durably. */
+  acknowledged(backup: HostId, seq: number): void {
+    for (const entry of this.pending) {
+      if (entry.record.seq > seq) break
+      entry.acked.add(backup)
+    }
+    this.advance()
+  }
+
+  /** The view changed: count acks only from the new backups, and ship them what is pending. */
+  retarget(rule: AckRule, backups: HostId[]): void {
+    this.rule = { local: this.rule.local, backups: rule.backups }
+    this.backups = backups
+    const records = this.pending.map((p) => p.record)
+    if (records.length > 0) for (const backup of backups) this.ports.ship(backup, this.key, records)
+    this.advance()
+    this.armRetry()
+  }
+
+  get currentBackups(): readonly HostId[] {
+    return this.backups
+  }
+
+  /** Records still waiting for durability. */
+  get pendingCount(): number {
+    return this.pending.length
+  }
+
+  /** Fails every pending record (fencing, storage error); nothing of them is acknowledged. */
+  fail(error: TroupeError): void {
+    if (this.failure) return
+    this.failure = error
+    if (this.retryTimer !== undefined) this.ports.clock.clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    const pending = this.pending.splice(0)
+    for (const entry of pending) for (const waiter of entry.waiters) waiter.reject(error)
+  }
+
+  private advance(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!
+      if (!head.localDone || this.countAcks(head) < this.rule.backups) return
+      this.pending.shift()
+      this.durableSeq = head.record.seq
+      for (const waiter of head.waiters) waiter.resolve()
+    }
+    if (this.retryTimer !== undefined) {
+      this.ports.clock.clearTimeout(this.retryTimer)
+      this.retryTimer = undefined
+    }
+  }
+
+  private countAcks(entry: PendingRecord): number {
+    let n = 0
+    for (const backup of this.backups) if (entry.acked.has(backup)) n++
+    return n
+  }
+}
+
+function asStorageError(error: unknown): TroupeError {
+  if (error instanceof TroupeError) return error
+  return new TroupeError('StorageFailed', (error as Error)?.message ?? String(error))
+}

@@ -1,0 +1,149 @@
+import type { JournalRecord, JournalStorage } from '../journal/storage.ts'
+import { applyPatch, type Patch } from '../state/index.ts'
+import { TroupeError } from '../errors.ts'
+import type { HostId } from '../view.ts'
+import { RequestTable, type RequestEntries } from './request-table.ts'
+
+/** A whole actor as shipped to a backup that must catch up: state and request table as of `seq`. */
+export interface ShippedSnapshot {
+  seq: number
+  epoch: number
+  state: unknown
+  requests: RequestEntries
+}
+
+/** What a journal snapshot holds for one actor. */
+export interface StoredSnapshot {
+  state: unknown
+  requests: RequestEntries
+}
+
+/** A backup's copy of one actor: its journal position, a warm state, and its request table. */
+export interface Replica {
+  key: string
+  seq: number
+  epoch: number
+  state: unknown
+  requests: RequestTable
+}
+
+/** How a backup answers a shipment: `ok` (holds everything up to seq), `resync` (send a snapshot), `stale` (fenced). */
+export type AckStatus = 'ok' | 'resync' | 'stale'
+
+export interface ReplicaStoreOptions {
+  storage: JournalStorage
+  requestsMax: number
+  /** The backup's newest view epoch (fencing). */
+  viewEpoch(): number
+  /** Sends an acknowledgement back to the primary. */
+  ack(to: HostId, key: string, seq: number, status: AckStatus): void
+}
+
+/**
+ * The backup side of replication: applies shipped records in order to the local journal and to a
+ * warm state (ready for a takeover without replay), fences records from older epochs, and asks the
+ * primary for a snapshot when it finds a gap or a conflicting history.
+ */
+export class ReplicaStore {
+  private readonly options: ReplicaStoreOptions
+  private readonly replicas = new Map<string, Promise<Replica>>()
+  private readonly queues = new Map<string, Promise<void>>()
+
+  constructor(options: ReplicaStoreOptions) {
+    this.options = options
+  }
+
+  /** Handles one shipment from `from`, in arrival order per key. */
+  receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined): void {
+    const previous = this.queues.get(key) ?? Promise.resolve()
+    const next = previous.then(() => this.apply(from, key, epoch, records, snapshot)).catch(() => {
+      // Storage failed: forget the warm copy (it may be ahead of the disk) and send no ack.
+      this.replicas.delete(key)
+    })
+    this.queues.set(key, next)
+    void next.finally(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key)
+    })
+  }
+
+  /** Hands over a replica for promotion to primary (after pending shipments are applied). */
+  async take(key: string): Promise<Replica | undefined> {
+    await this.queues.get(key)
+    const replica = this.replicas.get(key)
+    this.replicas.delete(key)
+    return replica ? await replica : undefined
+  }
+
+  /** Keys with a warm replica here. */
+  keys(): string[] {
+    return [...this.replicas.keys()]
+  }
+
+  /** Drops the replica of `key` (this host is no longer one of its owners). */
+  drop(key: string): void {
+    this.replicas.delete(key)
+  }
+
+  private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined): Promise<void> {
+    const { storage, viewEpoch, ack } = this.options
+    if (epoch < viewEpoch()) return ack(from, key, 0, 'stale')
+    const replica = await this.load(key)
+    if (epoch < replica.epoch) return ack(from, key, replica.seq, 'stale')
+    if (snapshot && (snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)) {
+      await storage.installSnapshot(key, { seq: snapshot.seq, epoch: snapshot.epoch, state: { state: snapshot.state, requests: snapshot.requests } satisfies StoredSnapshot })
+      replica.seq = snapshot.seq
+      replica.epoch = snapshot.epoch
+      replica.state = snapshot.state
+      replica.requests = new RequestTable(this.options.requestsMax, snapshot.requests)
+    }
+    const accepted: JournalRecord[] = []
+    let status: AckStatus = 'ok'
+    for (const record of records) {
+      if (record.seq <= replica.seq) {
+        if (record.epoch > replica.epoch) status = 'resync' // our tail came from an older primary
+        continue
+      }
+      if (record.seq !== replica.seq + 1) {
+        status = 'resync'
+        break
+      }
+      replica.state = applyPatch(replica.state, record.patch as Patch)
+      replica.requests.set(record.requestId, record.seq, record.result)
+      replica.seq = record.seq
+      replica.epoch = record.epoch
+      accepted.push(record)
+    }
+    if (accepted.length > 0) await storage.append(key, accepted)
+    ack(from, key, replica.seq, status)
+  }
+
+  private load(key: string): Promise<Replica> {
+    let replica = this.replicas.get(key)
+    if (!replica) {
+      replica = loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined)
+      this.replicas.set(key, replica)
+      replica.catch(() => this.replicas.delete(key))
+    }
+    return replica
+  }
+}
+
+/** Rebuilds an actor from its journal: latest snapshot, then every record after it. */
+export async function loadFromJournal(storage: JournalStorage, key: string, requestsMax: number, initial: (() => unknown) | undefined): Promise<Replica> {
+  const snapshot = await storage.readSnapshot(key)
+  const stored = snapshot?.state as StoredSnapshot | undefined
+  const requests = new RequestTable(requestsMax, stored?.requests ?? [])
+  // A log's first record sets the whole state (see Host.journal), so replay needs no actor class.
+  let state: unknown = stored?.state
+  let seq = snapshot?.seq ?? 0
+  let epoch = snapshot?.epoch ?? 0
+  for (const record of await storage.read(key, seq + 1)) {
+    if (record.seq !== seq + 1) throw new TroupeError('CorruptRecord', `${key}: journal jumps from seq ${seq} to ${record.seq}`)
+    state = applyPatch(state, record.patch as Patch)
+    requests.set(record.requestId, record.seq, record.result)
+    seq = record.seq
+    epoch = record.epoch
+  }
+  if (seq === 0 && initial) state = initial()
+  return { key, seq, epoch, state, requests }
+}

@@ -1,0 +1,63 @@
+import { nodeOf } from './node.ts'
+
+/**
+ * Replaces every draft inside a turn's result with a plain copy of its current value, so a
+ * method may `return this.state.items` and the caller gets the items, not a proxy that dies with
+ * the turn. Call it while the turn is open. Values without drafts come back as they are.
+ */
+export function resolveDrafts(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 256) return value
+  if (nodeOf(value)) return copyDraft(value, depth)
+  if (Array.isArray(value)) return mapIfChanged(value, (item) => resolveDrafts(item, depth + 1))
+  if (value instanceof Map) {
+    let changed = false
+    const entries: Array<[unknown, unknown]> = []
+    for (const [k, v] of value) {
+      const r = resolveDrafts(v, depth + 1)
+      if (r !== v) changed = true
+      entries.push([k, r])
+    }
+    return changed ? new Map(entries) : value
+  }
+  if (value instanceof Set || value instanceof Date || ArrayBuffer.isView(value)) return value
+  const proto = Object.getPrototypeOf(value) as object | null
+  if (proto !== Object.prototype && proto !== null) return value
+  let out: Record<string, unknown> | undefined
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key]
+    const r = resolveDrafts(v, depth + 1)
+    if (r !== v) {
+      out ??= { ...(value as Record<string, unknown>) }
+      out[key] = r
+    }
+  }
+  return out ?? value
+}
+
+/** A plain deep copy of a draft's current value, read through the draft itself. */
+function copyDraft(draft: object, depth: number): unknown {
+  if (Array.isArray(draft)) {
+    const out: unknown[] = new Array(draft.length)
+    for (let i = 0; i < draft.length; i++) if (i in draft) out[i] = resolveDrafts(draft[i], depth + 1)
+    return out
+  }
+  if (draft instanceof Map) return new Map([...draft].map(([k, v]) => [k, resolveDrafts(v, depth + 1)]))
+  if (draft instanceof Set) return new Set(draft)
+  if (draft instanceof Date) return new Date(draft.getTime())
+  if (ArrayBuffer.isView(draft)) return (draft as unknown as { slice(): unknown }).slice()
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(draft)) out[key] = resolveDrafts((draft as Record<string, unknown>)[key], depth + 1)
+  return out
+}
+
+function mapIfChanged(items: unknown[], fn: (item: unknown) => unknown): unknown[] {
+  let out: unknown[] | undefined
+  for (let i = 0; i < items.length; i++) {
+    const r = fn(items[i])
+    if (r !== items[i]) {
+      out ??= items.slice()
+      out[i] = r
+    }
+  }
+  return out ?? items
+}
