@@ -1,4 +1,6 @@
 import { TroupeError } from '../errors.ts'
+import type { ByteWriter } from './byte-writer.ts'
+import type { JournalRecord } from './storage.ts'
 
 /**
  * How journal values (records and snapshots, with their patch, result and state) become
@@ -8,6 +10,15 @@ import { TroupeError } from '../errors.ts'
 export interface JournalCodec {
   /** Bytes for `value`; throws when the value cannot be encoded. */
   encode(value: unknown): Uint8Array
+  /**
+   * Optional, for speed: writes the bytes `encode(value)` returns at `out.pos` (throwing what
+   * it throws), so a backend that gathers many values into one buffer allocates none per value.
+   * `own`: `value` is a plain object with data properties that the journal just made itself
+   * (a copy of a record or snapshot), which the codec may trust without checking.
+   */
+  encodeInto?(value: unknown, out: ByteWriter, own?: boolean): void
+  /** Optional, for speed: `encodeInto` of the plain object `{ seq, epoch, requestId, patch, result }` of `record`'s values. */
+  encodeRecordInto?(record: JournalRecord, out: ByteWriter): void
   /** The value `bytes` encode; throws when they are not a valid encoding. */
   decode(bytes: Uint8Array): unknown
 }

@@ -1,5 +1,7 @@
 import { assert } from '../assert.ts'
 import { TroupeError } from '../errors.ts'
+import { ByteWriter } from './byte-writer.ts'
+import type { JournalCodec } from './codec.ts'
 import type { JournalRecord, JournalSnapshot } from './storage.ts'
 
 /**
@@ -7,16 +9,25 @@ import type { JournalRecord, JournalSnapshot } from './storage.ts'
  * `[kind u8][key length u16][key UTF-8][seq f64][epoch f64]` then, for a record or a snapshot,
  * `[body length u32][body]` (the codec's bytes). Kinds: 1 record, 2 snapshot, 3 compact
  * (`seq` is then the `uptoSeq`, `epoch` 0), 4 install (a snapshot that also drops every record
- * of the key written before it, in this or older segments: `installSnapshot`). Seq and epoch sit outside the body so recovery can index
- * records without decoding them.
+ * of the key written before it, in this or older segments: `installSnapshot`). Seq and epoch
+ * sit outside the body so recovery can index records without decoding them.
  */
 
-/** A write waiting for group commit, with its values already encoded (so a bad value fails alone). */
-export type FileOp =
-  | { kind: 'records'; key: string; keyBytes: Uint8Array; records: readonly JournalRecord[]; bodies: Uint8Array[] }
-  | { kind: 'snapshot'; key: string; keyBytes: Uint8Array; snapshot: JournalSnapshot; body: Uint8Array }
-  | { kind: 'compact'; key: string; keyBytes: Uint8Array; uptoSeq: number }
-  | { kind: 'install'; key: string; keyBytes: Uint8Array; snapshot: JournalSnapshot; body: Uint8Array }
+/** Where a write's entries sit, encoded: `[start, end)` of `chunk` (set by `EntryWriter.write`). */
+export interface EncodedEntries {
+  chunk: Uint8Array
+  start: number
+  end: number
+  /** UTF-8 bytes of the key in each entry. */
+  keyLength: number
+}
+
+/** A write waiting for group commit, with its entries already encoded (so a bad value fails alone). */
+export type FileOp = EncodedEntries & (
+  | { kind: 'records'; key: string; records: readonly JournalRecord[] }
+  | { kind: 'snapshot'; key: string; snapshot: JournalSnapshot }
+  | { kind: 'install'; key: string; snapshot: JournalSnapshot }
+  | { kind: 'compact'; key: string; uptoSeq: number })
 
 /** One entry read back from a payload. */
 export interface FileEntry {
@@ -28,56 +39,103 @@ export interface FileEntry {
 }
 
 const kindCode = { record: 1, snapshot: 2, compact: 3, install: 4 } as const
-const fixedBytes = 1 + 2 + 8 + 8
 const keyBytesMax = 0xffff
 const empty = new Uint8Array(0)
-const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** The key's UTF-8 bytes, refusing keys too long for an entry. */
-export function keyBytesOf(key: string): Uint8Array {
-  const bytes = encoder.encode(key)
-  assert(bytes.byteLength > 0 && bytes.byteLength <= keyBytesMax, `journal key must be 1..${keyBytesMax} UTF-8 bytes`)
-  return bytes
-}
-
-/** Bytes `op` takes in a payload. */
-export function opBytes(op: FileOp): number {
-  const head = fixedBytes + op.keyBytes.byteLength
-  if (op.kind === 'compact') return head
-  if (op.kind === 'snapshot' || op.kind === 'install') return head + 4 + op.body.byteLength
-  let total = 0
-  for (const body of op.bodies) total += head + 4 + body.byteLength
-  return total
+/** Bytes from an entry's start to its body length field, for a key of `keyLength` bytes. */
+export function entryHeadBytes(keyLength: number): number {
+  return 3 + keyLength + 16
 }
 
 /**
- * Writes the entries of `ops` into `out` from `offset`. Returns views of the bodies as written
- * (records and snapshots, in order), so the index can keep one buffer per batch, not one per record.
+ * Encodes entries straight into a shared `ByteWriter`, one write (an append's records, a
+ * snapshot, a compaction) at a time: no buffer per record. Group commit later copies the
+ * entries of a batch into its frame, in one piece when they are contiguous (the usual case).
  */
-export function writeEntries(ops: readonly FileOp[], out: Uint8Array, offset: number): Uint8Array[] {
-  const written: Uint8Array[] = []
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
-  const put = (kind: keyof typeof kindCode, keyBytes: Uint8Array, seq: number, epoch: number, body?: Uint8Array): void => {
-    view.setUint8(offset, kindCode[kind])
-    view.setUint16(offset + 1, keyBytes.byteLength, true)
-    out.set(keyBytes, offset + 3)
-    offset += 3 + keyBytes.byteLength
-    view.setFloat64(offset, seq, true)
-    view.setFloat64(offset + 8, epoch, true)
-    offset += 16
-    if (body === undefined) return
-    view.setUint32(offset, body.byteLength, true)
-    out.set(body, offset + 4)
-    written.push(out.subarray(offset + 4, offset + 4 + body.byteLength))
-    offset += 4 + body.byteLength
+export class EntryWriter {
+  private readonly out = new ByteWriter()
+
+  constructor(private readonly codec: JournalCodec) {}
+
+  /**
+   * Encodes `op`'s entries and sets its `chunk`, `start`, `end`, `keyLength`. Throws
+   * `Unjournalable` (a value the codec refuses) or `AssertionError` (a bad key), writing nothing.
+   */
+  write(op: FileOp): void {
+    const key = op.key
+    assert(typeof key === 'string' && key.length > 0, 'journal key must be a non-empty string')
+    const w = this.out
+    w.begin()
+    if (op.kind === 'records') {
+      const records = op.records
+      let keyAt = 0, keyLength = 0 // keyAt: offset from the mark (which a chunk change moves)
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!
+        w.u8(kindCode.record)
+        if (i === 0) {
+          keyLength = this.key(key)
+          keyAt = w.pos - w.mark - keyLength
+        } else {
+          w.u16(keyLength)
+          w.repeat(w.mark + keyAt, keyLength)
+        }
+        this.body(key, r.seq, r.epoch, r, true)
+      }
+      op.keyLength = keyLength
+    } else if (op.kind === 'compact') {
+      w.u8(kindCode.compact)
+      op.keyLength = this.key(key)
+      w.f64(op.uptoSeq)
+      w.f64(0)
+    } else {
+      w.u8(kindCode[op.kind])
+      op.keyLength = this.key(key)
+      this.body(key, op.snapshot.seq, op.snapshot.epoch, op.snapshot)
+    }
+    op.chunk = w.bytes
+    op.start = w.mark
+    op.end = w.pos
   }
-  for (const op of ops) {
-    if (op.kind === 'compact') put('compact', op.keyBytes, op.uptoSeq, 0)
-    else if (op.kind === 'snapshot' || op.kind === 'install') put(op.kind, op.keyBytes, op.snapshot.seq, op.snapshot.epoch, op.body)
-    else op.records.forEach((r, i) => put('record', op.keyBytes, r.seq, r.epoch, op.bodies[i]!))
+
+  /** Forgets the last op's entries (it was refused after encoding). */
+  discard(op: FileOp): void {
+    if (op.chunk === this.out.bytes && op.end === this.out.pos) this.out.pos = op.start
   }
-  return written
+
+  /** `[key length u16][key]`; returns the length. */
+  private key(key: string): number {
+    const w = this.out
+    const at = w.pos - w.mark
+    w.u16(0)
+    const length = w.utf8(key)
+    if (length > keyBytesMax) {
+      w.pos = w.mark
+      assert(false, `journal key must be 1..${keyBytesMax} UTF-8 bytes`)
+    }
+    w.view.setUint16(w.mark + at, length, true)
+    return length
+  }
+
+  /** `[seq f64][epoch f64][body length u32][body]`; `value` is the caller's own copy (see `encodeInto`). */
+  private body(key: string, seq: number, epoch: number, value: object, record = false): void {
+    const w = this.out
+    w.f64(seq)
+    w.f64(epoch)
+    const at = w.pos - w.mark
+    w.u32(0)
+    try {
+      const codec = this.codec
+      if (record && codec.encodeRecordInto !== undefined) codec.encodeRecordInto(value as JournalRecord, w)
+      else if (codec.encodeInto !== undefined) codec.encodeInto(value, w, true)
+      else w.raw(codec.encode(value))
+    } catch (error) {
+      w.pos = w.mark
+      const why = error instanceof Error ? error.message : String(error)
+      throw new TroupeError('Unjournalable', `cannot journal a value of ${key}: ${why}`, { actor: key })
+    }
+    w.view.setUint32(w.mark + at, w.pos - w.mark - at - 4, true)
+  }
 }
 
 function corrupt(why: string): TroupeError {

@@ -1,16 +1,42 @@
 import { TroupeError } from '../errors.ts'
 import type { KeyHead } from './seq-tracker.ts'
 
-/** A durable record or snapshot: its encoded body and the segment that holds it. */
+/**
+ * A durable snapshot: its encoded body (`length` bytes at `at` in `bytes`, the frame it was
+ * written in or a copy read on recovery) and the segment that holds it.
+ */
 export interface IndexedBody {
   seq: number
   epoch: number
-  body: Uint8Array
+  bytes: Uint8Array
+  at: number
+  length: number
   segment: number
 }
 
+function emptyLog(): KeyLog {
+  return { first: 1, bytes: [], at: [], length: [], segment: [] }
+}
+
+/** The encoded body of `b`. */
+export function bodyOf(b: IndexedBody): Uint8Array {
+  return b.bytes.subarray(b.at, b.at + b.length)
+}
+
+/**
+ * A key's kept records, as parallel arrays (no object per record): record `i` has seq
+ * `first + i`, its body is `length[i]` bytes at `at[i]` in `bytes[i]`, in segment `segment[i]`.
+ */
+interface KeyLog {
+  first: number
+  bytes: Uint8Array[]
+  at: number[]
+  length: number[]
+  segment: number[]
+}
+
 interface KeyEntry {
-  records: IndexedBody[]
+  records: KeyLog
   snapshot: IndexedBody | undefined
   /** Highest seq the key ever reached, including compacted records. */
   headSeq: number
@@ -32,7 +58,7 @@ export class FileIndex {
   private entry(key: string): KeyEntry {
     let entry = this.byKey.get(key)
     if (entry === undefined) {
-      entry = { records: [], snapshot: undefined, headSeq: 0, headEpoch: 0 }
+      entry = { records: emptyLog(), snapshot: undefined, headSeq: 0, headEpoch: 0 }
       this.byKey.set(key, entry)
     }
     return entry
@@ -42,17 +68,30 @@ export class FileIndex {
     this.live.set(segment, (this.live.get(segment) ?? 0) + delta)
   }
 
-  /** Adds a durable record; a record must follow the key's last kept record. */
-  addRecord(key: string, record: IndexedBody): void {
+  /**
+   * Adds a durable record (body: `length` bytes at `at` in `bytes`); it must follow the key's
+   * last kept record. `counted`: the caller adds it to its segment's live count itself
+   * (`countLive`, once for a whole batch).
+   */
+  addRecord(key: string, seq: number, epoch: number, bytes: Uint8Array, at: number, length: number, segment: number, counted = false): void {
     const entry = this.entry(key)
-    const last = entry.records[entry.records.length - 1]
-    if (last !== undefined && record.seq !== last.seq + 1) {
-      throw new TroupeError('CorruptRecord', `journal of ${key} jumps from seq ${last.seq} to ${record.seq}`, { actor: key })
+    const log = entry.records, n = log.at.length
+    if (n === 0) log.first = seq
+    else if (seq !== log.first + n) {
+      throw new TroupeError('CorruptRecord', `journal of ${key} jumps from seq ${log.first + n - 1} to ${seq}`, { actor: key })
     }
-    entry.records.push(record)
-    entry.headSeq = Math.max(entry.headSeq, record.seq)
-    entry.headEpoch = Math.max(entry.headEpoch, record.epoch)
-    this.count(record.segment, 1)
+    log.bytes.push(bytes)
+    log.at.push(at)
+    log.length.push(length)
+    log.segment.push(segment)
+    if (seq > entry.headSeq) entry.headSeq = seq
+    if (epoch > entry.headEpoch) entry.headEpoch = epoch
+    if (!counted) this.count(segment, 1)
+  }
+
+  /** Adds `n` records to the live count of `segment` (see `addRecord`). */
+  countLive(segment: number, n: number): void {
+    if (n > 0) this.count(segment, n)
   }
 
   /** Replaces the key's snapshot. */
@@ -68,8 +107,8 @@ export class FileIndex {
   /** Installs the key's snapshot: drops every kept record and moves the head to the snapshot. */
   install(key: string, snapshot: IndexedBody): void {
     const entry = this.entry(key)
-    for (const record of entry.records) this.count(record.segment, -1)
-    entry.records = []
+    for (const segment of entry.records.segment) this.count(segment, -1)
+    entry.records = emptyLog()
     this.setSnapshot(key, snapshot)
     entry.headSeq = snapshot.seq
     entry.headEpoch = snapshot.epoch
@@ -78,15 +117,26 @@ export class FileIndex {
   /** Drops the key's records with seq <= `uptoSeq`. */
   compact(key: string, uptoSeq: number): void {
     const entry = this.entry(key)
-    let n = 0
-    while (n < entry.records.length && entry.records[n]!.seq <= uptoSeq) this.count(entry.records[n++]!.segment, -1)
-    entry.records.splice(0, n)
+    const log = entry.records
+    const n = Math.max(0, Math.min(log.at.length, uptoSeq - log.first + 1))
+    for (let i = 0; i < n; i++) this.count(log.segment[i]!, -1)
+    log.bytes.splice(0, n)
+    log.at.splice(0, n)
+    log.length.splice(0, n)
+    log.segment.splice(0, n)
+    log.first += n
     entry.headSeq = Math.max(entry.headSeq, uptoSeq)
   }
 
-  /** The key's kept records, in seq order. */
-  records(key: string): readonly IndexedBody[] {
-    return this.byKey.get(key)?.records ?? []
+  /** The bodies of the key's kept records with seq >= `fromSeq`, in seq order, with the first one's seq. */
+  records(key: string, fromSeq: number): Uint8Array[] {
+    const log = this.byKey.get(key)?.records
+    if (log === undefined) return []
+    const bodies: Uint8Array[] = []
+    for (let i = Math.max(0, fromSeq - log.first); i < log.at.length; i++) {
+      bodies.push(log.bytes[i]!.subarray(log.at[i]!, log.at[i]! + log.length[i]!))
+    }
+    return bodies
   }
 
   /** The key's latest snapshot. */

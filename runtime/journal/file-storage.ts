@@ -1,14 +1,34 @@
 import { assert } from '../assert.ts'
-import { decodeValue, encodeValue, type JournalCodec } from './codec.ts'
-import { keyBytesOf, opBytes, readEntries, writeEntries, type FileOp } from './file-entries.ts'
-import { FileIndex } from './file-index.ts'
+import { decodeValue, type JournalCodec } from './codec.ts'
+import { EntryWriter, entryHeadBytes, readEntries, type FileOp } from './file-entries.ts'
+import { bodyOf, FileIndex } from './file-index.ts'
 import { frameHeaderBytes, loadFrameChecksum, sealFrame, type FrameChecksum } from './frame.ts'
 import { GroupCommit } from './group-commit.ts'
 import { nodeJournalFs, type JournalFs } from './journal-fs.ts'
 import { SegmentLog } from './segment-log.ts'
 import { SeqTracker } from './seq-tracker.ts'
-import { fromSeqSlice, type JournalRecord, type JournalSnapshot, type JournalStorage } from './storage.ts'
+import { type JournalRecord, type JournalSnapshot, type JournalStorage } from './storage.ts'
 import { v8Codec } from './v8-codec.ts'
+
+const noBytes = new Uint8Array(0)
+
+/** Offset and length of every record and snapshot body of `ops` as laid out in `frame`, in op order. */
+function bodiesIn(frame: Uint8Array, ops: readonly FileOp[]): number[] {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
+  const bodies: number[] = []
+  let at = frameHeaderBytes
+  for (const op of ops) {
+    const headBytes = entryHeadBytes(op.keyLength)
+    if (op.kind === 'compact') { at += headBytes; continue }
+    const n = op.kind === 'records' ? op.records.length : 1
+    for (let i = 0; i < n; i++) {
+      const length = view.getUint32(at + headBytes, true), start = at + headBytes + 4
+      bodies.push(start, length)
+      at = start + length
+    }
+  }
+  return bodies
+}
 
 /** Every limit of the file journal, with its default and unit. */
 export interface FileJournalOptions {
@@ -45,6 +65,7 @@ export const defaultFileJournalOptions: Readonly<Omit<FileJournalOptions, 'dir'>
 export class FileJournalStorage implements JournalStorage {
   private readonly tracker = new SeqTracker()
   private readonly commits: GroupCommit<FileOp>
+  private readonly entries: EntryWriter
   private closed = false
 
   private constructor(
@@ -54,7 +75,8 @@ export class FileJournalStorage implements JournalStorage {
     private readonly checksum: FrameChecksum,
   ) {
     for (const [key, head] of index.heads()) this.tracker.restore(key, head)
-    this.commits = new GroupCommit<FileOp>((ops) => this.commit(ops), options, opBytes,
+    this.entries = new EntryWriter(options.codec)
+    this.commits = new GroupCommit<FileOp>((ops) => this.commit(ops), options, (op) => op.end - op.start,
       () => this.tracker.rollback(), () => this.tracker.settle())
   }
 
@@ -68,9 +90,10 @@ export class FileJournalStorage implements JournalStorage {
     const index = new FileIndex()
     const log = await SegmentLog.open(resolved.fs, resolved.dir, resolved.segmentBytesMax, checksum, (segment, payload) => {
       for (const e of readEntries(payload)) {
-        if (e.kind === 'record') index.addRecord(e.key, { seq: e.seq, epoch: e.epoch, body: e.body, segment })
-        else if (e.kind === 'snapshot') index.setSnapshot(e.key, { seq: e.seq, epoch: e.epoch, body: e.body, segment })
-        else if (e.kind === 'install') index.install(e.key, { seq: e.seq, epoch: e.epoch, body: e.body, segment })
+        const indexed = { seq: e.seq, epoch: e.epoch, bytes: e.body, at: 0, length: e.body.byteLength, segment }
+        if (e.kind === 'record') index.addRecord(e.key, e.seq, e.epoch, e.body, 0, e.body.byteLength, segment)
+        else if (e.kind === 'snapshot') index.setSnapshot(e.key, indexed)
+        else if (e.kind === 'install') index.install(e.key, indexed)
         else index.compact(e.key, e.seq)
       }
     })
@@ -78,56 +101,62 @@ export class FileJournalStorage implements JournalStorage {
   }
 
   /** See `JournalStorage.append`. */
-  async append(key: string, records: readonly JournalRecord[]): Promise<void> {
-    this.checkOpen()
-    const keyBytes = keyBytesOf(key)
-    const copies = records.map((r) => ({ seq: r.seq, epoch: r.epoch, requestId: r.requestId, patch: r.patch, result: r.result }))
-    const bodies = copies.map((r) => encodeValue(this.options.codec, r, key))
-    this.tracker.reserveRecords(key, copies)
-    return this.commits.submit({ kind: 'records', key, keyBytes, records: copies, bodies })
+  append(key: string, records: readonly JournalRecord[]): Promise<void> {
+    try {
+      this.checkOpen()
+      const copies: JournalRecord[] = new Array(records.length)
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!
+        copies[i] = { seq: r.seq, epoch: r.epoch, requestId: r.requestId, patch: r.patch, result: r.result }
+      }
+      return this.submit({ kind: 'records', key, records: copies, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+        () => this.tracker.reserveRecords(key, copies))
+    } catch (error) { return Promise.reject(error) }
   }
 
   /** See `JournalStorage.read`. */
   async read(key: string, fromSeq = 0): Promise<JournalRecord[]> {
     this.checkOpen()
-    return fromSeqSlice(this.index.records(key), fromSeq).map((r) => decodeValue(this.options.codec, r.body, key) as JournalRecord)
+    return this.index.records(key, fromSeq).map((body) => decodeValue(this.options.codec, body, key) as JournalRecord)
   }
 
   /** See `JournalStorage.writeSnapshot`. */
-  async writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
-    this.checkOpen()
-    const keyBytes = keyBytesOf(key)
-    const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
-    const body = encodeValue(this.options.codec, copy, key)
-    this.tracker.reserveSnapshot(key, copy)
-    return this.commits.submit({ kind: 'snapshot', key, keyBytes, snapshot: copy, body })
+  writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
+    try {
+      this.checkOpen()
+      const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
+      return this.submit({ kind: 'snapshot', key, snapshot: copy, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+        () => this.tracker.reserveSnapshot(key, copy))
+    } catch (error) { return Promise.reject(error) }
   }
 
   /**
    * See `JournalStorage.installSnapshot`: one install entry (the snapshot and a marker that drops
    * the key's earlier records on recovery); deletes the oldest segments it left without live data.
    */
-  async installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
-    this.checkOpen()
-    const keyBytes = keyBytesOf(key)
-    const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
-    const body = encodeValue(this.options.codec, copy, key)
-    this.tracker.reserveInstall(key, copy)
-    return this.commits.submit({ kind: 'install', key, keyBytes, snapshot: copy, body })
+  installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
+    try {
+      this.checkOpen()
+      const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
+      return this.submit({ kind: 'install', key, snapshot: copy, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+        () => this.tracker.reserveInstall(key, copy))
+    } catch (error) { return Promise.reject(error) }
   }
 
   /** See `JournalStorage.readSnapshot`. */
   async readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
     this.checkOpen()
     const snapshot = this.index.snapshot(key)
-    return snapshot === undefined ? undefined : decodeValue(this.options.codec, snapshot.body, key) as JournalSnapshot
+    return snapshot === undefined ? undefined : decodeValue(this.options.codec, bodyOf(snapshot), key) as JournalSnapshot
   }
 
   /** See `JournalStorage.compact`; also deletes the oldest segments left without live data. */
-  async compact(key: string, uptoSeq: number): Promise<void> {
-    this.checkOpen()
-    this.tracker.checkCompact(key, uptoSeq)
-    return this.commits.submit({ kind: 'compact', key, keyBytes: keyBytesOf(key), uptoSeq })
+  compact(key: string, uptoSeq: number): Promise<void> {
+    try {
+      this.checkOpen()
+      return this.submit({ kind: 'compact', key, uptoSeq, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+        () => this.tracker.checkCompact(key, uptoSeq))
+    } catch (error) { return Promise.reject(error) }
   }
 
   /** See `JournalStorage.keys`. */
@@ -153,31 +182,68 @@ export class FileJournalStorage implements JournalStorage {
     assert(!this.closed, 'journal storage used after close')
   }
 
+  /**
+   * Encodes `op` (so a value the codec refuses fails alone), then runs `check` (the tracker's
+   * assertions, which reserve the op's place in its key's log; on failure the entries are
+   * dropped again) and queues it for group commit.
+   */
+  private submit(op: FileOp, check: () => void): Promise<void> {
+    this.entries.write(op)
+    try { check() } catch (error) { this.entries.discard(op); throw error }
+    return this.commits.submit(op)
+  }
+
   private async commit(ops: FileOp[]): Promise<void> {
-    let bytes = 0
-    for (const op of ops) bytes += opBytes(op)
-    const frame = new Uint8Array(frameHeaderBytes + bytes)
-    const bodies = writeEntries(ops, frame, frameHeaderBytes)
-    sealFrame(frame, this.checksum)
-    const segment = await this.log.append(frame)
-    let compacted = false, b = 0
+    const frame = this.frameOf(ops)
+    const written = this.log.append(frame)
+    // While the frame is written and synced: where its bodies are (they stay in the frame, so
+    // the index keeps one buffer per batch, not one per record). They go into the index only
+    // once the frame is durable.
+    const bodies = bodiesIn(frame, ops)
+    const segment = await written
+    let compacted = false, b = 0, records = 0
     for (const op of ops) {
       if (op.kind === 'records') {
-        for (const r of op.records) this.index.addRecord(op.key, { seq: r.seq, epoch: r.epoch, body: bodies[b++]!, segment })
+        for (const r of op.records) {
+          this.index.addRecord(op.key, r.seq, r.epoch, frame, bodies[b]!, bodies[b + 1]!, segment, true)
+          b += 2
+        }
+        records += op.records.length
         this.tracker.commitRecords(op.key, op.records)
-      } else if (op.kind === 'snapshot') {
-        this.index.setSnapshot(op.key, { seq: op.snapshot.seq, epoch: op.snapshot.epoch, body: bodies[b++]!, segment })
-        this.tracker.commitSnapshot(op.key, op.snapshot)
-      } else if (op.kind === 'install') {
-        this.index.install(op.key, { seq: op.snapshot.seq, epoch: op.snapshot.epoch, body: bodies[b++]!, segment })
-        this.tracker.commitInstall(op.key, op.snapshot)
-        compacted = true
-      } else {
+      } else if (op.kind === 'compact') {
         this.index.compact(op.key, op.uptoSeq)
         compacted = true
+      } else {
+        const snapshot = { seq: op.snapshot.seq, epoch: op.snapshot.epoch, bytes: frame, at: bodies[b]!, length: bodies[b + 1]!, segment }
+        b += 2
+        if (op.kind === 'snapshot') {
+          this.index.setSnapshot(op.key, snapshot)
+          this.tracker.commitSnapshot(op.key, op.snapshot)
+        } else {
+          this.index.install(op.key, snapshot)
+          this.tracker.commitInstall(op.key, op.snapshot)
+          compacted = true
+        }
       }
     }
+    this.index.countLive(segment, records)
     if (compacted) await this.deleteDeadSegments()
+  }
+
+  /** The batch's frame: its ops' encoded entries copied in (one copy per contiguous run), sealed. */
+  private frameOf(ops: readonly FileOp[]): Uint8Array {
+    let bytes = 0
+    for (const op of ops) bytes += op.end - op.start
+    const frame: Uint8Array = Buffer.allocUnsafeSlow(frameHeaderBytes + bytes) // every byte is written below
+    let offset = frameHeaderBytes, chunk: Uint8Array | undefined, start = 0, end = 0
+    for (const op of ops) {
+      if (op.chunk === chunk && op.start === end) { end = op.end; continue }
+      if (chunk !== undefined) { frame.set(chunk.subarray(start, end), offset); offset += end - start }
+      chunk = op.chunk; start = op.start; end = op.end
+    }
+    if (chunk !== undefined) frame.set(chunk.subarray(start, end), offset)
+    sealFrame(frame, this.checksum)
+    return frame
   }
 
   private async deleteDeadSegments(): Promise<void> {

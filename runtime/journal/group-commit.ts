@@ -8,11 +8,19 @@ export interface BatchLimits {
   batchBytesMax: number
 }
 
-interface Waiting<Op> {
-  op: Op
+/** Ops that go out together, and the one promise all their submitters share. */
+interface Batch<Op> {
+  ops: Op[]
   bytes: number
+  promise: Promise<void>
   resolve: () => void
   reject: (error: unknown) => void
+}
+
+function newBatch<Op>(): Batch<Op> {
+  let resolve!: () => void, reject!: (error: unknown) => void
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  return { ops: [], bytes: 0, promise, resolve, reject }
 }
 
 /**
@@ -21,9 +29,12 @@ interface Waiting<Op> {
  * previous one ends. So throughput grows with concurrency while a lone caller pays one sync.
  * When a batch fails, it and every queued operation reject with the same error (queued ones
  * may depend on it, e.g. the next seq of the same key), then `onAbort` rolls state back.
+ * Queued operations are cut into batches as they arrive (the same greedy cut as at commit
+ * time), so every operation of a batch gets the batch's one promise: no promise per operation.
  */
 export class GroupCommit<Op> {
-  private queue: Waiting<Op>[] = []
+  /** Batches waiting to be committed; the last one takes new operations until it is full. */
+  private queue: Batch<Op>[] = []
   private running = false
   private idle: (() => void)[] = []
 
@@ -39,14 +50,21 @@ export class GroupCommit<Op> {
 
   /** Queues `op`; resolves once the batch holding it is durable. */
   submit(op: Op): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ op, bytes: this.sizeOf(op), resolve, reject })
-      if (!this.running) {
-        this.running = true
-        // A microtask, so every submit of the current tick joins the first batch.
-        queueMicrotask(() => void this.loop())
-      }
-    })
+    const bytes = this.sizeOf(op)
+    let batch = this.queue[this.queue.length - 1]
+    if (batch === undefined || batch.ops.length >= this.limits.batchOpsMax ||
+      (batch.ops.length > 0 && batch.bytes + bytes > this.limits.batchBytesMax)) {
+      batch = newBatch<Op>()
+      this.queue.push(batch)
+    }
+    batch.ops.push(op)
+    batch.bytes += bytes
+    if (!this.running) {
+      this.running = true
+      // A microtask, so every submit of the current tick joins the first batch.
+      queueMicrotask(() => void this.loop())
+    }
+    return batch.promise
   }
 
   /** Resolves when nothing is queued or being committed. */
@@ -55,29 +73,18 @@ export class GroupCommit<Op> {
     return new Promise<void>((resolve) => this.idle.push(resolve))
   }
 
-  private take(): Waiting<Op>[] {
-    let bytes = 0, n = 0
-    while (n < this.queue.length && n < this.limits.batchOpsMax) {
-      const next = this.queue[n]!.bytes
-      if (n > 0 && bytes + next > this.limits.batchBytesMax) break
-      bytes += next
-      n++
-    }
-    return this.queue.splice(0, n)
-  }
-
   private async loop(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.take()
+      const batch = this.queue.shift()!
       try {
-        await this.commit(batch.map((w) => w.op))
+        await this.commit(batch.ops)
       } catch (error) {
-        const doomed = batch.concat(this.queue.splice(0))
+        const doomed = [batch, ...this.queue.splice(0)]
         this.onAbort(error)
-        for (const w of doomed) w.reject(error)
+        for (const b of doomed) b.reject(error)
         continue
       }
-      for (const w of batch) w.resolve()
+      batch.resolve()
     }
     this.running = false
     this.onIdle()

@@ -1,5 +1,6 @@
 import { deserialize, Serializer } from 'node:v8'
 import type { JournalCodec } from './codec.ts'
+import { writeV8Record, writeV8Value } from './v8-wire.ts'
 
 /**
  * Node adapter: journal values as V8's structured-clone wire format (`v8.serialize`), the
@@ -16,6 +17,13 @@ export const v8Codec: JournalCodec = {
     serializer.writeValue(value)
     const buffer = serializer.releaseBuffer()
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+  },
+  encodeInto(value, out, own) {
+    // Plain data (objects, arrays, strings, numbers...) without a Serializer; see v8-wire.ts.
+    writeV8Value(out, value, own)
+  },
+  encodeRecordInto(record, out) {
+    writeV8Record(out, record)
   },
   decode(bytes) {
     return deserialize(bytes) as unknown
