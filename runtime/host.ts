@@ -1,6 +1,6 @@
 import type { ActorContext } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
-import type { CallEnvelope, Envelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
+import type { CallEnvelope, Envelope, FetchedEnvelope, FetchEnvelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
 import { Activation, isThenable, type TurnOutcome } from './activation.ts'
 import { assert } from './assert.ts'
@@ -8,7 +8,7 @@ import { Caller, type Router } from './caller.ts'
 import { systemClock, type Clock, type TimerHandle } from './clock.ts'
 import { ActorLog } from './durability/actor-log.ts'
 import { ackRule, type Consistency } from './durability/consistency.ts'
-import { loadFromJournal, ReplicaStore, type Replica } from './durability/replica-store.ts'
+import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
@@ -91,6 +91,8 @@ export class Host {
   private readonly deactivations = new Map<string, Promise<void>>()
   /** Activations being passivated: their last records still collect acknowledgements. */
   private readonly leaving = new Map<string, Activation>()
+  /** Recovery reads in progress, by fetch id. */
+  private readonly fetches = new Map<string, (from: PeerId, answer: FetchedEnvelope) => void>()
   private idleTimer: TimerHandle | undefined
   private stopped = false
   private shipments = 0
@@ -172,6 +174,8 @@ export class Host {
       case 'reply': case 'redirect': this.caller.receive(envelope); return
       case 'replicate': return this.handleShipment(from, envelope)
       case 'replicated': return this.handleAck(from, envelope)
+      case 'fetch': return void this.handleFetch(from, envelope)
+      case 'fetched': return this.fetches.get(envelope.id)?.(from, envelope)
     }
   }
 
@@ -410,18 +414,97 @@ export class Host {
       start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax) }
     } else {
       start = (await this.replicas.take(key)) ?? (await loadFromJournal(this.storage, key, this.limits.requestsMax, initial))
+      start = await this.recover(activation, start)
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).
     const backups = level === 'memory' ? [] : this.backupsOf(key)
     const log = new ActorLog(key, start, ackRule(level, backups.length), backups, {
       storage: level === 'memory' ? undefined : this.storage,
       ship: (backup, k, records) => this.ship(backup, k, records),
+      resync: (backup) => this.ship(backup, key, [], activation),
       clock: this.clock,
       retryMs: this.limits.replicationRetryMs,
+      failed: () => this.dropFailed(activation),
     })
     activation.start(start.state, log)
+    if (level !== 'memory') log.confirm(start.seq, start.epoch)
     const hook = activation.instance.onActivate
     if (hook) await this.lifecycleTurn(activation, hook, 'activate')
+  }
+
+  /**
+   * Before a new primary's first turn: asks the other owners how far their copies go, and takes
+   * the furthest (newest last-record epoch, then highest seq). So a host that restarted without
+   * its disk, or whose journal holds records a newer primary overwrote, starts from the real
+   * history. Waits for as many answers as the consistency level needs acknowledgements.
+   */
+  private async recover(activation: Activation, start: Replica): Promise<Replica> {
+    const key = activation.key
+    const needed = ackRule(this.levelOf(activation.type), this.backupsOf(key).length).backups
+    if (needed === 0) return start
+    const answers = new Map<HostId, FetchedEnvelope>()
+    const id = this.nextShipmentId()
+    let best: ShippedSnapshot | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let timer: TimerHandle | undefined
+        const ask = (): void => {
+          for (const backup of this.backupsOf(key)) {
+            if (!answers.has(backup)) this.deliver(backup, { v: 1, t: 'fetch', id, epoch: this.view.epoch, key, lastEpoch: start.epoch, seq: start.seq })
+          }
+          timer = this.clock.setTimeout(ask, this.limits.replicationRetryMs)
+        }
+        this.fetches.set(id, (from, answer) => {
+          if (answer.status === 'stale') {
+            if (timer !== undefined) this.clock.clearTimeout(timer)
+            reject(new TroupeError('StaleEpoch', `${key}: ${from} knows a newer view than ${this.id}`, { actor: key }))
+            return
+          }
+          answers.set(from, answer)
+          if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
+          const current = this.backupsOf(key)
+          if ([...answers.keys()].filter((h) => current.includes(h)).length >= Math.min(needed, current.length)) {
+            if (timer !== undefined) this.clock.clearTimeout(timer)
+            resolve()
+          }
+        })
+        ask()
+      })
+    } finally {
+      this.fetches.delete(id)
+    }
+    if (!best) return start
+    await this.storage.installSnapshot(key, { seq: best.seq, epoch: best.epoch, state: { state: best.state, requests: best.requests } })
+    return { key, seq: best.seq, epoch: best.epoch, state: best.state, requests: new RequestTable(this.limits.requestsMax, best.requests) }
+  }
+
+  /** Another host recovers an actor: tell it how far this host's copy goes, and send it if it is further. */
+  private async handleFetch(from: PeerId, fetch: FetchEnvelope): Promise<void> {
+    const answer = (lastEpoch: number, seq: number, status: 'ok' | 'stale', snapshot?: ShippedSnapshot): void => {
+      const envelope: FetchedEnvelope = { v: 1, t: 'fetched', id: fetch.id, key: fetch.key, lastEpoch, seq, status }
+      if (snapshot) envelope.snapshot = snapshot
+      this.deliver(from, envelope)
+    }
+    if (fetch.epoch < this.view.epoch) return answer(0, 0, 'stale')
+    let mine: ShippedSnapshot
+    const active = this.activations.get(fetch.key) ?? this.leaving.get(fetch.key)
+    if (active?.log) {
+      mine = { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries() }
+    } else {
+      try {
+        const replica = await this.replicas.peek(fetch.key)
+        mine = { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries() }
+      } catch {
+        return // an unreadable journal answers nothing; the asker retries
+      }
+    }
+    answer(mine.epoch, mine.seq, 'ok', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
+  }
+
+  /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */
+  private dropFailed(activation: Activation): void {
+    if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
+    if (activation.status !== 'deactivating') activation.status = 'gone'
   }
 
   /** Runs a lifecycle hook as a journaled turn; a throw fails it. */
@@ -522,6 +605,11 @@ function wouldWait(activation: Activation, method: MethodEntry): boolean {
   if (method.mode === 'reentrant') return false
   if (method.mode === 'read') return activation.mailbox.writing
   return !activation.mailbox.idle
+}
+
+/** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */
+function ahead(a: { epoch: number; seq: number }, b: { epoch: number; seq: number }): boolean {
+  return a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq)
 }
 
 function sameHosts(a: View, b: View): boolean {

@@ -59,7 +59,32 @@ export interface ReplicatedEnvelope {
   status: 'ok' | 'resync' | 'stale'
 }
 
-export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | ReplicateEnvelope | ReplicatedEnvelope
+/** A new primary asks another owner how far its copy of `key` goes (recovery before the first turn). */
+export interface FetchEnvelope {
+  v: 1
+  t: 'fetch'
+  id: string
+  /** The asking primary's view epoch (fencing). */
+  epoch: number
+  key: string
+  /** The asker's own position: the epoch of its last record, and its seq. */
+  lastEpoch: number
+  seq: number
+}
+
+/** The answer to a fetch: this owner's position, and its whole copy when it is ahead of the asker; `stale` when the asker is fenced off. */
+export interface FetchedEnvelope {
+  v: 1
+  t: 'fetched'
+  id: string
+  key: string
+  lastEpoch: number
+  seq: number
+  status: 'ok' | 'stale'
+  snapshot?: ShippedSnapshot
+}
+
+export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | ReplicateEnvelope | ReplicatedEnvelope | FetchEnvelope | FetchedEnvelope
 
 /** Longest actor key or method name accepted on the wire. */
 export const nameLengthMax = 1024
@@ -106,12 +131,7 @@ export function decode(input: unknown): Envelope {
       if (!isCount(e.epoch)) throw malformed('replicate.epoch must be a non-negative integer')
       if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('replicate.key must be "Type/id"')
       if (!Array.isArray(e.records) || !e.records.every(isRecord)) throw malformed('replicate.records must be journal records')
-      if (e.snapshot !== undefined) {
-        const snap = e.snapshot as Record<string, unknown> | null
-        if (typeof snap !== 'object' || snap === null || !isCount(snap.seq) || !isCount(snap.epoch) || !Array.isArray(snap.requests)) {
-          throw malformed('replicate.snapshot must be { seq, epoch, state, requests }')
-        }
-      }
+      if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('replicate.snapshot must be { seq, epoch, state, requests }')
       return input as unknown as ReplicateEnvelope
     }
     case 'replicated': {
@@ -119,6 +139,18 @@ export function decode(input: unknown): Envelope {
       if (!isCount(e.seq)) throw malformed('replicated.seq must be a non-negative integer')
       if (e.status !== 'ok' && e.status !== 'resync' && e.status !== 'stale') throw malformed('replicated.status must be ok, resync or stale')
       return input as unknown as ReplicatedEnvelope
+    }
+    case 'fetch': {
+      if (!isCount(e.epoch) || !isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetch.epoch, lastEpoch and seq must be non-negative integers')
+      if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('fetch.key must be "Type/id"')
+      return input as unknown as FetchEnvelope
+    }
+    case 'fetched': {
+      if (!isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetched.lastEpoch and seq must be non-negative integers')
+      if (!isName(e.key)) throw malformed('fetched.key must be a non-empty string')
+      if (e.status !== 'ok' && e.status !== 'stale') throw malformed('fetched.status must be ok or stale')
+      if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetched.snapshot must be { seq, epoch, state, requests }')
+      return input as unknown as FetchedEnvelope
     }
     default:
       throw malformed(`unknown envelope type ${describe(e.t)}`)
@@ -151,6 +183,11 @@ function describe(value: unknown): string {
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+function isSnapshot(value: unknown): boolean {
+  const snap = value as Record<string, unknown> | null
+  return typeof snap === 'object' && snap !== null && isCount(snap.seq) && isCount(snap.epoch) && Array.isArray(snap.requests)
 }
 
 function isRecord(value: unknown): boolean {

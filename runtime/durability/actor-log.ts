@@ -8,6 +8,8 @@ import { RequestTable } from './request-table.ts'
 
 interface PendingRecord {
   readonly record: JournalRecord
+  /** A sync point: the history up to `record.seq` (loaded at activation) must be confirmed by the backups. */
+  readonly syncPoint: boolean
   localDone: boolean
   readonly acked: Set<HostId>
   waiters: Array<{ resolve: () => void; reject: (error: TroupeError) => void }>
@@ -19,9 +21,13 @@ export interface LogPorts {
   storage: JournalStorage | undefined
   /** Sends records to a backup. */
   ship(backup: HostId, key: string, records: JournalRecord[]): void
+  /** Sends a backup the whole actor as of the newest record (it lacks the history). */
+  resync(backup: HostId): void
   clock: Clock
   /** Ships again what a backup has not acknowledged after this long. */
   retryMs: number
+  /** The log failed (storage error, fenced): the activation must go, to be reloaded from what is durable. */
+  failed(error: TroupeError): void
 }
 
 /**
@@ -64,7 +70,7 @@ export class ActorLog {
     this.seq = record.seq
     this.epoch = record.epoch
     this.requests.set(record.requestId, record.seq, record.result)
-    const entry: PendingRecord = { record, localDone: !this.rule.local, acked: new Set(), waiters: [] }
+    const entry: PendingRecord = { record, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
     this.pending.push(entry)
     if (this.rule.local) {
       this.ports.storage!.append(this.key, [record]).then(
@@ -77,6 +83,20 @@ export class ActorLog {
     this.armRetry()
   }
 
+  /**
+   * Holds every reply until the backups confirm they hold the history up to `seq` (loaded from
+   * this host's journal at activation): a primary that was fenced off, or whose journal has
+   * records no backup ever acknowledged, must not answer from them.
+   */
+  confirm(seq: number, epoch: number): void {
+    if (seq === 0 || this.backups.length === 0 || this.rule.backups === 0) return
+    assert(this.pending.length === 0 && seq === this.seq, `${this.key}: a sync point must come before any new record`)
+    this.durableSeq = 0
+    this.pending.push({ record: { seq, epoch, requestId: '', patch: [], result: undefined }, syncPoint: true, localDone: true, acked: new Set(), waiters: [] })
+    for (const backup of this.backups) this.ports.resync(backup)
+    this.armRetry()
+  }
+
   /** Shipments and acks can be lost: ship again whatever a backup has not acknowledged yet. */
   private armRetry(): void {
     if (this.retryTimer !== undefined || this.pending.length === 0 || this.backups.length === 0) return
@@ -84,8 +104,9 @@ export class ActorLog {
       this.retryTimer = undefined
       if (this.failure) return
       for (const backup of this.backups) {
-        const missing = this.pending.filter((p) => !p.acked.has(backup)).map((p) => p.record)
-        if (missing.length > 0) this.ports.ship(backup, this.key, missing)
+        const missing = this.pending.filter((p) => !p.acked.has(backup))
+        if (missing.some((p) => p.syncPoint)) this.ports.resync(backup)
+        else if (missing.length > 0) this.ports.ship(backup, this.key, missing.map((p) => p.record))
       }
       this.armRetry()
     }, this.ports.retryMs)
@@ -113,8 +134,9 @@ export class ActorLog {
   retarget(rule: AckRule, backups: HostId[]): void {
     this.rule = { local: this.rule.local, backups: rule.backups }
     this.backups = backups
-    const records = this.pending.map((p) => p.record)
-    if (records.length > 0) for (const backup of backups) this.ports.ship(backup, this.key, records)
+    const records = this.pending.filter((p) => !p.syncPoint).map((p) => p.record)
+    if (this.pending.some((p) => p.syncPoint)) for (const backup of backups) this.ports.resync(backup)
+    else if (records.length > 0) for (const backup of backups) this.ports.ship(backup, this.key, records)
     this.advance()
     this.armRetry()
   }
@@ -136,6 +158,7 @@ export class ActorLog {
     this.retryTimer = undefined
     const pending = this.pending.splice(0)
     for (const entry of pending) for (const waiter of entry.waiters) waiter.reject(error)
+    this.ports.failed(error)
   }
 
   private advance(): void {

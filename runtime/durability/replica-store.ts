@@ -74,6 +74,13 @@ export class ReplicaStore {
     return replica ? await replica : undefined
   }
 
+  /** This host's copy of `key` (loaded from its journal if needed), after pending shipments. */
+  async peek(key: string): Promise<Replica> {
+    await this.queues.get(key)
+    const existing = this.replicas.get(key)
+    return existing ? await existing : loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined)
+  }
+
   /** Keys with a warm replica here. */
   keys(): string[] {
     return [...this.replicas.keys()]

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
+import { Actor } from '../../actors/actor.ts'
+import { ClusterClient } from '../../runtime/client.ts'
+import type { Consistency } from '../../runtime/durability/consistency.ts'
+import { isTroupeError } from '../../runtime/errors.ts'
+import { loadPointHasher } from '../../runtime/hash.ts'
+import { Host } from '../../runtime/host.ts'
+import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
+import { MemoryJournalStorage } from '../../runtime/journal/memory-storage.ts'
+import type { JournalStorage } from '../../runtime/journal/storage.ts'
+import { seededRandom } from '../../runtime/random.ts'
+import { ActorRegistry } from '../../runtime/registry.ts'
+import { Placement } from '../../runtime/ring.ts'
+import { SimulatedClock } from '../../runtime/simulated-clock.ts'
+import type { View } from '../../runtime/view.ts'
+import { MemoryNetwork } from '../../transport/memory.ts'
+import { SimulatedNetwork } from '../../transport/simulated.ts'
+import { faultyFs } from '../journal/faulty-fs.ts'
+
+class Tally extends Actor<{ n: number }> {
+  initialState() {
+    return { n: 0 }
+  }
+  add(by: number) {
+    this.state.n += by
+    return this.state.n
+  }
+  get() {
+    return this.state.n
+  }
+}
+
+const hostIds = ['h0', 'h1', 'h2', 'h3']
+const limits = { callTimeoutMs: 60_000, callRetryMs: 60_000 }
+
+/** Four hosts and a client on a simulated network and clock (no faults unless a test adds them). */
+async function simWorld(consistency: Consistency = 'strong', view: View = { epoch: 1, hosts: hostIds }, duplicateProbability = 0) {
+  const hasher = await loadPointHasher()
+  const clock = new SimulatedClock()
+  const network = new SimulatedNetwork({ clock, random: seededRandom(7), delayMsMin: 1, delayMsMax: 1, reorder: false, duplicateProbability })
+  const registry = new ActorRegistry()
+  registry.register(Tally)
+  const storages = new Map<string, MemoryJournalStorage>()
+  const hosts = hostIds.map((id) => {
+    const storage = new MemoryJournalStorage()
+    storages.set(id, storage)
+    return new Host({ id, transport: network.connect(id), registry, hasher, view, clock, random: seededRandom(id.length), consistency, storage, limits })
+  })
+  const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, clock, random: seededRandom(99), limits })
+  const placement = Placement.build(view, client.limits, hasher)
+  return { hosts, client, network, clock, storages, placement, hasher }
+}
+
+/** Settles a promise on simulated time, or reports that it is still pending. */
+async function within<T>(clock: SimulatedClock, ms: number, promise: Promise<T>): Promise<{ done: true; value: T } | { done: false }> {
+  let outcome: { done: true; value: T } | undefined
+  let failure: unknown
+  promise.then((value) => { outcome = { done: true, value } }, (error: unknown) => { failure = error })
+  await clock.runFor(ms)
+  if (failure !== undefined) throw failure
+  return outcome ?? { done: false }
+}
+
+describe('the output gate', () => {
+  test('strong: a reply waits until every backup holds the record, then goes out once they do', async () => {
+    const { client, network, clock, placement } = await simWorld('strong')
+    const [primary, b1, b2] = placement.owners('Tally/g', 3)
+    network.partition([primary!], [b2!])
+    const pending = within(clock, 2000, client.actor(Tally, 'g').add(5))
+    expect((await pending).done).toBe(false)
+    network.heal()
+    // The primary ships again what the backup never acknowledged.
+    const later = await within(clock, 2000, client.callKey('Tally/g', 'get', []))
+    expect(later).toEqual({ done: true, value: 5 })
+    void b1
+  })
+
+  test('quorum: one backup of two is enough', async () => {
+    const { client, network, clock, placement } = await simWorld('quorum')
+    const [primary, , b2] = placement.owners('Tally/q', 3)
+    network.partition([primary!], [b2!])
+    expect(await within(clock, 500, client.actor(Tally, 'q').add(2))).toEqual({ done: true, value: 2 })
+  })
+
+  test('local: no backup is needed', async () => {
+    const { client, network, clock, placement } = await simWorld('local')
+    const [primary, b1, b2] = placement.owners('Tally/l', 3)
+    network.partition([primary!], [b1!, b2!])
+    expect(await within(clock, 500, client.actor(Tally, 'l').add(3))).toEqual({ done: true, value: 3 })
+  })
+
+  test('a read that follows an unacknowledged write is held back too', async () => {
+    const { client, network, clock, placement } = await simWorld('strong')
+    const [primary, b1] = placement.owners('Tally/r', 3)
+    network.partition([primary!], [b1!])
+    const tally = client.actor(Tally, 'r')
+    const write = within(clock, 500, tally.add(1))
+    const read = within(clock, 500, tally.get())
+    expect((await write).done).toBe(false)
+    expect((await read).done).toBe(false)
+  })
+})
+
+describe('warm failover and fencing', () => {
+  test('when the primary leaves the view, its backup answers from its warm replica', async () => {
+    const { hosts, client, clock, placement } = await simWorld('strong')
+    const tally = client.actor(Tally, 'w')
+    for (let i = 1; i <= 5; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
+    const [primary, backup] = placement.owners('Tally/w', 2)
+    const next: View = { epoch: 2, hosts: hostIds.filter((h) => h !== primary) }
+    for (const host of hosts) if (host.id !== primary) host.setView(next)
+    client.setView(next)
+    const newPrimary = hosts.find((h) => h.id === backup)!
+    expect(newPrimary.stats().replicas).toBeGreaterThan(0)
+    expect(await within(clock, 200, tally.get())).toEqual({ done: true, value: 5 })
+    expect(newPrimary.activeKeys()).toContain('Tally/w')
+  })
+
+  test("a stale primary's write is fenced by its backups and never acknowledged", async () => {
+    const { hosts, client, clock, placement } = await simWorld('strong')
+    const tally = client.actor(Tally, 'f')
+    expect(await within(clock, 100, tally.add(10))).toEqual({ done: true, value: 10 })
+    const [primary] = placement.owners('Tally/f', 1)
+    // Everyone but the old primary (and the client) moves to epoch 2, where it is gone.
+    const next: View = { epoch: 2, hosts: hostIds.filter((h) => h !== primary) }
+    for (const host of hosts) if (host.id !== primary) host.setView(next)
+    const stale = await within(clock, 3000, tally.add(1000).then((v) => ({ ok: v }), (e: unknown) => ({ error: e })))
+    expect(stale.done).toBe(true)
+    expect('error' in (stale as { value: object }).value).toBe(true)
+    expect(hosts.find((h) => h.id === primary)!.stats().fencedWrites).toBeGreaterThan(0)
+    client.setView(next)
+    expect(await within(clock, 200, tally.get())).toEqual({ done: true, value: 10 })
+  })
+})
+
+describe('exactly-once', () => {
+  test('duplicated call envelopes run their turn once', async () => {
+    const { client, clock, hosts } = await simWorld('strong', undefined, 1)
+    const tally = client.actor(Tally, 'dup')
+    for (let i = 0; i < 10; i++) expect(await within(clock, 100, tally.add(1))).toEqual({ done: true, value: i + 1 })
+    expect(await within(clock, 100, tally.get())).toEqual({ done: true, value: 10 })
+    expect(hosts.reduce((n, h) => n + h.stats().dedupedCalls, 0)).toBeGreaterThan(0)
+  })
+})
+
+describe('storage failures', () => {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('a full disk refuses the write with StorageFull, acknowledges nothing, and the actor recovers', async () => {
+    const hasher = await loadPointHasher()
+    const network = new MemoryNetwork()
+    const registry = new ActorRegistry()
+    registry.register(Tally)
+    const view: View = { epoch: 1, hosts: ['solo'] }
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-full-'))
+    dirs.push(dir)
+    const { fs, plan } = faultyFs()
+    const storage: JournalStorage = await FileJournalStorage.open({ dir, fs })
+    const host = new Host({ id: 'solo', transport: network.connect('solo'), registry, hasher, view, storage, consistency: 'local', replicas: 0 })
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    const tally = client.actor(Tally, 'disk')
+    expect(await tally.add(1)).toBe(1)
+    plan.diskFull = true
+    const error = await tally.add(100).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'StorageFull')).toBe(true)
+    plan.diskFull = false
+    // The failed turn's state was never acknowledged; the actor reloads what is durable.
+    expect(await tally.get()).toBe(1)
+    expect(await tally.add(1)).toBe(2)
+    await host.stop()
+  })
+})
