@@ -95,6 +95,8 @@ export class Host {
   private readonly fetches = new Map<string, (from: PeerId, answer: FetchedEnvelope) => void>()
   private idleTimer: TimerHandle | undefined
   private stopped = false
+  /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
+  private leaseUntilMs: number | undefined
   private shipments = 0
   private readonly counters = { turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0 }
 
@@ -166,6 +168,14 @@ export class Host {
     return true
   }
 
+  /**
+   * Extends the supervisor's lease by `ms`. With a lease, a host that stops hearing from its
+   * supervisor stops running turns (callers are redirected) before its keys move elsewhere.
+   */
+  renewLease(ms: number): void {
+    this.leaseUntilMs = this.clock.now() + ms
+  }
+
   /** Handles one envelope from a peer (or from this host itself). */
   receive(from: PeerId, envelope: Envelope): void {
     if (this.stopped) return
@@ -235,6 +245,7 @@ export class Host {
     const type = this.registry.get(call.key.slice(0, slash))
     if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, slash)} (known: ${this.registry.names().join(', ')})`)
     if (this.placement.primary(call.key) !== this.id) return this.redirect(from, call.id)
+    if (this.leaseUntilMs !== undefined && this.clock.now() > this.leaseUntilMs) return this.fail(from, call, 'HostUnavailable', `${this.id} lost its supervisor lease`)
     const method = type.methods.get(call.method)
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
     const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
@@ -257,7 +268,11 @@ export class Host {
     const job: Job = {
       mode: method.mode,
       start: () => this.runTurn(activation, method, call, from),
-      reject: (error) => this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: error.toJSON() }),
+      reject: (error) => {
+        // A call that never ran on an activation that moved away is redirected, not failed.
+        if (error.kind === 'HostUnavailable') this.settle(activation, call, from, { v: 1, t: 'redirect', id: call.id, view: this.placement.view })
+        else this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: error.toJSON() })
+      },
     }
     if (!activation.mailbox.offer(job)) return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     activation.inFlight.set(call.id, [from])
@@ -450,7 +465,7 @@ export class Host {
         let timer: TimerHandle | undefined
         const ask = (): void => {
           for (const backup of this.backupsOf(key)) {
-            if (!answers.has(backup)) this.deliver(backup, { v: 1, t: 'fetch', id, epoch: this.view.epoch, key, lastEpoch: start.epoch, seq: start.seq })
+            if (!answers.has(backup)) this.deliver(backup, { v: 1, t: 'fetch', id, epoch: this.view.epoch, view: this.view, key, lastEpoch: start.epoch, seq: start.seq })
           }
           timer = this.clock.setTimeout(ask, this.limits.replicationRetryMs)
         }
@@ -462,8 +477,10 @@ export class Host {
           }
           answers.set(from, answer)
           if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
+          // As many backups must answer as the level needs acknowledgements (strong: every one),
+          // so the answers include at least one copy of every acknowledged record.
           const current = this.backupsOf(key)
-          if ([...answers.keys()].filter((h) => current.includes(h)).length >= Math.min(needed, current.length)) {
+          if (current.filter((h) => answers.has(h)).length >= Math.min(needed, current.length)) {
             if (timer !== undefined) this.clock.clearTimeout(timer)
             resolve()
           }
@@ -486,6 +503,8 @@ export class Host {
       this.deliver(from, envelope)
     }
     if (fetch.epoch < this.view.epoch) return answer(0, 0, 'stale')
+    // Adopt the asker's newer view first: from now on this owner fences off the old primary.
+    if (fetch.view.epoch > this.view.epoch) this.setView(fetch.view)
     let mine: ShippedSnapshot
     const active = this.activations.get(fetch.key) ?? this.leaving.get(fetch.key)
     if (active?.log) {

@@ -66,6 +66,8 @@ export interface FetchEnvelope {
   id: string
   /** The asking primary's view epoch (fencing). */
   epoch: number
+  /** The asking primary's view: an owner that is behind adopts it before answering, so it fences the old primary off. */
+  view: View
   key: string
   /** The asker's own position: the epoch of its last record, and its seq. */
   lastEpoch: number
@@ -143,6 +145,11 @@ export function decode(input: unknown): Envelope {
     case 'fetch': {
       if (!isCount(e.epoch) || !isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetch.epoch, lastEpoch and seq must be non-negative integers')
       if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('fetch.key must be "Type/id"')
+      try {
+        parseView(e.view)
+      } catch (error) {
+        throw malformed(`fetch.view: ${(error as Error).message}`)
+      }
       return input as unknown as FetchEnvelope
     }
     case 'fetched': {

@@ -11,7 +11,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  *   redirect: ['d', id, view]
  *   replicate:['p', id, epoch, key, records, snapshot?]
  *   replicated:['a', id, key, seq, status]
- *   fetch:    ['f', id, epoch, key, lastEpoch, seq]
+ *   fetch:    ['f', id, epoch, key, lastEpoch, seq, view]
  *   fetched:  ['g', id, key, lastEpoch, seq, status, snapshot?]
  */
 export type WireFrame = unknown[]
@@ -28,7 +28,7 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
       case 'redirect': out[i + 1] = ['d', e.id, e.view]; break
       case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
       case 'replicated': out[i + 1] = ['a', e.id, e.key, e.seq, e.status]; break
-      case 'fetch': out[i + 1] = ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq]; break
+      case 'fetch': out[i + 1] = ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view]; break
       case 'fetched': out[i + 1] = e.snapshot ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot] : ['g', e.id, e.key, e.lastEpoch, e.seq, e.status]; break
     }
   }
@@ -70,7 +70,7 @@ function fromTuple(raw: unknown): unknown {
       return shipment
     }
     case 'a': return { v: wireVersion, t: 'replicated', id: raw[1], key: raw[2], seq: raw[3], status: raw[4] }
-    case 'f': return { v: wireVersion, t: 'fetch', id: raw[1], epoch: raw[2], key: raw[3], lastEpoch: raw[4], seq: raw[5] }
+    case 'f': return { v: wireVersion, t: 'fetch', id: raw[1], epoch: raw[2], key: raw[3], lastEpoch: raw[4], seq: raw[5], view: raw[6] }
     case 'g': {
       const answer: Record<string, unknown> = { v: wireVersion, t: 'fetched', id: raw[1], key: raw[2], lastEpoch: raw[3], seq: raw[4], status: raw[5] }
       if (raw.length > 6) answer.snapshot = raw[6]

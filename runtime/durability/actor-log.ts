@@ -64,7 +64,8 @@ export class ActorLog {
 
   /** Appends the next record (seq must be `this.seq + 1`; epochs never decrease). */
   append(record: JournalRecord): void {
-    assert(this.failure === undefined, `${this.key}: append after the log failed`)
+    // A turn that ends after its activation stepped down journals nothing: its gate is already failed.
+    if (this.failure) return
     assert(record.seq === this.seq + 1, `${this.key}: record seq ${record.seq} does not follow ${this.seq}`)
     assert(record.epoch >= this.epoch, `${this.key}: record epoch ${record.epoch} is older than ${this.epoch}`)
     this.seq = record.seq

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { ActorRef } from '../../actors/ref.ts'
 import { nodeEndpoint } from '../../transport/node-endpoint.ts'
 import { PortTransport } from '../../transport/port.ts'
@@ -14,9 +14,9 @@ import { loadPointHasher } from '../hash.ts'
 import type { HostStats } from '../host.ts'
 import { resolveLimits, type Limits } from '../limits.ts'
 import { randomId, systemRandom } from '../random.ts'
+import { Supervisor, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import type { HostId, View } from '../view.ts'
-import { comlinkEndpoint } from './comlink-endpoint.ts'
-import type { HostControl, HostWorkerData } from './host-control.ts'
+import { spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
 
 /** Options of `Cluster.start`; every field documents its default. */
 export interface ClusterOptions {
@@ -30,68 +30,84 @@ export interface ClusterOptions {
   consistency?: Consistency
   /** A directory where each host journals to files; a cluster restarted on it recovers every actor. Default: journals in memory. */
   dataDir?: string
+  /** How failed hosts are replaced (OTP: strategy, intensity, periodMs, restart). Default one_for_one, 5 in 5,000 ms, permanent. */
+  supervision?: SupervisionOptions
+  /** How often the supervisor pings each host, in ms. Default 1,000. */
+  heartbeatMs?: number
+  /** A host that does not answer a ping within this many ms is hung: it is terminated and replaced. Default 5,000. */
+  hangTimeoutMs?: number
+  /** Per-host V8 heap limit in MB; a host over it crashes alone and is replaced. Default: Node's. */
+  heapMbMax?: number
   /** Overrides of the runtime limits (see `Limits`). */
   limits?: Partial<Limits>
 }
 
 /** One host as the cluster sees it. */
 export interface HostInfo extends HostStats {
-  state: 'up' | 'down'
+  state: 'starting' | 'up' | 'down'
+  /** How many times the supervisor replaced this host. */
+  restarts: number
 }
 
 /** Something the cluster did or saw. */
 export type ClusterEvent =
   | { kind: 'host-down'; host: HostId; reason: string }
+  | { kind: 'host-up'; host: HostId }
+  | { kind: 'restart'; host: HostId; restarts: number }
   | { kind: 'view'; view: View }
+  | { kind: 'escalated'; reason: string }
 
-interface HostHandle {
-  id: HostId
-  worker: Worker
-  control: Comlink.Remote<HostControl>
-  state: 'up' | 'down'
-}
-
-interface Settings {
-  actorsUrl: string
+interface Settings extends HostSettings {
   hostCount: number
-  replicas: number
-  consistency: Consistency
-  dataDir: string | undefined
-  limits: Limits
+  supervision: SupervisionOptions
+  heartbeatMs: number
+  hangTimeoutMs: number
 }
 
-/** Most hosts one cluster starts on one machine. */
+/** Most hosts one cluster runs on one machine. */
 export const hostsMax = 256
 
 /**
- * A cluster of hosts on Node worker threads, and a client in this thread that calls them.
- * Hosts talk to each other and to the client over a full mesh of MessageChannels (the data
- * plane, batched per tick) and to this thread's control plane over comlink. When a host's
- * worker exits, the cluster publishes a view without it (epoch + 1): its backups take over.
+ * A cluster of hosts on Node worker threads, supervised from this thread, and a client in this
+ * thread that calls them. Hosts talk to each other and to the client over a full mesh of
+ * MessageChannels (the data plane) and to the supervisor over comlink (the control plane).
+ *
+ * The supervisor owns the view. When a host dies (exit, error, out of memory) or hangs (missed
+ * pings), it publishes a view without it (epoch + 1), so its backups take over, then replaces it
+ * as the restart strategy says, until the restart intensity is spent (then it escalates: the
+ * cluster stops, as an OTP supervisor would).
  */
 export class Cluster {
+  private readonly settings: Settings
   private readonly client: ClusterClient
-  private readonly handles: HostHandle[]
+  private readonly clientTransport: PortTransport
+  private readonly handles: HostHandle[] = []
+  private readonly supervisor: Supervisor
   private readonly listeners = new Set<(event: ClusterEvent) => void>()
+  private membership: Promise<unknown> = Promise.resolve()
+  private heartbeat: ReturnType<typeof setInterval> | undefined
+  private nextHostIndex = 0
   private stopped = false
+  private escalation: TroupeError | undefined
+  /** Per failed host: resolves once the view without it is out. */
+  private readonly failovers = new WeakMap<HostHandle, Promise<void>>()
 
-  private constructor(client: ClusterClient, handles: HostHandle[]) {
+  private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport) {
+    this.settings = settings
     this.client = client
-    this.handles = handles
-    for (const handle of handles) {
-      handle.worker.on('exit', (code) => this.hostDown(handle, `exited with code ${code}`))
-      handle.worker.on('error', (error) => this.hostDown(handle, `crashed: ${error.message}`))
-    }
+    this.clientTransport = clientTransport
+    this.supervisor = new Supervisor(settings.supervision)
   }
 
   /** Starts the hosts, loads the actors module in each, and resolves when all serve calls. */
   static async start(options: ClusterOptions): Promise<Cluster> {
     const settings = validate(options)
+    if (settings.dataDir !== undefined) mkdirSync(settings.dataDir, { recursive: true })
     const hostIds = Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
     const clientId = `client-${randomId(systemRandom, 1)}`
     const view: View = { epoch: 1, hosts: hostIds }
     const peerPorts = new Map<HostId, Array<[string, MessagePort]>>(hostIds.map((id) => [id, []]))
-    const clientLinks: Array<[string, MessagePort]> = []
+    const clientTransport = new PortTransport(clientId, [], { schedule: setImmediate })
     for (let i = 0; i < hostIds.length; i++) {
       for (let j = i + 1; j < hostIds.length; j++) {
         const { port1, port2 } = new MessageChannel()
@@ -100,23 +116,24 @@ export class Cluster {
       }
       const { port1, port2 } = new MessageChannel()
       peerPorts.get(hostIds[i]!)!.push([clientId, port1])
-      clientLinks.push([hostIds[i]!, port2])
+      clientTransport.connect(hostIds[i]!, nodeEndpoint(port2))
     }
-    if (settings.dataDir !== undefined) mkdirSync(settings.dataDir, { recursive: true })
-    const workerUrl = hostWorkerUrl()
-    const handles = hostIds.map((id) => spawnHost(workerUrl, id, settings, view, peerPorts.get(id)!))
+    const handles = hostIds.map((id) => spawnHost(id, settings, view, peerPorts.get(id)!))
     let types: string[]
     try {
-      const ready = await Promise.all(handles.map((h) => whenReady(h)))
-      types = ready[0]!.types
+      types = (await Promise.all(handles.map(whenReady)))[0]!.types
     } catch (error) {
       await Promise.all(handles.map((h) => h.worker.terminate()))
+      clientTransport.close()
       throw error
     }
     const hasher = await loadPointHasher()
-    const transport = new PortTransport(clientId, clientLinks.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
-    const client = new ClusterClient({ id: clientId, transport, hasher, view, limits: settings.limits, knownTypes: types })
-    return new Cluster(client, handles)
+    const client = new ClusterClient({ id: clientId, transport: clientTransport, hasher, view, limits: settings.limits, knownTypes: types })
+    const cluster = new Cluster(settings, client, clientTransport)
+    cluster.nextHostIndex = hostIds.length
+    for (const handle of handles) cluster.adopt(handle)
+    cluster.startHeartbeat()
+    return cluster
   }
 
   /** A typed proxy to the actor `id` of the given class or type name. */
@@ -138,7 +155,7 @@ export class Cluster {
   }
 
   /** Primary then backups of an actor in the current view. */
-  ownersOf<T>(target: ActorTarget<T>, id: string, n = 3): HostId[] {
+  ownersOf<T>(target: ActorTarget<T>, id: string, n = this.settings.replicas + 1): HostId[] {
     return this.client.owners(`${typeof target === 'string' ? target : this.client.typeOf(target)}/${id}`, n)
   }
 
@@ -147,57 +164,193 @@ export class Cluster {
     return this.client.view
   }
 
-  /** Listens to cluster events (host down, new view); returns a function that stops listening. */
+  /** Listens to cluster events (host down or up, restarts, new views, escalation); returns a function that stops listening. */
   on(listener: (event: ClusterEvent) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
-  /** Each host with its counters (activations, turns, ...). */
+  /** Each host (live or down) with its counters. */
   async hosts(): Promise<HostInfo[]> {
     return Promise.all(this.handles.map(async (h): Promise<HostInfo> => {
-      if (h.state === 'down') return { ...emptyStats(h.id), state: 'down' }
-      const stats = await h.control.stats().catch(() => undefined)
-      return stats ? { ...stats, state: 'up' } : { ...emptyStats(h.id), state: 'down' }
+      const stats = h.state === 'up' ? await withDeadline(h.control.stats(), this.settings.hangTimeoutMs, h.id).catch(() => undefined) : undefined
+      return { ...(stats ?? emptyStats(h.id)), state: stats ? h.state : 'down', restarts: h.restarts }
     }))
   }
 
-  /** Chaos: terminates a host's worker abruptly, as a crash would. Resolves once the new view is out. */
+  /** Chaos: terminates a host's worker abruptly, as a crash would. Resolves once the view without it is out. */
   async kill(hostId: HostId): Promise<void> {
-    const handle = this.handles.find((h) => h.id === hostId)
-    if (!handle) throw new TroupeError('InvalidArgument', `no host ${hostId} (hosts: ${this.handles.map((h) => h.id).join(', ')})`)
-    if (handle.state === 'down') return
+    const handle = this.live(hostId)
     await handle.worker.terminate()
-    await this.hostDown(handle, 'killed')
+    await this.hostDown(handle, 'killed', true)
+  }
+
+  /** Starts one more host; about 1/n of the actors move to it. Resolves with its id once it serves. */
+  addHost(): Promise<HostId> {
+    return this.serialize(async () => {
+      const id = `host-${this.nextHostIndex++}`
+      await this.join(id, 0)
+      return id
+    })
+  }
+
+  /**
+   * Moves every actor off a host, then stops it: the view without it goes out first, so calls
+   * queued or running there are redirected (and retried with the same request id) rather than failed.
+   */
+  drain(hostId: HostId): Promise<void> {
+    const handle = this.live(hostId)
+    return this.serialize(async () => {
+      handle.stopping = true
+      await this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== hostId) })
+      await withDeadline(handle.control.drain(), this.settings.limits.callTimeoutMs, `${hostId} drain`).catch(() => undefined)
+      await this.retire(handle)
+    })
+  }
+
+  /** Adds or drains hosts until `n` are up. */
+  async scale(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1 || n > hostsMax) throw new TroupeError('InvalidArgument', `scale needs an integer from 1 to ${hostsMax}`)
+    while (this.liveHandles().length < n) await this.addHost()
+    while (this.liveHandles().length > n) await this.drain(this.liveHandles().at(-1)!.id)
   }
 
   /** Stops every host gracefully (draining actors first) and fails calls still pending. */
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
+    await this.membership.catch(() => undefined)
     this.client.stop()
+    const live = this.liveHandles()
+    for (const handle of live) handle.stopping = true
     // Drain every host before closing any: a primary's last records need its backups' acks.
-    await Promise.all(this.handles.map((h) => (h.state === 'up' ? h.control.drain().catch(() => undefined) : undefined)))
-    await Promise.all(this.handles.map(async (h) => {
-      if (h.state === 'up') await h.control.stop().catch(() => undefined)
-      h.state = 'down'
-      await h.worker.terminate()
-      h.control[Comlink.releaseProxy]()
-    }))
+    await Promise.all(live.map((h) => withDeadline(h.control.drain(), this.settings.limits.callTimeoutMs, h.id).catch(() => undefined)))
+    await Promise.all(this.handles.map((h) => this.retire(h)))
   }
 
-  private pendingView: Promise<void> = Promise.resolve()
+  /** The error the supervisor escalated with, if it gave up. */
+  get escalated(): TroupeError | undefined {
+    return this.escalation
+  }
 
-  /** A host is gone: publish the view without it to every live host and to the client. */
-  private hostDown(handle: HostHandle, reason: string): Promise<void> {
-    if (handle.state === 'down' || this.stopped) return this.pendingView
+  private live(hostId: HostId): HostHandle {
+    if (typeof hostId !== 'string') throw new TroupeError('InvalidArgument', 'a host id must be a string')
+    const handle = this.handles.find((h) => h.id === hostId && h.state !== 'down')
+    if (!handle) throw new TroupeError('InvalidArgument', `no live host ${hostId} (live: ${this.liveHandles().map((h) => h.id).join(', ')})`)
+    return handle
+  }
+
+  private liveHandles(): HostHandle[] {
+    return this.handles.filter((h) => h.state !== 'down')
+  }
+
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(new TroupeError('ClusterStopped', 'the cluster was stopped'))
+    const result = this.membership.then(operation)
+    this.membership = result.catch(() => undefined)
+    return result
+  }
+
+  /** Watches a host's worker: an exit or error the supervisor did not ask for is a failure. */
+  private adopt(handle: HostHandle): void {
+    const index = this.handles.findIndex((h) => h.id === handle.id)
+    if (index >= 0) this.handles[index] = handle
+    else this.handles.push(handle)
+    handle.worker.on('exit', (code) => void this.hostDown(handle, `exited with code ${code}`, code !== 0))
+    handle.worker.on('error', (error) => void this.hostDown(handle, `crashed: ${error.message}`, true))
+  }
+
+  /** Starts host `id` (new, or a replacement), wires it to every live peer, and adds it to the view. */
+  private async join(id: HostId, restarts: number): Promise<void> {
+    const peers: Array<[string, MessagePort]> = []
+    for (const other of this.liveHandles()) {
+      if (other.id === id) continue
+      const { port1, port2 } = new MessageChannel()
+      await other.control.connect(id, Comlink.transfer(port1, [port1]))
+      peers.push([other.id, port2])
+    }
+    const { port1, port2 } = new MessageChannel()
+    this.clientTransport.connect(id, nodeEndpoint(port1))
+    peers.push([this.client.id, port2])
+    const handle = spawnHost(id, this.settings, this.view, peers, restarts)
+    this.adopt(handle)
+    await whenReady(handle)
+    this.emit({ kind: 'host-up', host: id })
+    await this.publish({ epoch: this.view.epoch + 1, hosts: [...this.view.hosts.filter((h) => h !== id), id] })
+  }
+
+  /** A host is gone: publish the view without it, then let the supervisor decide. */
+  private hostDown(handle: HostHandle, reason: string, abnormal: boolean): Promise<void> {
+    if (handle.state === 'down') return this.failovers.get(handle) ?? Promise.resolve()
+    const wasStarting = handle.state === 'starting'
     handle.state = 'down'
+    if (handle.stopping || this.stopped) return Promise.resolve()
     this.emit({ kind: 'host-down', host: handle.id, reason })
-    const view: View = { epoch: this.client.view.epoch + 1, hosts: this.client.view.hosts.filter((h) => h !== handle.id) }
+    // First the failover (a view without it), then, separately, the supervisor's restart.
+    const failedOver = this.serialize(() => this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== handle.id) }))
+    if (!wasStarting) void this.serialize(() => this.supervise(handle, abnormal)).catch(() => undefined)
+    const settled = failedOver.then(() => undefined, () => undefined)
+    this.failovers.set(handle, settled)
+    return settled
+  }
+
+  private async supervise(handle: HostHandle, abnormal: boolean): Promise<void> {
+    const order = this.handles.map((h) => h.id)
+    const decision = this.supervisor.childExited(handle.id, order, abnormal, performance.now())
+    if (decision.action === 'ignore') return
+    if (decision.action === 'escalate') {
+      this.escalation = new TroupeError('HostUnavailable', `supervisor gave up: ${decision.reason}`)
+      this.emit({ kind: 'escalated', reason: decision.reason })
+      void Promise.resolve().then(() => this.stop())
+      return
+    }
+    // Siblings restarted with it (one_for_all, rest_for_one) stop first, in reverse start order.
+    for (const sibling of [...decision.children].reverse()) {
+      const other = this.handles.find((h) => h.id === sibling && h.state !== 'down')
+      if (!other || other === handle) continue
+      other.stopping = true
+      await this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== sibling) })
+      await this.retire(other)
+    }
+    for (const child of decision.children) {
+      const restarts = this.handles.find((h) => h.id === child)!.restarts + 1
+      this.emit({ kind: 'restart', host: child, restarts })
+      await this.join(child, restarts)
+    }
+  }
+
+  private async publish(view: View): Promise<void> {
     this.client.setView(view)
     this.emit({ kind: 'view', view })
-    this.pendingView = Promise.all(this.handles.filter((h) => h.state === 'up').map((h) => h.control.setView(view).catch(() => false))).then(() => undefined)
-    return this.pendingView
+    await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => withDeadline(h.control.setView(view), this.settings.hangTimeoutMs, h.id).catch(() => false)))
+  }
+
+  private async retire(handle: HostHandle): Promise<void> {
+    handle.stopping = true
+    if (handle.state !== 'down') await withDeadline(handle.control.stop(), this.settings.limits.callTimeoutMs, handle.id).catch(() => undefined)
+    handle.state = 'down'
+    await handle.worker.terminate()
+    handle.control[Comlink.releaseProxy]()
+    this.clientTransport.disconnect(handle.id)
+  }
+
+  /** Pings every host; one that does not answer in time is hung: it is terminated (and so replaced). */
+  private startHeartbeat(): void {
+    const { heartbeatMs, hangTimeoutMs } = this.settings
+    // The lease outlives a few missed pings: only a host cut off from its supervisor lets it lapse.
+    const leaseMs = hangTimeoutMs * 3
+    this.heartbeat = setInterval(() => {
+      for (const handle of this.liveHandles()) {
+        if (handle.state !== 'up' || handle.stopping) continue
+        withDeadline(handle.control.ping(leaseMs), hangTimeoutMs, `${handle.id} heartbeat`).catch(() => {
+          if (handle.state !== 'up' || handle.stopping || this.stopped) return
+          this.emit({ kind: 'host-down', host: handle.id, reason: 'hung: missed its heartbeat' })
+          void handle.worker.terminate()
+        })
+      }
+    }, heartbeatMs)
+    this.heartbeat.unref()
   }
 
   private emit(event: ClusterEvent): void {
@@ -208,17 +361,17 @@ export class Cluster {
 function validate(options: ClusterOptions): Settings {
   if (typeof options !== 'object' || options === null) throw new TroupeError('InvalidArgument', 'Cluster.start needs an options object')
   const { actors, hosts = availableParallelism(), limits, replicas = 2, consistency = 'strong', dataDir } = options
+  const { heartbeatMs = 1000, hangTimeoutMs = 5000, heapMbMax, supervision } = options
   let actorsUrl: string
   if (actors instanceof URL) actorsUrl = actors.href
   else if (typeof actors === 'string' && actors.length > 0) actorsUrl = actors.startsWith('file:') ? actors : pathToFileURL(actors).href
   else throw new TroupeError('InvalidArgument', 'options.actors must be a URL or a path to the actors module')
   if (!existsSync(new URL(actorsUrl))) throw new TroupeError('InvalidArgument', `options.actors: no module at ${actorsUrl}`)
-  if (typeof hosts !== 'number' || !Number.isInteger(hosts) || hosts < 1 || hosts > hostsMax) {
-    throw new TroupeError('InvalidArgument', `options.hosts must be an integer from 1 to ${hostsMax}`)
-  }
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 7) {
-    throw new TroupeError('InvalidArgument', 'options.replicas must be an integer from 0 to 7')
-  }
+  integer(hosts, 1, hostsMax, 'options.hosts')
+  integer(replicas, 0, 7, 'options.replicas')
+  integer(heartbeatMs, 1, 600_000, 'options.heartbeatMs')
+  integer(hangTimeoutMs, 1, 600_000, 'options.hangTimeoutMs')
+  if (heapMbMax !== undefined) integer(heapMbMax, 16, 1_000_000, 'options.heapMbMax')
   if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) throw new TroupeError('InvalidArgument', 'options.dataDir must be a directory path')
   let resolved: Limits
   try {
@@ -233,40 +386,17 @@ function validate(options: ClusterOptions): Settings {
     consistency: parseConsistency(consistency, 'options.consistency'),
     dataDir: dataDir === undefined ? undefined : resolvePath(dataDir),
     limits: resolved,
+    supervision: resolveSupervision(supervision),
+    heartbeatMs,
+    hangTimeoutMs,
+    heapMbMax,
   }
 }
 
-function hostWorkerUrl(): URL {
-  // From source (tests, tsx), workers still run the built JavaScript: it starts far faster.
-  const url = import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/runtime/node/host-worker.js', import.meta.url)
-    : new URL('./host-worker.js', import.meta.url)
-  if (!existsSync(url)) throw new TroupeError('InvalidArgument', `host worker not built at ${url.pathname}: run npm run build`)
-  return url
-}
-
-function spawnHost(url: URL, id: HostId, settings: Settings, view: View, peers: Array<[string, MessagePort]>): HostHandle {
-  const { port1, port2 } = new MessageChannel()
-  const data: HostWorkerData = {
-    hostId: id, actorsUrl: settings.actorsUrl, limits: settings.limits, view, peers, control: port2,
-    replicas: settings.replicas, consistency: settings.consistency, dataDir: settings.dataDir,
+function integer(value: unknown, min: number, max: number, name: string): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TroupeError('InvalidArgument', `${name} must be an integer from ${min} to ${max}`)
   }
-  const worker = new Worker(url, { workerData: data, transferList: [port2, ...peers.map(([, port]) => port)], name: id })
-  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'up' }
-}
-
-function whenReady(handle: HostHandle): Promise<{ types: string[] }> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(new TroupeError('HostUnavailable', `${handle.id} failed to start: ${error.message}`))
-    const onExit = (code: number): void => reject(new TroupeError('HostUnavailable', `${handle.id} exited with code ${code} while starting`))
-    handle.worker.once('error', onError)
-    handle.worker.once('exit', onExit)
-    handle.control.ready().then((ready) => {
-      handle.worker.off('error', onError)
-      handle.worker.off('exit', onExit)
-      resolve(ready)
-    }, reject)
-  })
 }
 
 function emptyStats(id: HostId): HostStats {

@@ -26,6 +26,8 @@ export interface HostControl {
   /** Resolves once the host serves calls; returns the actor types it loaded. */
   ready(): { types: string[] }
   setView(view: View): boolean
+  /** A heartbeat from the supervisor: renews the host's lease for `leaseMs`. */
+  ping(leaseMs: number): true
   stats(): HostStats
   /** Adds a data-plane link to a new peer (a host or client that joined). */
   connect(peer: string, port: MessagePort): void

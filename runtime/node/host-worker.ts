@@ -35,6 +35,10 @@ const host = new Host({
 const control: HostControl = {
   ready: () => ({ types: registry.names() }),
   setView: (view) => host.setView(view),
+  ping: (leaseMs) => {
+    host.renewLease(leaseMs)
+    return true
+  },
   stats: () => host.stats(),
   connect: (peer, port) => transport.connect(peer, nodeEndpoint(port)),
   drain: () => host.drain(),

@@ -1,0 +1,81 @@
+import * as Comlink from 'comlink'
+import { existsSync } from 'node:fs'
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import type { Consistency } from '../durability/consistency.ts'
+import { TroupeError } from '../errors.ts'
+import type { Limits } from '../limits.ts'
+import type { HostId, View } from '../view.ts'
+import { comlinkEndpoint } from './comlink-endpoint.ts'
+import type { HostControl, HostWorkerData } from './host-control.ts'
+
+/** What every host of one cluster is started with. */
+export interface HostSettings {
+  actorsUrl: string
+  replicas: number
+  consistency: Consistency
+  dataDir: string | undefined
+  limits: Limits
+  /** Per-worker V8 heap limit in MB (a host that exceeds it crashes alone). */
+  heapMbMax: number | undefined
+}
+
+/** One host worker as its supervisor sees it. */
+export interface HostHandle {
+  readonly id: HostId
+  readonly worker: Worker
+  readonly control: Comlink.Remote<HostControl>
+  state: 'starting' | 'up' | 'down'
+  /** Set when the supervisor itself stopped the worker (drain, restart, stop): not a failure. */
+  stopping: boolean
+  restarts: number
+}
+
+/** Starts a host worker on the given data-plane ports. */
+export function spawnHost(id: HostId, settings: HostSettings, view: View, peers: Array<[string, MessagePort]>, restarts = 0): HostHandle {
+  const { port1, port2 } = new MessageChannel()
+  const data: HostWorkerData = {
+    hostId: id, actorsUrl: settings.actorsUrl, limits: settings.limits, view, peers, control: port2,
+    replicas: settings.replicas, consistency: settings.consistency, dataDir: settings.dataDir,
+  }
+  const worker = new Worker(hostWorkerUrl(), {
+    workerData: data,
+    transferList: [port2, ...peers.map(([, port]) => port)],
+    name: id,
+    ...(settings.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.heapMbMax } } : {}),
+  })
+  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, restarts }
+}
+
+/** Resolves with the actor types once the host serves calls; rejects if it dies first. */
+export function whenReady(handle: HostHandle): Promise<{ types: string[] }> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(new TroupeError('HostUnavailable', `${handle.id} failed to start: ${error.message}`))
+    const onExit = (code: number): void => reject(new TroupeError('HostUnavailable', `${handle.id} exited with code ${code} while starting`))
+    handle.worker.once('error', onError)
+    handle.worker.once('exit', onExit)
+    handle.control.ready().then((ready) => {
+      handle.worker.off('error', onError)
+      handle.worker.off('exit', onExit)
+      handle.state = 'up'
+      resolve(ready)
+    }, reject)
+  })
+}
+
+/** Rejects with `CallTimeout` if `promise` has not settled within `ms` (real time: the control plane only). */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TroupeError('CallTimeout', `${what} did not answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+function hostWorkerUrl(): URL {
+  // From source (tests, tsx), workers still run the built JavaScript: it starts far faster.
+  const url = import.meta.url.endsWith('.ts')
+    ? new URL('../../dist/runtime/node/host-worker.js', import.meta.url)
+    : new URL('./host-worker.js', import.meta.url)
+  if (!existsSync(url)) throw new TroupeError('InvalidArgument', `host worker not built at ${url.pathname}: run npm run build`)
+  return url
+}
