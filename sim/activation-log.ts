@@ -62,6 +62,14 @@ export class ActivationLog {
     for (const slot of [...this.waiting.keys()]) if (slot.startsWith(`${hostId}\u0000`)) this.waiting.delete(slot)
   }
 
+  /** Activations still held back behind a deactivation that never ended, as `host key` pairs (a key stuck on its host). */
+  stuck(): Array<{ hostId: string; key: string }> {
+    return [...this.waiting].filter(([, list]) => list.length > 0).map(([slot]) => {
+      const [hostId, key] = slot.split('\u0000') as [string, string]
+      return { hostId, key }
+    })
+  }
+
   /** Keys with an open activation on `hostId`. */
   openKeys(hostId: string): string[] {
     return [...(this.open.get(hostId)?.keys() ?? [])]

@@ -2,7 +2,6 @@ import type { Operation } from './checker/history.ts'
 import { checkCounterFinal, checkExactlyOnce, checkRegisterFinal, checkSingleActivation, type ActivationEvent } from './checker/invariants.ts'
 import { checkLinearizability } from './checker/linearizability.ts'
 import { accountModel, counterModel, registerModel } from './checker/models.ts'
-import type { SimEffect } from './actors.ts'
 import type { Family } from './operations.ts'
 
 /** One broken property of a run: an invariant, a model, or liveness. */
@@ -12,13 +11,14 @@ export interface SimViolation {
   readonly message: string
 }
 
-/** What the checkers read: the history, final values, activation events and effects. */
+/** What the checkers read: the history, final values and tags, and activation events. */
 export interface RunEvidence {
   readonly history: readonly Operation[]
   readonly families: ReadonlyMap<string, Family>
   readonly finals: ReadonlyMap<string, unknown>
+  /** Each key's final tags: the operations its state says were applied, in order (see sim/actors.ts). */
+  readonly finalTags: ReadonlyMap<string, readonly string[]>
   readonly activations: readonly ActivationEvent[]
-  readonly effects: readonly SimEffect[]
 }
 
 /** What the checkers found: violations, and keys whose linearizability search gave up. */
@@ -52,9 +52,34 @@ export function checkRun(evidence: RunEvidence): CheckReport {
   violations.push(...checkRegisterFinal(of('register'), finalsOf('register')).filter(read))
   violations.push(...checkBankConservation(of('bank'), finalsOf('bank')))
   violations.push(...checkSingleActivation(evidence.activations))
-  violations.push(...checkExactlyOnce(evidence.effects.map((e) => ({ requestId: e.tag, key: e.key }))))
-  violations.push(...checkFailedHadNoEffect(evidence.history, evidence.effects))
+  const applied = [...evidence.finalTags].flatMap(([key, tags]) => tags.map((tag) => ({ requestId: tag, key })))
+  violations.push(...checkExactlyOnce(applied))
+  violations.push(...checkFailedHadNoEffect(evidence.history, applied))
+  violations.push(...checkAcknowledgedApplied(evidence.history, evidence.finalTags))
   return { violations, inconclusive }
+}
+
+/**
+ * Every acknowledged state change is in its key's final state: the tag of each ok operation that
+ * changed state (and, for an ok transfer, the tag of its deposit on the receiving account).
+ */
+export function checkAcknowledgedApplied(history: readonly Operation[], finalTags: ReadonlyMap<string, readonly string[]>): SimViolation[] {
+  const sets = new Map([...finalTags].map(([key, tags]) => [key, new Set(tags)]))
+  const violations: SimViolation[] = []
+  const expect = (op: Operation, key: string, tag: string): void => {
+    const tags = sets.get(key)
+    if (tags === undefined || tags.has(tag)) return // an unread key is reported by liveness
+    violations.push({ invariant: 'acknowledged-writes-kept', key, message: `${op.key}.${op.name}(${JSON.stringify(op.input)}) (${op.requestId}) was acknowledged at t=${op.completeTime} but ${key}'s final state does not hold it${tag === op.requestId ? '' : ` (its ${tag})`}` })
+  }
+  for (const op of history) {
+    if (op.status !== 'ok' || op.requestId === undefined) continue
+    const changed = op.name === 'increment' || op.name === 'write' || op.name === 'deposit' || op.name === 'transfer' ||
+      (op.name === 'cas' && op.output === true) || (op.name === 'withdraw' && op.output !== 'insufficient')
+    if (!changed) continue
+    expect(op, op.key, op.requestId)
+    if (op.name === 'transfer') expect(op, (op.input as { to: string }).to, `${op.requestId}>deposit`)
+  }
+  return violations
 }
 
 /**
@@ -79,15 +104,15 @@ export function checkBankConservation(history: readonly Operation[], finals: Rea
   return [{ invariant: 'money-conserved', key: undefined, message }]
 }
 
-/** An operation recorded as failed ("definitely did not happen") must have no effect. */
-export function checkFailedHadNoEffect(history: readonly Operation[], effects: readonly SimEffect[]): SimViolation[] {
+/** An operation recorded as failed ("definitely did not happen") must have no effect: its tag is in no final state. */
+export function checkFailedHadNoEffect(history: readonly Operation[], applied: ReadonlyArray<{ requestId: string; key: string }>): SimViolation[] {
   const failed = new Map(history.filter((op) => op.status === 'fail').map((op) => [op.requestId, op]))
   const violations: SimViolation[] = []
-  for (const effect of effects) {
-    const op = failed.get(effect.tag)
+  for (const { requestId, key } of applied) {
+    const op = failed.get(requestId.split('>')[0]!) // a transfer's deposit is part of the transfer
     if (op === undefined) continue
-    failed.delete(effect.tag)
-    violations.push({ invariant: 'failed-means-no-effect', key: op.key, message: `${op.key}.${op.name} (${effect.tag}) failed with ${op.error ?? '?'} but took effect on ${effect.host}` })
+    failed.delete(requestId)
+    violations.push({ invariant: 'failed-means-no-effect', key: op.key, message: `${op.key}.${op.name} (${requestId}) failed with ${op.error ?? '?'} but its effect is in ${key}'s final state` })
   }
   return violations
 }

@@ -1,5 +1,6 @@
 import { faultProfiles } from './faults.ts'
 import { replayCommandFor } from './summary.ts'
+import { knownBugs } from './regressions.ts'
 import { runSeed } from './run.ts'
 import { SweepSummary } from './summary.ts'
 
@@ -57,7 +58,8 @@ async function main(): Promise<number> {
       console.log(`seed ${seed}: hosts ${result.hostCount} clients ${result.clientCount} ops ${result.history.length} violations ${result.violations.length} trace ${result.traceDigest.slice(0, 16)} ${faults}`)
     }
     if (result.violations.length > 0) {
-      console.log(`seed ${seed} FAILED: ${result.violations.length} violations`)
+      const known = result.violations.every((v) => knownBugs[v.invariant] !== undefined)
+      console.log(`seed ${seed} ${known ? 'shows a known bug' : 'FAILED'}: ${result.violations.length} violations`)
       for (const v of result.violations.slice(0, 5)) console.log(`  [${v.invariant}] ${v.message}`)
       if (result.violations.length > 5) console.log(`  ... and ${result.violations.length - 5} more`)
       console.log(`  replay: ${replayCommandFor(seed, profile.name, options.safetyMs)}`)

@@ -19,11 +19,17 @@ export interface FaultProfile {
   readonly transfers: boolean
   /** Clients retry a timed-out call once with the same request id. */
   readonly retries: boolean
+  /** Chance a seed runs with a supervisor that changes views (removes down hosts, adds them back): failover and fencing. */
+  readonly viewChanges: number
+  /** Chance a seed's hosts use 'quorum' consistency instead of 'strong'. */
+  readonly quorum: number
+  /** Chance a seed runs with 1 backup per actor instead of 2. */
+  readonly oneBackup: number
   /** Whether a run of this profile is expected to pass on today's runtime. */
   readonly expectClean: boolean
 }
 
-const calm = { lossMax: 0, duplicationMax: 0, delayMsMax: 1, kinds: [], corruptReadMax: 0, transfers: false, retries: false }
+const calm = { lossMax: 0, duplicationMax: 0, delayMsMax: 1, kinds: [], corruptReadMax: 0, transfers: false, retries: false, viewChanges: 0, quorum: 0, oneBackup: 0 }
 
 /** Every profile by name; `ci` is the default. */
 export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.freeze({
@@ -31,36 +37,52 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
   ci: {
     ...calm,
     name: 'ci',
-    description: 'what today\'s runtime must survive: loss, delay and reordering, partitions, pauses, slow and corrupting disks',
+    description: 'what today\'s runtime must survive: loss, duplication, delay and reordering, partitions, pauses, crashes with disk, slow and corrupting disks, retries; strong or quorum, 1 or 2 backups',
     swarmProbability: 0.6,
     lossMax: 0.3,
+    duplicationMax: 0.5,
     delayMsMax: 40,
-    kinds: ['partition', 'one-way-partition', 'pause', 'slow-disk'],
+    kinds: ['partition', 'one-way-partition', 'pause', 'slow-disk', 'crash'],
     corruptReadMax: 0.05,
+    retries: true,
+    quorum: 0.3,
+    oneBackup: 0.3,
     expectClean: true,
   },
   duplication: {
     ...calm,
     name: 'duplication',
-    description: 'duplicated messages only (finds double-applied turns until requests are deduplicated)',
+    description: 'duplicated messages only (request ids deduplicate them)',
     swarmProbability: 1,
     duplicationMax: 0.5,
     delayMsMax: 20,
-    expectClean: false,
+    expectClean: true,
   },
   crash: {
     ...calm,
     name: 'crash',
-    description: 'host crashes and restarts, with and without disk (finds lost writes until durability lands)',
+    description: 'host crashes and restarts, with and without disk (no view changes: a host comes back with its id)',
     swarmProbability: 1,
     delayMsMax: 20,
     kinds: ['crash', 'crash-without-disk'],
     expectClean: false,
   },
+  failover: {
+    ...calm,
+    name: 'failover',
+    description: 'crashes and hangs with a supervisor that changes views: failover to warm backups, rejoin, fencing of stale primaries',
+    swarmProbability: 1,
+    delayMsMax: 20,
+    kinds: ['crash', 'pause'],
+    viewChanges: 1,
+    quorum: 0.3,
+    oneBackup: 0.3,
+    expectClean: false,
+  },
   full: {
     ...calm,
     name: 'full',
-    description: 'every fault and workload feature: duplication, crashes, retries, transfers',
+    description: 'every fault and workload feature: duplication, crashes with and without disk, view changes, retries, transfers',
     swarmProbability: 0.6,
     lossMax: 0.3,
     duplicationMax: 0.5,
@@ -69,6 +91,9 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
     corruptReadMax: 0.05,
     transfers: true,
     retries: true,
+    viewChanges: 0.5,
+    quorum: 0.3,
+    oneBackup: 0.3,
     expectClean: false,
   },
 })
@@ -87,6 +112,11 @@ export interface FaultPlan {
   readonly corruptRead: number
   readonly transfers: boolean
   readonly retries: boolean
+  /** A supervisor changes views (failover, rejoin, fencing). */
+  readonly viewChanges: boolean
+  readonly consistency: 'strong' | 'quorum'
+  /** Backups per actor. */
+  readonly replicas: number
 }
 
 /** Draws a seed's fault plan from a profile (swarm style: each seed its own mix and rates). */
@@ -110,6 +140,9 @@ export function drawFaultPlan(profile: FaultProfile, random: Random): FaultPlan 
     corruptRead: rate(profile.corruptReadMax),
     transfers: profile.transfers,
     retries: profile.retries,
+    viewChanges: chance(random, profile.viewChanges),
+    consistency: chance(random, profile.quorum) ? 'quorum' : 'strong',
+    replicas: chance(random, profile.oneBackup) ? 1 : 2,
   }
 }
 
@@ -119,7 +152,7 @@ export function describePlan(plan: FaultPlan): string {
   const kinds = plan.kinds.length > 0 ? plan.kinds.join(',') : 'none'
   return `profile ${plan.profile}: loss ${pct(plan.loss)} dup ${pct(plan.duplication)} delay ${plan.delayMsMin}..${plan.delayMsMax}ms` +
     `${plan.reorder ? ' reorder' : ' fifo'} faults ${kinds} every ~${plan.faultIntervalMs}ms corrupt-read ${pct(plan.corruptRead)}` +
-    `${plan.transfers ? ' transfers' : ''}${plan.retries ? ' retries' : ''}`
+    `${plan.transfers ? ' transfers' : ''}${plan.retries ? ' retries' : ''} ${plan.consistency} replicas ${plan.replicas}${plan.viewChanges ? ' view-changes' : ''}`
 }
 
 function roundRate(p: number): number {

@@ -8,8 +8,16 @@ export function describeEnvelope(envelope: Envelope): string {
   if (envelope.t === 'call') return `call ${envelope.id} ${envelope.key}.${envelope.method}`
   if (envelope.t === 'reply') return `reply ${envelope.id} ${envelope.ok ? 'ok' : `err ${envelope.error.kind}`}`
   if (envelope.t === 'redirect') return `redirect ${envelope.id} epoch ${envelope.view.epoch}`
-  const other = envelope as { t: string; id?: unknown }
-  return typeof other.id === 'string' ? `${other.t} ${other.id}` : other.t
+  // Replication and recovery envelopes, read loosely (their shapes grow with the runtime).
+  const other = envelope as { t: string; id?: unknown; key?: unknown; epoch?: unknown; seq?: unknown; lastEpoch?: unknown; status?: unknown; records?: Array<{ seq: number; epoch: number }>; snapshot?: { seq: number; epoch: number } }
+  const parts = [other.t, typeof other.id === 'string' ? other.id : '?']
+  if (typeof other.key === 'string') parts.push(other.key)
+  if (typeof other.epoch === 'number') parts.push(`epoch ${other.epoch}`)
+  if (Array.isArray(other.records) && other.records.length > 0) parts.push(`records ${other.records[0]!.seq}..${other.records[other.records.length - 1]!.seq}@${other.records[other.records.length - 1]!.epoch}`)
+  if (other.snapshot !== undefined) parts.push(`snapshot ${other.snapshot.seq}@${other.snapshot.epoch}`)
+  if (typeof other.seq === 'number') parts.push(`seq ${other.seq}${typeof other.lastEpoch === 'number' ? `@${other.lastEpoch}` : ''}`)
+  if (typeof other.status === 'string') parts.push(other.status)
+  return parts.join(' ')
 }
 
 /**

@@ -11,6 +11,18 @@ export interface Regression {
   readonly note: string
 }
 
+/** The invariant name given to liveness violations of the known passivation/ack routing bug. */
+export const stuckBehindPassivation = 'known-bug:stuck-behind-passivation'
+
+/**
+ * Runtime bugs the simulation found that are not fixed yet, by the invariant name their
+ * violations carry. The CI sweeps count them but do not fail on them; each has a `test.fails`
+ * named scenario in test/sim/scenarios.test.ts. Remove an entry when its bug is fixed.
+ */
+export const knownBugs: Readonly<Record<string, string>> = {
+  [stuckBehindPassivation]: 'Host.handleAck routes a backup\'s ack to the new, still-loading activation instead of the passivating one that waits for it: passivation never ends and the new activation waits for it forever (scenario "a key passivating with a record not yet acknowledged stays reachable").',
+}
+
 /** The regression seeds, oldest first. */
 export const regressions: readonly Regression[] = [
   {
@@ -20,7 +32,7 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'Host reports activate when it creates the activation, before the previous one finished saving; the checker saw two activations. The sim now records the activation when it can run turns.',
   },
-  ...[3, 33, 60, 69].map((seed) => ({
+  ...[3, 60, 69].map((seed) => ({
     name: `same-host re-activation during a slow save (seed ${seed})`,
     seed,
     profile: 'ci',
@@ -35,24 +47,31 @@ export const regressions: readonly Regression[] = [
     note: 'found on the uncommitted replication work: replicate/replicated are never re-sent, so one lost ack holds every later reply of the key behind the output gate, even after the partition heals.',
   },
   {
-    name: 'duplicated call envelopes run their turn twice (no request dedup yet)',
+    name: 'duplicated call envelopes ran their turn twice (before request dedup)',
     seed: 1,
     profile: 'duplication',
-    expect: ['exactly-once', 'linearizable-counter'],
-    note: 'DESIGN.md invariant 4; fixed when the host answers a known requestId from its recent-request table.',
-  },
-  {
-    name: 'a host crash loses acknowledged writes (no durability yet)',
-    seed: 1,
-    profile: 'crash',
-    expect: ['acknowledged-writes-kept'],
-    note: 'DESIGN.md invariant 1; fixed when turns are journaled before they are acknowledged.',
+    expect: 'clean',
+    note: 'fixed by the recent-request table (durability); kept as a regression.',
   },
   {
     name: 'a duplicated call that failed on one copy took effect on the other',
     seed: 7,
     profile: 'full',
-    expect: ['failed-means-no-effect', 'exactly-once', 'money-conserved'],
-    note: 'a "definite" failure is only definite once duplicates are deduplicated; money is created by Account.transfer compensating an unknown deposit.',
+    expect: 'clean',
+    note: 'fixed for turns by request dedup; ActivationFailed/MailboxFull now count as unknown outcomes (see the named scenario on ActivationFailed). Today this seed also shows the passivation bug (known).',
+  },
+  {
+    name: 'a call answered ActivationFailed (corrupt read) took effect through a later duplicate',
+    seed: 172,
+    profile: 'ci',
+    expect: 'clean',
+    note: 'the runtime does not remember pre-turn failures by request id; the sim counts ActivationFailed as an unknown outcome until it does (scenario "a call answered ActivationFailed never takes effect later").',
+  },
+  {
+    name: 'a new activation waits forever behind its own passivation (acks routed to the wrong activation)',
+    seed: 1,
+    profile: 'ci',
+    expect: [stuckBehindPassivation],
+    note: 'known runtime bug (see knownBugs); flip to clean when Host.handleAck is fixed.',
   },
 ]

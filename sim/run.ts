@@ -1,6 +1,7 @@
 import { buggifyStats, disableBuggify, enableBuggify } from '../runtime/buggify.ts'
 import type { Operation } from './checker/history.ts'
 import { checkRun, type SimViolation } from './check.ts'
+import { stuckBehindPassivation } from './regressions.ts'
 import { describePlan, drawFaultPlan, faultProfiles, type FaultPlan, type FaultProfile } from './faults.ts'
 import { Nemesis } from './nemesis.ts'
 import { drawKeyspace } from './operations.ts'
@@ -54,7 +55,11 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
   const plan = drawFaultPlan(profile, componentRandom(seed, 'plan'))
   const hostCount = options.hostCount ?? intBetween(shape, 3, 5)
   const clientCount = intBetween(shape, 2, 4)
-  const world = await World.create({ seed, plan, hostCount, keepTrace: options.keepTrace ?? false })
+  const world = await World.create({
+    seed, plan, hostCount, keepTrace: options.keepTrace ?? false,
+    replicas: plan.replicas, consistency: plan.consistency, viewChanges: plan.viewChanges,
+    detectionMs: intBetween(componentRandom(seed, 'detection'), 200, 800),
+  })
   enableBuggify({ random: componentRandom(seed, 'buggify'), onFire: (point) => { world.count(`buggify:${point}`); world.trace.add(`buggify ${point}`) } })
   try {
     world.trace.add(`seed ${seed} hosts ${hostCount} clients ${clientCount} ${describePlan(plan)}`)
@@ -71,12 +76,12 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
       history: workload.history(),
       families: workload.families,
       finals: workload.finals,
+      finalTags: workload.finalTags,
       activations: world.activations.events,
-      effects: world.effects,
     })
     world.count('buggify-points-fired', buggifyStats().filter((p) => p.fired > 0).length)
     for (const [kind, n] of Object.entries(world.network.stats())) if (kind !== 'delivered') world.count(kind, n)
-    const violations = [...liveness, ...report.violations]
+    const violations = [...classifyStuck(world, liveness), ...report.violations]
     for (const v of violations) world.trace.add(`violation ${v.invariant} ${v.key ?? ''}: ${v.message}`)
     return {
       seed, plan, hostCount, clientCount,
@@ -119,4 +124,19 @@ async function livenessPhase(world: World, workload: Workload, nemesis: Nemesis,
     violations.push({ invariant: 'liveness', key, message: `${key} could not be read in ${finalReadAttempts} attempts after the faults stopped` })
   }
   return violations
+}
+
+/**
+ * Known runtime bug (see `knownBugs`): a key whose new activation waits forever behind its own
+ * passivation on the same host. Its liveness violations are renamed so the sweep can tell them
+ * from new ones; the run's trace and the named scenario show the mechanism.
+ */
+function classifyStuck(world: World, liveness: readonly SimViolation[]): SimViolation[] {
+  const stuck = world.activations.stuck()
+  if (stuck.length === 0) return [...liveness]
+  const keys = new Set(stuck.map((s) => s.key))
+  const where = stuck.map((s) => `${s.key} on ${s.hostId}`).join(', ')
+  return liveness.map((v) => (v.key === undefined || keys.has(v.key))
+    ? { invariant: stuckBehindPassivation, key: v.key, message: `${v.message} (a new activation waits behind a passivation that never ends: ${where})` }
+    : v)
 }

@@ -1,3 +1,4 @@
+import type { Limits } from '../runtime/limits.ts'
 import { Placement } from '../runtime/ring.ts'
 import type { HostId } from '../runtime/view.ts'
 import type { FaultPlan } from './faults.ts'
@@ -9,7 +10,7 @@ import { World } from './world.ts'
 export function calmPlan(overrides: Partial<FaultPlan> = {}): FaultPlan {
   return {
     profile: 'scenario', loss: 0, duplication: 0, delayMsMin: 1, delayMsMax: 1, reorder: false, kinds: [],
-    faultIntervalMs: 1000, corruptRead: 0, transfers: false, retries: false, ...overrides,
+    faultIntervalMs: 1000, corruptRead: 0, transfers: false, retries: false, viewChanges: false, consistency: 'strong', replicas: 2, ...overrides,
   }
 }
 
@@ -22,17 +23,21 @@ export type Settled = { readonly ok: true; readonly value: unknown } | { readonl
  */
 export class Scenario {
   readonly world: World
-  private readonly placement: Placement
 
   private constructor(world: World) {
     this.world = world
-    this.placement = Placement.build(world.view, world.limits, world.hasher)
+  }
+
+  /** The placement of the world's current view. */
+  private get placement(): Placement {
+    return Placement.build(this.world.view, this.world.limits, this.world.hasher)
   }
 
   /** Builds a scenario world of `hostCount` hosts (default 3) under `plan` (default: calm). */
-  static async create(options: { seed?: number; hostCount?: number; plan?: Partial<FaultPlan>; keepTrace?: boolean } = {}): Promise<Scenario> {
+  static async create(options: { seed?: number; hostCount?: number; plan?: Partial<FaultPlan>; keepTrace?: boolean; limits?: Partial<Limits> } = {}): Promise<Scenario> {
     const seed = options.seed ?? 1
-    const world = await World.create({ seed, plan: calmPlan(options.plan), hostCount: options.hostCount ?? 3, keepTrace: options.keepTrace ?? true })
+    const plan = calmPlan(options.plan)
+    const world = await World.create({ seed, plan, hostCount: options.hostCount ?? 3, keepTrace: options.keepTrace ?? true, replicas: plan.replicas, consistency: plan.consistency, viewChanges: plan.viewChanges, limits: options.limits })
     return new Scenario(world)
   }
 

@@ -21,6 +21,7 @@ export interface CallPort {
 /** A `ClusterClient` on the world's network: the ordinary caller, which cannot retry with a given id. */
 export function clusterClientPort(world: World, id: PeerId, random: Random): CallPort {
   const client = new ClusterClient({ id, transport: world.connectClient(id), hasher: world.hasher, view: world.view, limits: world.limits, clock: world.clock, random })
+  world.onView((view) => client.setView(view))
   return {
     id,
     call(key, method, args, requestId) {
@@ -66,6 +67,11 @@ export function retryingPort(world: World, id: PeerId, random: Random): CallPort
       if (envelope.t === 'reply' || envelope.t === 'redirect') caller.receive(envelope)
     },
     undeliverable: (_to, envelope, error) => caller.undeliverable(envelope, error),
+  })
+  world.onView((view) => {
+    if (view.epoch <= placement.view.epoch) return
+    placement = Placement.build(view, world.limits, world.hasher)
+    caller.viewChanged()
   })
   return {
     id,

@@ -1,3 +1,4 @@
+import type { Consistency } from '../runtime/durability/consistency.ts'
 import type { PointHasher } from '../runtime/hash.ts'
 import { Host, type HostEvent } from '../runtime/host.ts'
 import type { Limits } from '../runtime/limits.ts'
@@ -7,8 +8,8 @@ import type { HostId, View } from '../runtime/view.ts'
 import type { SimulatedNetwork } from '../transport/simulated.ts'
 import { GatedTransport } from './gated-transport.ts'
 import { HostClock } from './host-clock.ts'
+import { SimJournalDisk, SimJournalStorage, type CrashOutcome, type DiskBehaviour } from './journal-storage.ts'
 import { componentRandom } from './seed.ts'
-import { SimDisk, SimStore, type CrashOutcome, type DiskBehaviour } from './storage.ts'
 import type { Trace } from './trace.ts'
 
 /** What a simulated host needs from its world. */
@@ -19,9 +20,14 @@ export interface HostEnvironment {
   readonly trace: Trace
   readonly registry: ActorRegistry
   readonly hasher: PointHasher
-  readonly view: View
+  /** The view a (re)starting incarnation begins with. */
+  view(): View
   readonly limits: Limits
   readonly disk: DiskBehaviour
+  readonly replicas: number
+  readonly consistency: Consistency
+  /** The planted lying-fsync bug is on (see `World.plantLyingSync`). */
+  lyingSync(): boolean
   count(kind: string, n?: number): void
   /** Events of the live incarnation only. */
   event(event: HostEvent): void
@@ -29,14 +35,15 @@ export interface HostEnvironment {
 
 /**
  * One host id of the world across its incarnations: the real `Host` of the live incarnation,
- * with its own clock facade, gated transport and store, and the disk that outlives it.
+ * with its own clock facade, gated transport and journal storage, and the simulated disk that
+ * outlives it (unless a crash takes the disk too).
  */
 export class SimHost {
   readonly id: HostId
   private readonly env: HostEnvironment
-  private disk = new SimDisk()
-  private incarnation = 0
-  private live: { host: Host; clock: HostClock; transport: GatedTransport; store: SimStore } | undefined
+  private disk = new SimJournalDisk()
+  private incarnationCount = 0
+  private live: { host: Host; clock: HostClock; transport: GatedTransport; storage: SimJournalStorage } | undefined
   private paused = false
   private slowDisk = false
 
@@ -51,6 +58,11 @@ export class SimHost {
     return this.live?.host
   }
 
+  /** The live incarnation's number (1 for the first), counting restarts. */
+  get incarnation(): number {
+    return this.incarnationCount
+  }
+
   /** True while paused. */
   get isPaused(): boolean {
     return this.paused
@@ -61,23 +73,20 @@ export class SimHost {
     const live = this.live
     if (live === undefined) return undefined
     live.clock.kill()
-    live.store.kill()
+    live.storage.kill()
     live.transport.close()
     this.live = undefined
     this.paused = false
     if (!keepDisk) {
-      this.disk = new SimDisk()
+      this.disk = new SimJournalDisk()
       return undefined
     }
-    return this.disk.crash(componentRandom(this.env.seed, `crash:${this.id}:${this.incarnation}`))
+    return this.disk.crash(componentRandom(this.env.seed, `crash:${this.id}:${this.incarnationCount}`))
   }
 
-  /** Starts the next incarnation on what is left of the disk; returns the torn records recovery dropped. */
-  restart(): number {
-    if (this.live !== undefined) return 0
-    const dropped = this.disk.recover()
-    this.start()
-    return dropped
+  /** Starts the next incarnation on what is left of the disk. */
+  restart(): void {
+    if (this.live === undefined) this.start()
   }
 
   /** Freezes (true) or thaws (false) the live incarnation; false when there is nothing to change. */
@@ -97,41 +106,44 @@ export class SimHost {
   /** Makes the disk slow (or normal again), for this and later incarnations. */
   setSlowDisk(slow: boolean): void {
     this.slowDisk = slow
-    this.live?.store.setSlow(slow)
+    this.live?.storage.setSlow(slow)
   }
 
   /** Stops the live incarnation's timers and links for good. */
   dispose(): void {
     this.live?.clock.kill()
-    this.live?.store.kill()
+    this.live?.storage.kill()
     this.live?.transport.close()
   }
 
   private start(): void {
     const env = this.env
-    const incarnation = ++this.incarnation
+    const incarnation = ++this.incarnationCount
     const clock = new HostClock(env.clock)
     const transport = new GatedTransport(env.network.connect(this.id), (line) => env.trace.add(line))
-    const store = new SimStore(this.disk, clock, componentRandom(env.seed, `disk:${this.id}:${incarnation}`), env.disk, (key) => {
+    this.disk.lyingSync = env.lyingSync()
+    const storage = new SimJournalStorage(this.disk, clock, componentRandom(env.seed, `disk:${this.id}:${incarnation}`), env.disk, (key) => {
       env.count('corrupt-reads')
       env.trace.add(`corrupt read ${this.id} ${key}`)
     })
-    store.setSlow(this.slowDisk)
+    storage.setSlow(this.slowDisk)
     this.paused = false
     const host = new Host({
       id: this.id,
       transport,
       registry: env.registry,
       hasher: env.hasher,
-      view: env.view,
+      view: env.view(),
       limits: env.limits,
       clock,
       random: componentRandom(env.seed, `host:${this.id}:${incarnation}`),
-      store,
+      storage,
+      replicas: env.replicas,
+      consistency: env.consistency,
       onEvent: (event) => {
-        if (this.incarnation === incarnation && this.live !== undefined) env.event(event) // else: a dead incarnation's last words
+        if (this.incarnationCount === incarnation && this.live !== undefined) env.event(event) // else: a dead incarnation's last words
       },
     })
-    this.live = { host, clock, transport, store }
+    this.live = { host, clock, transport, storage }
   }
 }

@@ -1,4 +1,5 @@
 import type { SimViolation } from './check.ts'
+import { knownBugs } from './regressions.ts'
 import type { RunResult } from './run.ts'
 
 /** Totals over many seeds, for the command's summary and the tests. */
@@ -7,7 +8,10 @@ export class SweepSummary {
   operations = 0
   readonly byStatus = { ok: 0, fail: 0, info: 0 }
   readonly faults = new Map<string, number>()
+  /** Seeds that broke an invariant (violations of known, unfixed runtime bugs left out). */
   readonly failing: Array<{ seed: number; violations: readonly SimViolation[] }> = []
+  /** Seeds that showed a known, unfixed runtime bug (see `knownBugs`), with those violations. */
+  readonly known: Array<{ seed: number; violations: readonly SimViolation[] }> = []
   inconclusiveKeys = 0
   simulatedMs = 0
 
@@ -17,7 +21,10 @@ export class SweepSummary {
     this.operations += result.history.length
     for (const op of result.history) this.byStatus[op.status]++
     for (const [kind, n] of result.faults) this.faults.set(kind, (this.faults.get(kind) ?? 0) + n)
-    if (result.violations.length > 0) this.failing.push({ seed: result.seed, violations: result.violations })
+    const fresh = result.violations.filter((v) => knownBugs[v.invariant] === undefined)
+    const known = result.violations.filter((v) => knownBugs[v.invariant] !== undefined)
+    if (fresh.length > 0) this.failing.push({ seed: result.seed, violations: fresh })
+    if (known.length > 0) this.known.push({ seed: result.seed, violations: known })
     this.inconclusiveKeys += result.inconclusive.length
     this.simulatedMs += result.simulatedMs
   }
@@ -44,10 +51,17 @@ export class SweepSummary {
       `operations: ${this.operations} (${perSeed} per seed): ok ${this.byStatus.ok}, fail ${this.byStatus.fail}, info ${this.byStatus.info}`,
       `faults injected: ${list(this.faults)}`,
       `violations: ${this.violations} in ${this.failing.length} seeds${this.violations > 0 ? ` (${list(this.violationsByInvariant())})` : ''}`,
+      `known runtime bugs shown: ${this.known.length} seeds${this.known.length > 0 ? ` (${list(count(this.known))}; seeds ${this.known.slice(0, 10).map((k) => k.seed).join(' ')}${this.known.length > 10 ? ' ...' : ''})` : ''}`,
       `linearizability inconclusive (search budget spent): ${this.inconclusiveKeys} keys`,
     ]
   }
 }
+function count(list: ReadonlyArray<{ violations: readonly SimViolation[] }>): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const f of list) for (const v of f.violations) out.set(v.invariant, (out.get(v.invariant) ?? 0) + 1)
+  return out
+}
+
 /** The one command that replays a seed exactly, with its full trace. */
 export function replayCommandFor(seed: number, profile: string, safetyMs?: number): string {
   const faults = profile === 'ci' ? '' : ` --faults ${profile}`

@@ -22,6 +22,8 @@ export class Workload {
   readonly families = new Map<string, Family>()
   /** Final values read in the liveness phase, by key. */
   readonly finals = new Map<string, unknown>()
+  /** Final tags (the operations applied to each key's state, oldest first), read in the liveness phase. */
+  readonly finalTags = new Map<string, readonly string[]>()
   private readonly world: World
   private readonly keys: Keyspace
   private readonly retries: boolean
@@ -61,18 +63,26 @@ export class Workload {
     return this.recorder.history()
   }
 
-  /** Reads every key's final value through `port`, `attempts` tries each; returns the keys it could not read. */
+  /** Reads every key's final value and tags through `port`, `attempts` tries each; returns the keys it could not read. */
   async finalReads(port: CallPort, attempts: number): Promise<string[]> {
     const unreachable: string[] = []
     await Promise.all([...this.families].map(async ([key, family]) => {
-      for (let i = 0; i < attempts; i++) {
+      let read = false
+      for (let i = 0; i < attempts && !read; i++) {
         const outcome = await this.perform(port, finalRead(family, key), `final-${i}`)
         if (outcome.status === 'ok') {
           this.finals.set(key, outcome.output)
-          return
+          read = true
         }
       }
-      unreachable.push(key)
+      for (let i = 0; i < attempts && read && !this.finalTags.has(key); i++) {
+        try {
+          this.finalTags.set(key, await port.call(key, 'tags', []) as string[])
+        } catch {
+          // tried again below, up to `attempts`
+        }
+      }
+      if (!read || !this.finalTags.has(key)) unreachable.push(key)
     }))
     return unreachable.sort()
   }

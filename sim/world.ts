@@ -1,8 +1,10 @@
+import type { Consistency } from '../runtime/durability/consistency.ts'
 import { loadPointHasher, type PointHasher } from '../runtime/hash.ts'
 import type { Host, HostEvent } from '../runtime/host.ts'
 import { resolveLimits, type Limits } from '../runtime/limits.ts'
 import { ActorRegistry } from '../runtime/registry.ts'
 import { SimulatedClock } from '../runtime/simulated-clock.ts'
+import type { Random } from '../runtime/random.ts'
 import type { HostId, View } from '../runtime/view.ts'
 import { SimulatedNetwork } from '../transport/simulated.ts'
 import type { PeerId } from '../transport/transport.ts'
@@ -10,14 +12,16 @@ import { simActorClasses, type SimEffect } from './actors.ts'
 import { ActivationLog } from './activation-log.ts'
 import type { FaultPlan } from './faults.ts'
 import { GatedTransport } from './gated-transport.ts'
+import type { DiskBehaviour } from './journal-storage.ts'
 import { SimHost, type HostEnvironment } from './sim-host.ts'
 import { componentRandom, intBetween, QuietableRandom } from './seed.ts'
-import type { DiskBehaviour } from './storage.ts'
 import { Trace } from './trace.ts'
 
 /** The limits every simulated host and client runs with: short timeouts, so runs end in simulated seconds (each seed also draws its idle timeout, 100–3,000 ms, so passivation happens). */
 export const simLimits: Readonly<Partial<Limits>> = Object.freeze({
   callTimeoutMs: 1000,
+  callRetryMs: 250,
+  replicationRetryMs: 100,
   idleTimeoutMs: 1500,
   shardCount: 64,
   vnodesPerHost: 16,
@@ -31,6 +35,21 @@ export interface WorldOptions {
   readonly hostCount: number
   /** Keep the trace's lines (for `--trace` and tests), not only its hash. */
   readonly keepTrace?: boolean
+  /** Backups per actor; default 2. */
+  readonly replicas?: number
+  /** The hosts' default consistency level; default 'strong'. */
+  readonly consistency?: Consistency
+  /**
+   * A simulated supervisor changes views: it removes a crashed or hung host from the view
+   * (epoch + 1) once it has been down for `detectionMs`, and adds it back (epoch + 1) when it
+   * restarts or resumes. Views reach each live host and client after a control-plane delay.
+   * Default: off (a crashed host keeps its id in the view, and comes back with it).
+   */
+  readonly viewChanges?: boolean
+  /** How long a host must be down or hung before the supervisor removes it; default 500. */
+  readonly detectionMs?: number
+  /** Limits that override the seed's (named scenarios). */
+  readonly limits?: Partial<Limits>
 }
 
 
@@ -48,8 +67,10 @@ export class World {
   readonly clock = new SimulatedClock()
   readonly trace: Trace
   readonly network: SimulatedNetwork
-  readonly view: View
   readonly limits: Limits
+  readonly replicas: number
+  readonly consistency: Consistency
+  readonly viewChanges: boolean
   readonly hasher: PointHasher
   readonly activations = new ActivationLog()
   readonly effects: SimEffect[] = []
@@ -59,6 +80,15 @@ export class World {
   private readonly registry = new ActorRegistry()
   private readonly hosts = new Map<HostId, SimHost>()
   private readonly diskBehaviour: DiskBehaviour
+  private readonly allHosts: readonly HostId[]
+  private readonly members: Set<HostId>
+  private currentView: View
+  private readonly viewListeners: Array<(view: View) => void> = []
+  /** Views a hung host will see when it resumes (the newest only). */
+  private readonly heldViews = new Map<HostId, View>()
+  private readonly detectionMs: number
+  private readonly supervisorRandom: Random
+  private lyingSync = false
 
   /** Builds a world and starts its hosts. */
   static async create(options: WorldOptions): Promise<World> {
@@ -71,7 +101,13 @@ export class World {
     this.plan = options.plan
     this.hasher = hasher
     this.trace = new Trace(() => this.clock.now(), options.keepTrace ?? false)
-    this.limits = resolveLimits({ ...simLimits, idleTimeoutMs: intBetween(componentRandom(this.seed, 'limits'), 100, 3000) })
+    const limitsRandom = componentRandom(this.seed, 'limits')
+    this.limits = resolveLimits({ ...simLimits, idleTimeoutMs: intBetween(limitsRandom, 100, 3000), replicationRetryMs: intBetween(limitsRandom, 30, 300), ...options.limits })
+    this.replicas = options.replicas ?? 2
+    this.consistency = options.consistency ?? 'strong'
+    this.viewChanges = options.viewChanges ?? false
+    this.detectionMs = options.detectionMs ?? 500
+    this.supervisorRandom = componentRandom(this.seed, 'supervisor')
     const { plan } = options
     this.networkRandom = new QuietableRandom(componentRandom(this.seed, 'network'))
     this.network = new SimulatedNetwork({
@@ -83,22 +119,35 @@ export class World {
       duplicateProbability: plan.duplication,
       reorder: plan.reorder,
     })
-    this.diskBehaviour = { latencyMsMax: 2, slowLatencyMsMin: 20, slowLatencyMsMax: 400, corruptReadProbability: plan.corruptRead, dropEverySave: 0 }
+    this.diskBehaviour = { latencyMsMax: 2, slowLatencyMsMin: 20, slowLatencyMsMax: 400, corruptReadProbability: plan.corruptRead }
     for (const actorClass of simActorClasses((effect) => this.effect(effect))) this.registry.register(actorClass)
     const hostIds = Array.from({ length: options.hostCount }, (_, i) => `host-${i}`)
-    this.view = { epoch: 1, hosts: hostIds }
+    this.allHosts = hostIds
+    this.members = new Set(hostIds)
+    this.currentView = { epoch: 1, hosts: hostIds }
     const env: HostEnvironment = {
       seed: this.seed, clock: this.clock, network: this.network, trace: this.trace, registry: this.registry, hasher,
-      view: this.view, limits: this.limits, disk: this.diskBehaviour,
+      view: () => this.currentView, limits: this.limits, disk: this.diskBehaviour,
+      replicas: this.replicas, consistency: this.consistency, lyingSync: () => this.lyingSync,
       count: (kind, n) => this.count(kind, n),
       event: (event) => this.hostEvent(event),
     }
     for (const id of hostIds) this.hosts.set(id, new SimHost(id, env))
   }
 
-  /** The hosts' ids, in view order. */
+  /** Every host's id (in the view or not), in the first view's order. */
   get hostIds(): readonly HostId[] {
-    return this.view.hosts
+    return this.allHosts
+  }
+
+  /** The newest view the supervisor published (the first view when views never change). */
+  get view(): View {
+    return this.currentView
+  }
+
+  /** Tells `listener` (a client) of every new view, after the control-plane delay. */
+  onView(listener: (view: View) => void): void {
+    this.viewListeners.push(listener)
   }
 
   /** The live `Host` with this id, or undefined while it is crashed. */
@@ -127,32 +176,48 @@ export class World {
     if (sim.host === undefined) return
     const outcome = sim.crash(keepDisk)
     this.activations.hostDied(id, this.clock.now())
-    if (outcome === undefined) {
-      this.trace.add(`crash ${id} without disk`)
-      return
+    this.heldViews.delete(id)
+    if (outcome === undefined) this.trace.add(`crash ${id} without disk`)
+    else {
+      this.count('unsynced-writes-lost', outcome.lost)
+      this.count('torn-writes', outcome.torn)
+      this.trace.add(`crash ${id} with disk: unsynced lost ${outcome.lost} kept ${outcome.kept} torn ${outcome.torn}`)
     }
-    this.count('unsynced-writes-lost', outcome.lost)
-    this.count('torn-writes', outcome.torn)
-    this.trace.add(`crash ${id} with disk: unsynced lost ${outcome.lost} kept ${outcome.kept} torn ${outcome.torn}`)
+    this.suspect(id)
   }
 
   /** Starts a new incarnation of a crashed host, with the same id, on what is left of its disk. */
   restart(id: HostId): void {
     const sim = this.simHost(id)
     if (sim.host !== undefined) return
-    const dropped = sim.restart()
-    this.trace.add(`restart ${id} (recovery dropped ${dropped} torn records)`)
+    const rejoin = this.viewChanges && !this.members.has(id)
+    if (rejoin) this.members.add(id)
+    const view = rejoin ? this.nextView() : undefined
+    sim.restart()
+    this.trace.add(`restart ${id} incarnation ${sim.incarnation}`)
+    if (view !== undefined) this.publish(view)
   }
 
   /** Freezes a host (a hang): it neither runs timers nor takes or sends messages until `resume`. */
   pause(id: HostId): void {
-    if (this.simHost(id).setPaused(true)) this.trace.add(`pause ${id}`)
+    if (!this.simHost(id).setPaused(true)) return
+    this.trace.add(`pause ${id}`)
+    this.suspect(id)
   }
 
   /** Thaws a paused host. */
   resume(id: HostId): void {
-    if (this.simHost(id).isPaused) this.trace.add(`resume ${id}`)
-    this.simHost(id).setPaused(false)
+    const sim = this.simHost(id)
+    if (!sim.setPaused(false)) return
+    this.trace.add(`resume ${id}`)
+    // A hung host wakes up believing what it believed: the views it missed reach it a little later.
+    const held = this.heldViews.get(id)
+    this.heldViews.delete(id)
+    if (held !== undefined) this.deliverView(id, held)
+    if (this.viewChanges && !this.members.has(id)) {
+      this.members.add(id)
+      this.publish(this.nextView())
+    }
   }
 
   /** Makes a host's disk slow (or normal again). */
@@ -166,10 +231,10 @@ export class World {
     this.diskBehaviour.corruptReadProbability = probability
   }
 
-  /** Plants a bug for checker demonstrations: every n-th save of every host's store is dropped (0 removes it). */
-  plantDroppedSaves(everyNth: number): void {
-    this.diskBehaviour.dropEverySave = everyNth
-    this.trace.add(`planted bug: every ${everyNth}th save is dropped`)
+  /** Plants a bug for checker demonstrations: every disk's fsync acknowledges writes without making them durable (takes effect on each host's next incarnation). */
+  plantLyingSync(): void {
+    this.lyingSync = true
+    this.trace.add('planted bug: fsync lies')
   }
 
   /** Silences the network's randomness: no loss, no duplication, one fixed delay (the liveness phase). */
@@ -203,7 +268,49 @@ export class World {
     for (const sim of this.hosts.values()) sim.dispose()
   }
 
+  /** The supervisor: a host down or hung for `detectionMs` leaves the view (never the last one). */
+  private suspect(id: HostId): void {
+    if (!this.viewChanges) return
+    this.clock.setTimeout(() => {
+      if (!(this.isDown(id) || this.isPaused(id)) || !this.members.has(id) || this.members.size <= 1) return
+      this.members.delete(id)
+      this.trace.add(`supervisor: ${id} is down, removing it`)
+      this.publish(this.nextView())
+    }, this.detectionMs)
+  }
+
+  private nextView(): View {
+    this.currentView = { epoch: this.currentView.epoch + 1, hosts: this.allHosts.filter((h) => this.members.has(h)) }
+    return this.currentView
+  }
+
+  /** Sends a new view to every live host and every client, each after its own control-plane delay. */
+  private publish(view: View): void {
+    this.count('view-changes')
+    this.trace.add(`view ${view.epoch} [${view.hosts.join(' ')}]`)
+    for (const id of this.allHosts) this.deliverView(id, view)
+    for (const listener of this.viewListeners) {
+      this.clock.setTimeout(() => listener(view), intBetween(this.supervisorRandom, 0, 30))
+    }
+  }
+
+  private deliverView(id: HostId, view: View): void {
+    const sim = this.simHost(id)
+    const incarnation = sim.incarnation
+    this.clock.setTimeout(() => {
+      const host = sim.host
+      if (host === undefined || sim.incarnation !== incarnation) return // a restarted host starts with the newest view
+      if (sim.isPaused) {
+        const held = this.heldViews.get(id)
+        if (held === undefined || held.epoch < view.epoch) this.heldViews.set(id, view)
+        return
+      }
+      if (host.setView(view)) this.trace.add(`${id} adopts view ${view.epoch}`)
+    }, intBetween(this.supervisorRandom, 0, 30))
+  }
+
   private hostEvent(event: HostEvent): void {
+    if (event.kind === 'fenced') this.count('fenced')
     if (event.kind !== 'activate' && event.kind !== 'deactivate') {
       this.trace.add(`host event ${JSON.stringify(event)}`)
       return

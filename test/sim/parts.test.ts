@@ -4,64 +4,6 @@ import { seededRandom } from '../../runtime/random.ts'
 import { SimulatedClock } from '../../runtime/simulated-clock.ts'
 import { HostClock } from '../../sim/host-clock.ts'
 import { deriveSeed, QuietableRandom } from '../../sim/seed.ts'
-import { SimDisk, SimStore, type DiskBehaviour } from '../../sim/storage.ts'
-
-const fastDisk: DiskBehaviour = { latencyMsMax: 0, slowLatencyMsMin: 50, slowLatencyMsMax: 50, corruptReadProbability: 0, dropEverySave: 0 }
-
-describe('simulated disk', () => {
-  test('synced writes survive a crash; unsynced ones are lost or kept, never invented', () => {
-    const disk = new SimDisk()
-    disk.write('k', { n: 1 })
-    disk.sync()
-    disk.write('k', { n: 2 })
-    const outcome = disk.crash(seededRandom(5))
-    disk.recover()
-    expect(outcome.lost + outcome.kept + outcome.torn).toBe(1)
-    expect([{ n: 1 }, { n: 2 }]).toContainEqual(disk.read('k')?.value)
-  })
-
-  test('a torn last write is dropped at recovery, and the previous synced version is read', () => {
-    let torn = 0
-    for (let seed = 0; seed < 50 && torn === 0; seed++) {
-      const disk = new SimDisk()
-      disk.write('k', 'old')
-      disk.sync()
-      disk.write('k', 'new')
-      torn = disk.crash(seededRandom(seed)).torn
-      if (torn === 0) continue
-      expect(disk.recover()).toBe(1)
-      expect(disk.read('k')?.value).toBe('old')
-    }
-    expect(torn).toBe(1)
-  })
-
-  test('a slow store settles its save at the sync point, and a killed store writes nothing', async () => {
-    const clock = new SimulatedClock()
-    const disk = new SimDisk()
-    const store = new SimStore(disk, clock, seededRandom(1), fastDisk, () => {})
-    store.setSlow(true)
-    let saved = false
-    void (store.save('k', 1) as Promise<void>).then(() => { saved = true })
-    expect(disk.unsyncedWrites).toBe(1)
-    await clock.runFor(49)
-    expect(saved).toBe(false)
-    await clock.runFor(1)
-    expect(saved).toBe(true)
-    expect(disk.unsyncedWrites).toBe(0)
-    store.kill()
-    store.save('k', 2)
-    expect(disk.read('k')?.value).toBe(1)
-  })
-
-  test('a corrupted read throws CorruptRecord and reports it', () => {
-    const disk = new SimDisk()
-    disk.write('k', 1)
-    const seen: string[] = []
-    const store = new SimStore(disk, new SimulatedClock(), seededRandom(1), { ...fastDisk, corruptReadProbability: 1 }, (key) => seen.push(key))
-    expect(() => store.load('k')).toThrow(/checksum/)
-    expect(seen).toEqual(['k'])
-  })
-})
 
 describe('host clock', () => {
   test('a paused host clock runs its overdue timers at resume, in order; a killed one never', async () => {

