@@ -1,0 +1,127 @@
+/** `troupe start`: the cluster and its HTTP gateway, until SIGINT/SIGTERM. */
+import { resolve } from 'node:path'
+import { consistencyLevels, type Consistency } from '../../durability/consistency.ts'
+import { isTroupeError } from '../../errors.ts'
+import { Gateway } from '../../gateway/server.ts'
+import { resolveLimits } from '../../limits.ts'
+import { Cluster, hostsMax } from '../../node/cluster.ts'
+import { intOption, UsageError, type CommandSpec, type Parsed } from '../args.ts'
+import { exitCodes, outStyle, type Command, type Io } from '../command.ts'
+import { formatEvent } from '../format.ts'
+
+const spec: CommandSpec = {
+  name: 'start',
+  args: '<actors-module>',
+  summary: 'start a cluster serving the actors a module exports, with its HTTP gateway; run until SIGINT/SIGTERM',
+  positionals: { min: 1, max: 1 },
+  options: {
+    hosts: { type: 'string', value: '<n>', description: `host worker threads, 1 to ${hostsMax} (default: available parallelism)` },
+    replicas: { type: 'string', value: '<n>', description: 'backups per actor, 0 to 7 (default 2)' },
+    consistency: { type: 'string', value: '<level>', description: `when a result is released: ${consistencyLevels.join(', ')} (default strong)` },
+    data: { type: 'string', value: '<dir>', description: 'journal to files in this directory; restarting on it recovers every actor (default: in memory)' },
+    port: { type: 'string', short: 'p', value: '<port>', description: 'gateway port (default 7070; 0 picks a free one)' },
+    bind: { type: 'string', value: '<address>', description: 'gateway address (default 127.0.0.1; 0.0.0.0 exposes kill/drain to the network)' },
+    'body-limit': { type: 'string', value: '<bytes>', description: 'largest request body the gateway accepts (default 1048576)' },
+    'call-timeout': { type: 'string', value: '<ms>', description: 'how long a call may wait for its reply (default 30000)' },
+  },
+  details: 'The module may be TypeScript or JavaScript; every exported Actor class is served.\nOn SIGINT/SIGTERM the gateway stops taking requests, actors are drained and journals flushed, and\nthe process exits 0. A second signal exits at once.',
+  examples: [
+    'troupe start ./my-actors.ts --hosts 4 --data ./.troupe',
+    'troupe start dist/actors/examples/index.js --port 8080 --consistency quorum',
+  ],
+}
+
+export const start: Command = {
+  spec,
+  async run(parsed: Parsed, io: Io): Promise<number> {
+    const { values } = parsed
+    const modulePath = parsed.positionals[0]!
+    const hosts = intOption(values, 'hosts', 'start', { min: 1, max: hostsMax })
+    const replicas = intOption(values, 'replicas', 'start', { min: 0, max: 7 })
+    const port = intOption(values, 'port', 'start', { min: 0, max: 65535 }) ?? 7070
+    const bodyBytesMax = intOption(values, 'body-limit', 'start', { min: 1 })
+    const callTimeoutMs = intOption(values, 'call-timeout', 'start', { min: 1 })
+    const consistency = values['consistency']
+    if (consistency !== undefined && !(consistencyLevels as readonly unknown[]).includes(consistency)) {
+      throw new UsageError(`--consistency must be one of ${consistencyLevels.join(', ')}, got ${JSON.stringify(consistency)}`, 'start')
+    }
+    const dataDir = typeof values['data'] === 'string' ? resolve(values['data']) : undefined
+    const bind = typeof values['bind'] === 'string' ? values['bind'] : '127.0.0.1'
+    const limits = resolveLimits(callTimeoutMs === undefined ? {} : { callTimeoutMs })
+    const say = (line: string): void => void io.stdout.write(`troupe: ${line}\n`)
+    const style = outStyle(io)
+
+    // Signals are caught from here on: one during startup stops the cluster as soon as it is up.
+    let signalled: string | undefined
+    let wake: (() => void) | undefined
+    const onSignal = (signal: string): void => {
+      if (signalled !== undefined) {
+        io.stderr.write(`troupe: ${signal} again: exiting without a graceful stop\n`)
+        process.exit(130)
+      }
+      signalled = signal
+      wake?.()
+    }
+    const onInt = (): void => onSignal('SIGINT')
+    const onTerm = (): void => onSignal('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+    try {
+      const info = { actors: modulePath, replicas: replicas ?? 2, consistency: (consistency as string | undefined) ?? 'strong', dataDir }
+      const gateway = new Gateway({ bodyBytesMax, ring: limits, info })
+      // The port first: a taken port fails before any worker starts.
+      try {
+        await gateway.listen(port, bind)
+      } catch (error) {
+        const code = (error as { code?: string }).code
+        io.stderr.write(`troupe: cannot listen on ${bind}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use (another troupe start?); choose one with --port' : (error as Error).message}\n`)
+        return exitCodes.failed
+      }
+      let cluster: Cluster
+      const startedMs = performance.now()
+      try {
+        cluster = await Cluster.start({
+          actors: resolve(modulePath),
+          ...(hosts !== undefined ? { hosts } : {}),
+          ...(replicas !== undefined ? { replicas } : {}),
+          ...(consistency !== undefined ? { consistency: consistency as Consistency } : {}),
+          ...(dataDir !== undefined ? { dataDir } : {}),
+          limits: callTimeoutMs === undefined ? {} : { callTimeoutMs },
+        })
+      } catch (error) {
+        await gateway.close(0)
+        io.stderr.write(`troupe: cannot start the cluster: ${isTroupeError(error) ? `${error.kind}: ` : ''}${(error as Error).message}\n`)
+        return isTroupeError(error, 'InvalidArgument') ? exitCodes.usage : exitCodes.failed
+      }
+      gateway.attach(cluster)
+      let escalated: string | undefined
+      cluster.on((event) => {
+        say(formatEvent({ ...(JSON.parse(JSON.stringify(event)) as Record<string, unknown>), kind: event.kind }, style))
+        // The root supervisor gave up (and stops the cluster): so does the process, with an error.
+        if (event.kind === 'escalated') {
+          escalated = event.reason
+          wake?.()
+        }
+      })
+      say(`serving ${modulePath} on ${cluster.view.hosts.length} hosts in ${Math.round(performance.now() - startedMs)} ms (view epoch ${cluster.view.epoch}): ${cluster.view.hosts.join(', ')}`)
+      say(`consistency ${info.consistency}, replicas ${info.replicas}, data ${dataDir ?? 'in memory (lost on stop; use --data to keep it)'}`)
+      say(`gateway on ${gateway.url}  (POST /actors/:type/:id/:method, GET /status; try: troupe status --port ${new URL(gateway.url).port})`)
+      if (signalled === undefined) await new Promise<void>((done) => { wake = done })
+      wake = undefined
+      say(escalated !== undefined ? 'stopping: the supervisor escalated' : `${signalled}: stopping (draining actors, flushing journals)`)
+      const stopping = performance.now()
+      await gateway.close()
+      try {
+        await cluster.stop()
+      } catch (error) {
+        io.stderr.write(`troupe: the cluster did not stop cleanly: ${(error as Error).message}\n`)
+        return exitCodes.failed
+      }
+      say(`stopped in ${Math.round(performance.now() - stopping)} ms`)
+      return escalated === undefined ? exitCodes.ok : exitCodes.failed
+    } finally {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+    }
+  },
+}

@@ -1,0 +1,136 @@
+/**
+ * The `troupe` binary without a cluster: help, bad usage, an unreachable cluster, colors. The
+ * long tables run the CLI's `run()` in this process (the same code the binary runs, minus a
+ * Node start per case); a case of each kind also goes through bin/troupe.js.
+ */
+import { describe, expect, test } from 'vitest'
+import type { Io } from '../../runtime/cli/command.ts'
+import { run } from '../../runtime/cli/run.ts'
+import { freePort, troupe } from './helpers.ts'
+
+const commands = ['start', 'status', 'top', 'call', 'kill', 'drain', 'scale', 'what-if', 'journal']
+
+/** `troupe <args…>` in this process. */
+async function inProcess(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  const io: Io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env }
+  const code = await run(args, io)
+  return { code, stdout, stderr }
+}
+
+describe('help', () => {
+  test('troupe help (the binary) lists every command; no command at all is a usage error', async () => {
+    const [help, none] = await Promise.all([troupe(['help']), troupe([])])
+    expect(help.code).toBe(0)
+    for (const name of commands) expect(help.stdout).toContain(`  ${name}`)
+    expect(help.stdout).toContain('exit codes')
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('usage: troupe <command>')
+  })
+
+  test('troupe call --help (the binary)', async () => {
+    const result = await troupe(['call', '--help'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('usage: troupe call <Type/id> <method> [json-args…]')
+    expect(result.stdout).toContain('--idempotency-key')
+  })
+
+  test.each(commands)('troupe %s --help, -h and troupe help %s say the same', async (name) => {
+    const result = await inProcess([name, '--help'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain(`usage: troupe ${name}`)
+    expect(result.stdout).toMatch(/-h, --help/)
+    expect((await inProcess([name, '-h'])).stdout).toBe(result.stdout)
+    expect((await inProcess(['help', name])).stdout).toBe(result.stdout)
+  })
+})
+
+describe('bad usage exits 2 with a clear message', () => {
+  test('through the binary: an unknown flag', async () => {
+    const result = await troupe(['status', '--bogus'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("Unknown option '--bogus'")
+    expect(result.stderr).toContain('run "troupe status --help" for its options')
+  })
+
+  test.each([
+    [['frobnicate'], /no command "frobnicate"/],
+    [['stauts'], /did you mean "status"/],
+    [['help', 'nothing'], /no command "nothing"/],
+    [['status', '--bogus'], /Unknown option '--bogus'/],
+    [['status', 'extra'], /status takes no arguments/],
+    [['start'], /start needs <actors-module>/],
+    [['start', 'x.js', '--hosts', 'four'], /--hosts must be an integer from 1 to 256, got "four"/],
+    [['start', 'x.js', '--hosts', '0'], /--hosts must be an integer/],
+    [['start', 'x.js', '--hosts'], /--hosts/],
+    [['start', 'x.js', '--replicas', '9'], /--replicas must be an integer from 0 to 7/],
+    [['start', 'x.js', '--consistency', 'eventual'], /--consistency must be one of memory, local, quorum, strong/],
+    [['start', 'x.js', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+    [['call', 'Counter'], /call needs/],
+    [['call', 'Counter', 'get'], /an actor is named Type\/id/],
+    [['call', 'Counter/a', 'increment', 'five'], /argument 1 is not JSON: five \(a string\? quote it/],
+    [['call', 'Counter/a', 'increment', '{by: 1}'], /argument 1 is not JSON/],
+    [['call', 'Counter/a', 'increment', '--timeout', '-3'], /--timeout/],
+    [['kill'], /kill needs <host>/],
+    [['scale', 'many'], /the host count must be an integer/],
+    [['what-if', 'restart', 'host-1'], /what-if knows one scenario, "kill <host>"/],
+    [['what-if', 'kill'], /what-if needs kill <host>/],
+    [['what-if', 'kill', 'host-1', '--actor', 'nope'], /Type\/id/],
+    [['journal', 'Counter/'], /Type\/id/],
+    [['top', '--interval', 'fast'], /--interval must be an integer/],
+    [['top', '--iterations', '0'], /--iterations must be an integer/],
+    [['status', '--url', 'ftp://x'], /--url must be an http\(s\) URL/],
+    [['status', '--port', 'x'], /--port must be an integer from 1 to 65535/],
+  ])('troupe %j', async (args, message) => {
+    const result = await inProcess(args)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(message)
+    expect(result.stderr).toMatch(/run "troupe (\S+ --help|help)"/)
+    expect(result.stdout).toBe('')
+  })
+
+  test('start with a module that does not exist exits 2 (the binary)', async () => {
+    const port = await freePort()
+    const result = await troupe(['start', 'no/such/module.js', '--port', String(port), '--hosts', '1'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/cannot start the cluster: InvalidArgument: options.actors: no module at/)
+  })
+})
+
+describe('an unreachable cluster exits 3', () => {
+  test('through the binary, by --port and by --url', async () => {
+    const port = await freePort()
+    const [byPort, byUrl] = await Promise.all([
+      troupe(['call', 'Counter/a', 'get', '--port', String(port)]),
+      troupe(['status', '--url', `http://127.0.0.1:${port}/`]),
+    ])
+    for (const result of [byPort, byUrl]) {
+      expect(result.code).toBe(3)
+      expect(result.stderr).toContain(`cannot reach a troupe cluster at http://127.0.0.1:${port} (ECONNREFUSED)`)
+      expect(result.stderr).toContain('is `troupe start` running there?')
+    }
+  })
+
+  test.each([
+    ['status'], ['top', '--once'], ['call', 'Counter/a', 'get'], ['kill', 'host-0'], ['drain', 'host-0'],
+    ['scale', '2'], ['what-if', 'kill', 'host-0'], ['journal', 'Counter/a'],
+  ])('troupe %s …', async (...args) => {
+    const port = await freePort()
+    const result = await inProcess([...args, '--port', String(port)])
+    expect(result.code).toBe(3)
+    expect(result.stderr).toContain(`cannot reach a troupe cluster at http://127.0.0.1:${port} (ECONNREFUSED)`)
+  })
+
+  test('NO_COLOR turns colors off, FORCE_COLOR on (the binary)', async () => {
+    const port = String(await freePort())
+    const [forced, both, plain] = await Promise.all([
+      troupe(['status', '-p', port], { FORCE_COLOR: '1' }),
+      troupe(['status', '-p', port], { FORCE_COLOR: '1', NO_COLOR: '1' }),
+      troupe(['status', '-p', port]),
+    ])
+    expect(forced.stderr).toContain('\x1b[31m')
+    expect(both.stderr).not.toContain('\x1b[')
+    expect(plain.stderr).not.toContain('\x1b[')
+  })
+})

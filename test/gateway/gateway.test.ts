@@ -1,0 +1,136 @@
+/** The HTTP gateway of a real `troupe start`, driven with fetch as a serverless caller would. */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { examples, get, post, startCluster, type Running } from '../cli/helpers.ts'
+
+let cluster: Running
+beforeAll(async () => {
+  cluster = await startCluster([examples, '--hosts', '3', '--port', '0', '--body-limit', '65536'])
+})
+afterAll(async () => {
+  expect(await cluster?.stop()).toBe(0)
+})
+
+describe('POST /actors/:type/:id/:method', () => {
+  test('answers the JSON result of the call', async () => {
+    expect(await post(cluster.url, '/actors/Counter/http-a/increment', '[5]')).toMatchObject({ status: 200, body: 5 })
+    expect(await post(cluster.url, '/actors/Counter/http-a/increment', '[2]')).toMatchObject({ status: 200, body: 7 })
+    expect(await post(cluster.url, '/actors/Counter/http-a/get', '')).toMatchObject({ status: 200, body: 7 })
+    const room = '/actors/ChatRoom/lobby'
+    await post(cluster.url, `${room}/join`, '["ada"]')
+    await post(cluster.url, `${room}/post`, '["ada", "hi"]')
+    expect((await post(cluster.url, `${room}/history`, '[]')).body).toEqual([{ from: 'ada', text: 'hi', seq: 1 }])
+  })
+
+  test('ids are percent-decoded path segments', async () => {
+    expect((await post(cluster.url, `/actors/Counter/${encodeURIComponent('a/b c')}/increment`, '[1]')).body).toBe(1)
+    expect((await post(cluster.url, `/actors/Counter/${encodeURIComponent('a/b c')}/get`, '[]')).body).toBe(1)
+  })
+
+  test('an Idempotency-Key makes a repeated call return the first result without running again', async () => {
+    const headers = { 'idempotency-key': 'deposit-1' }
+    expect((await post(cluster.url, '/actors/Account/idem/deposit', '[100]', headers)).body).toBe(100)
+    expect((await post(cluster.url, '/actors/Account/idem/deposit', '[100]', headers)).body).toBe(100)
+    expect((await post(cluster.url, '/actors/Account/idem/balance', '[]')).body).toBe(100)
+    expect((await post(cluster.url, '/actors/Account/idem/deposit', '[1]', { 'idempotency-key': 'x'.repeat(257) })).status).toBe(400)
+  })
+
+  test('typed errors map to statuses with a { kind, message } body', async () => {
+    const unknownType = await post(cluster.url, '/actors/Nope/x/get', '[]')
+    expect(unknownType.status).toBe(404)
+    expect(unknownType.body).toMatchObject({ kind: 'UnknownActorType' })
+    expect(unknownType.body.message).toMatch(/Nope/)
+    const unknownMethod = await post(cluster.url, '/actors/Counter/x/explode', '[]')
+    expect(unknownMethod).toMatchObject({ status: 404, body: { kind: 'UnknownMethod' } })
+    const failed = await post(cluster.url, '/actors/Account/poor/withdraw', '[5]')
+    expect(failed.status).toBe(500)
+    expect(failed.body).toMatchObject({ kind: 'ActorFailed', name: 'RangeError', actor: 'Account/poor' })
+    expect(failed.body.message).toMatch(/insufficient funds/)
+    expect(failed.body.stack).toBeUndefined()
+    const badArgument = await post(cluster.url, '/actors/Account/poor/deposit', '[-1]')
+    expect(badArgument).toMatchObject({ status: 500, body: { kind: 'ActorFailed', name: 'TypeError' } })
+  })
+
+  test('bad JSON, a body that is not an array, and a wrong HTTP method are refused', async () => {
+    const bad = await post(cluster.url, '/actors/Counter/x/increment', '[1,')
+    expect(bad.status).toBe(400)
+    expect(bad.body.kind).toBe('InvalidArgument')
+    expect(bad.body.message).toMatch(/not valid JSON/)
+    expect(await post(cluster.url, '/actors/Counter/x/increment', '{"by":1}')).toMatchObject({ status: 400, body: { kind: 'InvalidArgument' } })
+    expect(await post(cluster.url, '/actors/Counter/x/increment', '1')).toMatchObject({ status: 400 })
+    const wrongMethod = await fetch(`${cluster.url}/actors/Counter/x/get`)
+    expect(wrongMethod.status).toBe(405)
+    expect(wrongMethod.headers.get('allow')).toBe('POST')
+    expect(await get(cluster.url, '/nowhere')).toMatchObject({ status: 404, body: { kind: 'NotFound' } })
+    expect(await post(cluster.url, '/actors/Counter/x/increment', '[1]', { 'x-timeout-ms': 'soon' })).toMatchObject({ status: 400 })
+  })
+
+  test('bodies over the limit get 413, declared or streamed, and the gateway keeps serving', async () => {
+    const big = `["${'x'.repeat(100_000)}"]`
+    const declared = await post(cluster.url, '/actors/ChatRoom/big/join', big)
+    expect(declared).toMatchObject({ status: 413, body: { kind: 'PayloadTooLarge' } })
+    const chunks = [new TextEncoder().encode('["'), new TextEncoder().encode('y'.repeat(80_000)), new TextEncoder().encode('"]')]
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift()
+        if (next) controller.enqueue(next)
+        else controller.close()
+      },
+    })
+    const streamed = await fetch(`${cluster.url}/actors/ChatRoom/big/join`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit)
+    expect(streamed.status).toBe(413)
+    expect((await streamed.json()).kind).toBe('PayloadTooLarge')
+    expect((await post(cluster.url, '/actors/Counter/after-413/increment', '[1]')).body).toBe(1)
+  })
+
+  test('arguments the runtime refuses answer 400 (Unserializable) or 413 (PayloadTooLarge)', async () => {
+    const deep = '['.repeat(100) + ']'.repeat(100)
+    const refused = await post(cluster.url, '/actors/Counter/x/increment', deep)
+    expect(refused.status).toBe(400)
+    expect(refused.body.kind).toBe('Unserializable')
+  })
+})
+
+describe('health, status and what-if', () => {
+  test('GET /healthz', async () => {
+    expect(await get(cluster.url, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok', hosts: 3 } })
+  })
+
+  test('GET /status lists hosts with counters, ring share and what the cluster supports', async () => {
+    await post(cluster.url, '/actors/Counter/status-probe/increment', '[1]')
+    const { status, body } = await get(cluster.url, '/status')
+    expect(status).toBe(200)
+    expect(body.view.hosts).toHaveLength(3)
+    expect(body.cluster).toMatchObject({ replicas: 2, consistency: 'strong', hostsUp: 3, hostsDown: 0 })
+    expect(body.hosts.map((h: { id: string }) => h.id)).toEqual(['host-0', 'host-1', 'host-2'])
+    for (const host of body.hosts) {
+      expect(host.state).toBe('up')
+      expect(typeof host.activations).toBe('number')
+      expect(host.ringShare).toBeGreaterThan(0.2)
+      expect(host.restarts).toBe(0)
+    }
+    expect(body.hosts.reduce((a: number, h: { ringShare: number }) => a + h.ringShare, 0)).toBeCloseTo(1, 6)
+    expect(body.hosts.some((h: { p99Ms: number | null }) => h.p99Ms !== null)).toBe(true)
+    expect(body.supports.kill).toBe(true)
+  })
+
+  test('GET /what-if?kill= moves exactly the shards the host is primary of, to hosts holding a replica', async () => {
+    const { status, body } = await get(cluster.url, '/what-if?kill=host-1&actor=Counter/http-a')
+    expect(status).toBe(200)
+    expect(body.after.hosts).toEqual(['host-0', 'host-2'])
+    const moved = body.moves.reduce((a: number, m: { shards: number }) => a + m.shards, 0)
+    expect(moved).toBe(body.primaryShards)
+    expect(body.moves.every((m: { cold: number }) => m.cold === 0)).toBe(true) // replicas 2 on 3 hosts: every host holds every shard
+    expect(body.actors[0]).toMatchObject({ key: 'Counter/http-a' })
+    expect(await get(cluster.url, '/what-if?kill=host-9')).toMatchObject({ status: 404, body: { kind: 'NotFound' } })
+    expect(await get(cluster.url, '/what-if')).toMatchObject({ status: 400 })
+    // Nothing changed.
+    expect((await get(cluster.url, '/status')).body.view.epoch).toBe(1)
+  })
+
+  test('GET /journal/:type/:id answers the journal, or 501 while the cluster cannot read one', async () => {
+    const { status, body } = await get(cluster.url, '/journal/Counter/http-a')
+    expect([200, 501]).toContain(status)
+    if (status === 501) expect(body.kind).toBe('NotImplemented')
+    else expect(body.key).toBe('Counter/http-a')
+  })
+})
