@@ -13,7 +13,19 @@ export type ActivationStatus = 'activating' | 'active' | 'deactivating' | 'gone'
 /** How a turn ended: a value (released once `gate` settles) or an error (nothing journaled). */
 export type TurnOutcome =
   | { ok: true; value: unknown; gate: Promise<void> | undefined }
-  | { ok: false; error: SerializedError }
+  | { ok: false; error: SerializedError; gate?: Promise<void> | undefined }
+
+/** How a journal record says its turn failed: the request id then answers this error on every retry. */
+const failureTag = '~troupe.failed'
+
+interface RecordedFailure {
+  [failureTag]: true
+  error: SerializedError
+}
+
+function isRecordedFailure(result: unknown): result is RecordedFailure {
+  return typeof result === 'object' && result !== null && (result as Record<string, unknown>)[failureTag] === true
+}
 
 /**
  * The one live instance of an actor on its primary host: its mailbox, its committed state and
@@ -67,7 +79,9 @@ export class Activation {
   recorded(requestId: string): TurnOutcome | undefined {
     const entry = this.log?.requests.get(requestId)
     if (!entry) return undefined
-    return { ok: true, value: entry.result, gate: this.log!.whenDurable(entry.seq) }
+    const gate = this.log!.whenDurable(entry.seq)
+    if (isRecordedFailure(entry.result)) return { ok: false, error: entry.result.error, gate }
+    return { ok: true, value: entry.result, gate }
   }
 
   /** Runs a write turn: tracked, atomic, journaled. */
@@ -80,10 +94,10 @@ export class Activation {
     try {
       result = fn.apply(this.instance, args)
     } catch (thrown) {
-      return this.abort(turn, thrown)
+      return this.abort(turn, thrown, base, requestId, epoch)
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, what), (thrown) => this.abort(turn, thrown))
+      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, what), (thrown) => this.abort(turn, thrown, base, requestId, epoch))
     }
     return this.finish(turn, draft, base, result, requestId, epoch, what)
   }
@@ -113,7 +127,7 @@ export class Activation {
     } catch (error) {
       if (turn.open) turn.rollback()
       this.instance.state = this.committed
-      return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
+      return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch)
     }
     this.committed = turn.state
     this.instance.state = this.committed
@@ -137,10 +151,24 @@ export class Activation {
     return { ok: true, value, gate: this.log?.whenDurable(this.log.seq) }
   }
 
-  private abort(turn: StateTurn<unknown>, thrown: unknown): TurnOutcome {
+  private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number): TurnOutcome {
     if (turn.open) turn.rollback()
     this.instance.state = this.committed
-    return { ok: false, error: serializeThrown(thrown, this.key) }
+    return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch)
+  }
+
+  /**
+   * A write turn failed: nothing of it is kept, but its outcome is journaled (an empty patch and
+   * the error), so a duplicate or a retry of the same request id gets the same error instead of
+   * running again and perhaps succeeding. Lifecycle turns (ids starting with `~`) are not recorded.
+   */
+  private failed(error: SerializedError, base: unknown, requestId: string, epoch: number): TurnOutcome {
+    const log = this.log
+    if (!log || requestId.startsWith('~')) return { ok: false, error }
+    const seq = log.seq + 1
+    const patch = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp] : []
+    log.append({ seq, epoch, requestId, patch, result: { [failureTag]: true, error } satisfies RecordedFailure })
+    return { ok: false, error, gate: log.whenDurable(seq) }
   }
 }
 

@@ -165,7 +165,29 @@ export class Host {
       if (!this.placement.owners(key, this.replicaCount + 1).includes(this.id)) this.replicas.drop(key)
     }
     this.caller.viewChanged()
+    void this.rereplicate(view.epoch).catch(() => undefined)
     return true
+  }
+
+  /**
+   * After a view change, restores the replication factor of idle actors this host is now primary
+   * of: each backup gets the whole actor (it installs it only if it is behind). Active actors are
+   * handled by `retarget`.
+   */
+  private async rereplicate(epoch: number): Promise<void> {
+    for (const key of await this.storage.keys()) {
+      if (this.stopped || this.placement.view.epoch !== epoch) return
+      if (this.placement.primary(key) !== this.id || this.activations.has(key) || this.leaving.has(key)) continue
+      const type = this.registry.get(key.slice(0, key.indexOf('/')))
+      if (!type || this.levelOf(type) === 'memory') continue
+      const copy = await this.replicas.peek(key).catch(() => undefined)
+      if (!copy || copy.seq === 0) continue
+      const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries() }
+      for (const backup of this.backupsOf(key)) {
+        this.counters.recordsShipped++
+        this.deliver(backup, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+      }
+    }
   }
 
   /**
@@ -312,8 +334,9 @@ export class Host {
 
   /** Sends a turn's outcome once its output gate opens; a gate that fails redirects the caller. */
   private answer(from: PeerId, call: CallEnvelope, outcome: TurnOutcome, activation: Activation): void {
-    if (!outcome.ok) return this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: outcome.error })
-    const reply = (): void => this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: true, value: outcome.value })
+    const reply = outcome.ok
+      ? (): void => this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: true, value: outcome.value })
+      : (): void => this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: outcome.error })
     if (!outcome.gate) return reply()
     outcome.gate.then(reply, (error: TroupeError) => {
       // Not durable: fenced off or stepped down (the caller retries the same id elsewhere), or storage failed.
@@ -379,7 +402,9 @@ export class Host {
   }
 
   private handleAck(from: PeerId, ack: ReplicatedEnvelope): void {
-    const activation = this.activations.get(ack.key) ?? this.leaving.get(ack.key)
+    // A passivating activation's last records come first: a new activation waits for them.
+    const leaving = this.leaving.get(ack.key)
+    const activation = leaving?.log && leaving.log.pendingCount > 0 ? leaving : (this.activations.get(ack.key) ?? leaving)
     const log = activation?.log
     if (!activation || !log) return
     if (ack.status === 'stale') {
@@ -455,8 +480,7 @@ export class Host {
    */
   private async recover(activation: Activation, start: Replica): Promise<Replica> {
     const key = activation.key
-    const needed = ackRule(this.levelOf(activation.type), this.backupsOf(key).length).backups
-    if (needed === 0) return start
+    if (ackRule(this.levelOf(activation.type), this.backupsOf(key).length).backups === 0) return start
     const answers = new Map<HostId, FetchedEnvelope>()
     const id = this.nextShipmentId()
     let best: ShippedSnapshot | undefined
@@ -472,15 +496,18 @@ export class Host {
         this.fetches.set(id, (from, answer) => {
           if (answer.status === 'stale') {
             if (timer !== undefined) this.clock.clearTimeout(timer)
+            if (answer.view) this.setView(answer.view)
             reject(new TroupeError('StaleEpoch', `${key}: ${from} knows a newer view than ${this.id}`, { actor: key }))
             return
           }
           answers.set(from, answer)
           if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
           // As many backups must answer as the level needs acknowledgements (strong: every one),
-          // so the answers include at least one copy of every acknowledged record.
+          // so the answers include at least one copy of every acknowledged record; recounted on
+          // every answer, since the view may change while recovery runs.
           const current = this.backupsOf(key)
-          if (current.filter((h) => answers.has(h)).length >= Math.min(needed, current.length)) {
+          const neededNow = ackRule(this.levelOf(activation.type), current.length).backups
+          if (current.filter((h) => answers.has(h)).length >= Math.min(neededNow, current.length)) {
             if (timer !== undefined) this.clock.clearTimeout(timer)
             resolve()
           }
@@ -500,6 +527,7 @@ export class Host {
     const answer = (lastEpoch: number, seq: number, status: 'ok' | 'stale', snapshot?: ShippedSnapshot): void => {
       const envelope: FetchedEnvelope = { v: 1, t: 'fetched', id: fetch.id, key: fetch.key, lastEpoch, seq, status }
       if (snapshot) envelope.snapshot = snapshot
+      if (status === 'stale') envelope.view = this.view
       this.deliver(from, envelope)
     }
     if (fetch.epoch < this.view.epoch) return answer(0, 0, 'stale')
@@ -539,8 +567,10 @@ export class Host {
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     const cause = serializeThrown(error, activation.key)
     const failure = new TroupeError('ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? cause.kind}: ${cause.message}`, { actor: activation.key })
-    activation.failure = failure
-    for (const job of activation.mailbox.drain()) job.reject(failure)
+    // Fenced during recovery (a newer view exists): the calls never ran; redirect them.
+    const moved = cause.kind === 'StaleEpoch'
+    if (!moved) activation.failure = failure
+    for (const job of activation.mailbox.drain()) job.reject(moved ? new TroupeError('HostUnavailable', failure.message, { actor: activation.key }) : failure)
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
   }
 

@@ -84,6 +84,8 @@ export interface FetchedEnvelope {
   seq: number
   status: 'ok' | 'stale'
   snapshot?: ShippedSnapshot
+  /** With `stale`: the answering owner's newer view, for the asker to adopt. */
+  view?: View
 }
 
 export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | ReplicateEnvelope | ReplicatedEnvelope | FetchEnvelope | FetchedEnvelope
@@ -157,6 +159,13 @@ export function decode(input: unknown): Envelope {
       if (!isName(e.key)) throw malformed('fetched.key must be a non-empty string')
       if (e.status !== 'ok' && e.status !== 'stale') throw malformed('fetched.status must be ok or stale')
       if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetched.snapshot must be { seq, epoch, state, requests }')
+      if (e.view !== undefined) {
+        try {
+          parseView(e.view)
+        } catch (error) {
+          throw malformed(`fetched.view: ${(error as Error).message}`)
+        }
+      }
       return input as unknown as FetchedEnvelope
     }
     default:

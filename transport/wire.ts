@@ -12,7 +12,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  *   replicate:['p', id, epoch, key, records, snapshot?]
  *   replicated:['a', id, key, seq, status]
  *   fetch:    ['f', id, epoch, key, lastEpoch, seq, view]
- *   fetched:  ['g', id, key, lastEpoch, seq, status, snapshot?]
+ *   fetched:  ['g', id, key, lastEpoch, seq, status, snapshot | 0, view?]
  */
 export type WireFrame = unknown[]
 
@@ -29,7 +29,7 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
       case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
       case 'replicated': out[i + 1] = ['a', e.id, e.key, e.seq, e.status]; break
       case 'fetch': out[i + 1] = ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view]; break
-      case 'fetched': out[i + 1] = e.snapshot ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot] : ['g', e.id, e.key, e.lastEpoch, e.seq, e.status]; break
+      case 'fetched': out[i + 1] = e.view ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot ?? 0, e.view] : e.snapshot ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot] : ['g', e.id, e.key, e.lastEpoch, e.seq, e.status]; break
     }
   }
   return out
@@ -73,7 +73,8 @@ function fromTuple(raw: unknown): unknown {
     case 'f': return { v: wireVersion, t: 'fetch', id: raw[1], epoch: raw[2], key: raw[3], lastEpoch: raw[4], seq: raw[5], view: raw[6] }
     case 'g': {
       const answer: Record<string, unknown> = { v: wireVersion, t: 'fetched', id: raw[1], key: raw[2], lastEpoch: raw[3], seq: raw[4], status: raw[5] }
-      if (raw.length > 6) answer.snapshot = raw[6]
+      if (raw.length > 6 && raw[6] !== 0) answer.snapshot = raw[6]
+      if (raw.length > 7) answer.view = raw[7]
       return answer
     }
     default: throw new TroupeError('MalformedEnvelope', 'unknown wire envelope tag')

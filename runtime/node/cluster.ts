@@ -267,8 +267,10 @@ export class Cluster {
     for (const other of this.liveHandles()) {
       if (other.id === id) continue
       const { port1, port2 } = new MessageChannel()
-      await other.control.connect(id, Comlink.transfer(port1, [port1]))
-      peers.push([other.id, port2])
+      // A peer that is dying does not answer: it will not need the link.
+      const linked = await withDeadline(other.control.connect(id, Comlink.transfer(port1, [port1])), this.settings.hangTimeoutMs, `${other.id} connect`).then(() => true, () => false)
+      if (linked) peers.push([other.id, port2])
+      else port2.close()
     }
     const { port1, port2 } = new MessageChannel()
     this.clientTransport.connect(id, nodeEndpoint(port1))
@@ -327,6 +329,8 @@ export class Cluster {
   }
 
   private async retire(handle: HostHandle): Promise<void> {
+    if (handle.retired) return
+    handle.retired = true
     handle.stopping = true
     if (handle.state !== 'down') await withDeadline(handle.control.stop(), this.settings.limits.callTimeoutMs, handle.id).catch(() => undefined)
     handle.state = 'down'

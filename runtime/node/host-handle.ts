@@ -27,6 +27,8 @@ export interface HostHandle {
   state: 'starting' | 'up' | 'down'
   /** Set when the supervisor itself stopped the worker (drain, restart, stop): not a failure. */
   stopping: boolean
+  /** Set once its worker was terminated and its control proxy released. */
+  retired: boolean
   restarts: number
 }
 
@@ -43,7 +45,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     name: id,
     ...(settings.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.heapMbMax } } : {}),
   })
-  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, restarts }
+  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, restarts }
 }
 
 /** Resolves with the actor types once the host serves calls; rejects if it dies first. */
