@@ -439,25 +439,34 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
-/** Reads a request body as UTF-8, refusing one larger than `max` bytes with 413. */
+/**
+ * Reads a request body as UTF-8, refusing one larger than `max` bytes with 413. The rest of an
+ * oversized body is read and dropped before the answer (a client still writing would otherwise
+ * see its connection reset instead of the 413), up to a cap past which the connection is cut.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const drainMax = Math.max(max * 16, 16 * 1024 * 1024)
   const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(`${declared} declared`, max))
+  if (Number.isFinite(declared) && declared > drainMax) return Promise.reject(tooLarge(`${declared} declared`, max))
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
+    let chunks: Buffer[] = []
     let size = 0
     const onData = (chunk: Buffer): void => {
       size += chunk.length
-      if (size > max) {
+      if (size > drainMax) {
         req.off('data', onData)
         req.off('end', onEnd)
         req.pause()
         reject(tooLarge(`${size} received so far`, max))
         return
       }
-      chunks.push(chunk)
+      if (size > max) chunks = []
+      else chunks.push(chunk)
     }
-    const onEnd = (): void => resolve(Buffer.concat(chunks).toString('utf8'))
+    const onEnd = (): void => {
+      if (size > max) reject(tooLarge(`${size} received`, max))
+      else resolve(Buffer.concat(chunks).toString('utf8'))
+    }
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', reject)
