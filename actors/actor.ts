@@ -21,6 +21,27 @@ export interface ActorContext {
   call(key: string, method: string, args: unknown[]): Promise<unknown>
   /** Builds a typed proxy for another actor, bound to this activation. */
   ref<T>(type: string, id: string, actorClass?: ActorClass<T>): ActorRef<T>
+  /** Sets or replaces a durable reminder (inside a write turn). */
+  remind(name: string, options: ReminderOptions): void
+  /** Removes a durable reminder (inside a write turn). */
+  forget(name: string): void
+  /** The names of this actor's reminders. */
+  reminders(): string[]
+  /** Runs `fn` as a turn after `ms`, unless cancelled or the activation ends first. */
+  setTimer(fn: () => unknown, ms: number): TimerRef
+}
+
+/** When a reminder fires: at a time, every so often, or both (first at `at`, then every `everyMs`). */
+export interface ReminderOptions {
+  /** A Date or wall-clock ms since the epoch. Default: now + everyMs. */
+  at?: Date | number
+  /** Fires again this often, in ms; missed ticks coalesce into one. */
+  everyMs?: number
+}
+
+/** A timer set with `setTimer`. */
+export interface TimerRef {
+  cancel(): void
 }
 
 /**
@@ -64,6 +85,30 @@ export abstract class Actor<S = Record<string, never>> {
     return this[actorContext].hostId
   }
 
+  /**
+   * Sets (or replaces) a durable reminder: journaled and replicated with the actor, it fires
+   * `receiveReminder(name)` as a turn even after a failover or a restart, reactivating the actor.
+   * Call it inside a write turn; it takes effect when the turn commits.
+   */
+  remind(name: string, options: ReminderOptions): void {
+    this[actorContext].remind(name, options)
+  }
+
+  /** Removes a durable reminder (inside a write turn). */
+  forget(name: string): void {
+    this[actorContext].forget(name)
+  }
+
+  /** The names of this actor's durable reminders. */
+  reminderNames(): string[] {
+    return this[actorContext].reminders()
+  }
+
+  /** Runs `fn` as a turn of this actor after `ms`; in memory only: it dies with the activation. */
+  setTimer(fn: () => unknown, ms: number): TimerRef {
+    return this[actorContext].setTimer(fn, ms)
+  }
+
   /** A typed proxy to another actor; calls made through it are part of the current turn. */
   actor<T>(actorClass: ActorClass<T>, id: string): ActorRef<T>
   actor<T>(type: string, id: string): ActorRef<T>
@@ -79,6 +124,8 @@ export interface ActorHooks {
   onActivate?(): void | Promise<void>
   /** Runs before the activation is passivated or its host stops. */
   onDeactivate?(): void | Promise<void>
+  /** Runs, as a turn, when a durable reminder set with `remind` comes due. */
+  receiveReminder?(name: string): void | Promise<void>
 }
 
 const metadataKey: symbol = (Symbol as { metadata?: symbol }).metadata ?? Symbol.for('Symbol.metadata')

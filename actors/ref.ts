@@ -10,7 +10,7 @@ export interface ActorClass<T> {
 
 /** The names of an actor's messages: its public methods, minus those of the `Actor` base. */
 export type ActorMethodName<T> = {
-  [K in keyof T]: K extends keyof Actor<unknown> | 'onActivate' | 'onDeactivate'
+  [K in keyof T]: K extends keyof Actor<unknown> | 'onActivate' | 'onDeactivate' | 'receiveReminder'
     ? never
     : T[K] extends (...args: never[]) => unknown ? K : never
 }[keyof T] & string

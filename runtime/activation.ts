@@ -1,5 +1,7 @@
-import { actorContext, type Actor, type ActorContext, type ActorHooks } from '../actors/actor.ts'
+import { actorContext, type Actor, type ActorContext, type ActorHooks, type TimerRef } from '../actors/actor.ts'
+import type { TimerHandle } from './clock.ts'
 import type { ActorLog } from './durability/actor-log.ts'
+import { applyReminderOps, reminderOp, type ReminderSpec, type ReminderTable } from './durability/reminders.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { Limits } from './limits.ts'
 import { Mailbox } from './mailbox.ts'
@@ -55,6 +57,13 @@ export class Activation {
   log: ActorLog | undefined
   /** Calls queued or running, by request id, with everyone waiting for their answer (duplicates attach here). */
   readonly inFlight = new Map<string, string[]>()
+  /** The timer of the next due reminder, and the in-memory timers set with `setTimer`. */
+  reminderTimer: TimerHandle | undefined
+  readonly timers = new Set<TimerRef>()
+  /** Durable reminders, as of the last committed turn. */
+  reminders: ReminderTable = new Map()
+  /** Reminder changes of the write turn running now (journaled with it, dropped if it throws). */
+  private reminderOps: PatchOp[] | undefined
   private readonly limits: Limits
 
   constructor(key: string, type: ActorType, context: ActorContext, limits: Limits, nowMs: number) {
@@ -69,10 +78,27 @@ export class Activation {
   }
 
   /** Sets the state the first turn starts from (from the journal, a warm replica, or initialState). */
-  start(state: unknown, log: ActorLog | undefined): void {
+  start(state: unknown, log: ActorLog | undefined, reminders: ReminderTable = new Map()): void {
     this.committed = state
     this.instance.state = state
     this.log = log
+    this.reminders = reminders
+  }
+
+  /** Reminder names as the running turn sees them (its own changes included). */
+  reminderNames(): string[] {
+    const names = new Set(this.reminders.keys())
+    for (const op of this.reminderOps ?? []) {
+      if (op.op === 'set') names.add(op.path[1] as string)
+      else names.delete(op.path[1] as string)
+    }
+    return [...names]
+  }
+
+  /** Records a reminder change in the write turn running now. */
+  changeReminder(name: string, spec: ReminderSpec | undefined): void {
+    if (!this.reminderOps) throw new TroupeError('InvalidArgument', `${this.key}: reminders change only inside a write turn`)
+    this.reminderOps.push(reminderOp(name, spec))
   }
 
   /** The recorded answer to a request id this actor already ran, if it remembers it. */
@@ -90,6 +116,7 @@ export class Activation {
     const turn = beginTurn(base)
     const draft = turn.draft
     this.instance.state = draft
+    this.reminderOps = []
     let result: unknown
     try {
       result = fn.apply(this.instance, args)
@@ -127,10 +154,17 @@ export class Activation {
     } catch (error) {
       if (turn.open) turn.rollback()
       this.instance.state = this.committed
+      this.reminderOps = undefined
       return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch)
     }
     this.committed = turn.state
     this.instance.state = this.committed
+    const reminderOps = this.reminderOps ?? []
+    this.reminderOps = undefined
+    if (reminderOps.length > 0) {
+      applyReminderOps(this.reminders, reminderOps)
+      patch = [...(patch ?? []), ...reminderOps]
+    }
     const log = this.log
     if (patch !== undefined && log) {
       const seq = log.seq + 1
@@ -154,6 +188,7 @@ export class Activation {
   private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number): TurnOutcome {
     if (turn.open) turn.rollback()
     this.instance.state = this.committed
+    this.reminderOps = undefined
     return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch)
   }
 

@@ -8,6 +8,8 @@ export interface TimerHandle { readonly __timer: unique symbol }
 export interface Clock {
   /** Monotonic milliseconds (not wall time). */
   now(): number
+  /** Wall-clock milliseconds since the epoch, for what outlives a process (reminders). Default: `now()`. */
+  wallNow?(): number
   /** Runs `fn` after `ms` milliseconds; the runtime must not keep a process alive for it. */
   setTimeout(fn: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle): void
@@ -18,6 +20,7 @@ type RealTimer = { unref?: () => void }
 /** The real monotonic clock and timers of the platform. Timers are unref'd where the platform allows. */
 export const systemClock: Clock = {
   now: () => performance.now(),
+  wallNow: () => Date.now(),
   setTimeout(fn, ms) {
     const timer = globalThis.setTimeout(fn, ms) as unknown as RealTimer
     if (typeof timer === 'object' && timer !== null && typeof timer.unref === 'function') timer.unref()

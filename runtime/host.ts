@@ -1,4 +1,4 @@
-import type { ActorContext } from '../actors/actor.ts'
+import type { ActorContext, TimerRef } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
 import type { CallEnvelope, Envelope, FetchedEnvelope, FetchEnvelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
@@ -8,6 +8,7 @@ import { Caller, type Router } from './caller.ts'
 import { systemClock, type Clock, type TimerHandle } from './clock.ts'
 import { ActorLog } from './durability/actor-log.ts'
 import { ackRule, type Consistency } from './durability/consistency.ts'
+import { parseReminder, type ReminderSpec } from './durability/reminders.ts'
 import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
@@ -65,6 +66,9 @@ export interface HostStats {
   dedupedCalls: number
   recordsShipped: number
   fencedWrites: number
+  remindersFired: number
+  /** Records this host's primaries are still waiting to have acknowledged (replication lag). */
+  replicationLag: number
 }
 
 /**
@@ -98,7 +102,7 @@ export class Host {
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
   private leaseUntilMs: number | undefined
   private shipments = 0
-  private readonly counters = { turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0 }
+  private readonly counters = { remindersFired: 0, turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0 }
 
   constructor(options: HostOptions) {
     this.id = options.id
@@ -141,6 +145,8 @@ export class Host {
       undeliverable: (to, envelope, error) => this.undeliverable(to, envelope, error),
     })
     this.armIdleSweep()
+    // After a restart: restore the replication factor and wake actors with reminders.
+    void this.rereplicate(this.placement.view.epoch).catch(() => undefined)
   }
 
   /** The newest view this host knows. */
@@ -182,7 +188,9 @@ export class Host {
       if (!type || this.levelOf(type) === 'memory') continue
       const copy = await this.replicas.peek(key).catch(() => undefined)
       if (!copy || copy.seq === 0) continue
-      const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries() }
+      const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries(), reminders: [...copy.reminders] }
+      // An actor with reminders is activated at once: its reminders must fire even if nobody calls it.
+      if (copy.reminders.size > 0) this.activate(key, type)
       for (const backup of this.backupsOf(key)) {
         this.counters.recordsShipped++
         this.deliver(backup, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
@@ -217,7 +225,16 @@ export class Host {
   }
 
   stats(): HostStats {
-    return { id: this.id, epoch: this.placement.view.epoch, activations: this.activations.size, replicas: this.replicas.keys().length, ...this.counters }
+    let replicationLag = 0
+    for (const activation of this.activations.values()) replicationLag += activation.log?.pendingCount ?? 0
+    return { id: this.id, epoch: this.placement.view.epoch, activations: this.activations.size, replicas: this.replicas.keys().length, replicationLag, ...this.counters }
+  }
+
+  /** An actor's journal as this host holds it: its latest snapshot and the records after it. */
+  async journal(key: string): Promise<{ snapshot: { seq: number; epoch: number; state: unknown } | undefined; records: JournalRecord[] }> {
+    const snapshot = await this.storage.readSnapshot(key)
+    const records = await this.storage.read(key, (snapshot?.seq ?? 0) + 1)
+    return { snapshot, records }
   }
 
   /** Keys active on this host now. */
@@ -392,7 +409,7 @@ export class Host {
     const envelope: ReplicateEnvelope = { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch: this.placement.view.epoch, key, records }
     if (activation?.log) {
       const log = activation.log
-      envelope.snapshot = { seq: log.seq, epoch: log.epoch, state: activation.committed, requests: log.requests.toEntries() }
+      envelope.snapshot = { seq: log.seq, epoch: log.epoch, state: activation.committed, requests: log.requests.toEntries(), reminders: [...activation.reminders] }
     }
     this.deliver(backup, envelope)
   }
@@ -427,6 +444,10 @@ export class Host {
       hostId: this.id,
       call: (k, m, a) => this.callFromTurn(activation, k, m, a),
       ref: (t, i, c) => createRef(actorKey(t, i), context.call, c),
+      remind: (name, options) => activation.changeReminder(name, parseReminder(name, options, this.wallNow())),
+      forget: (name) => activation.changeReminder(name, undefined),
+      reminders: () => activation.reminderNames(),
+      setTimer: (fn, ms) => this.setTimer(activation, fn, ms),
     }
     const activation = new Activation(key, type, context, this.limits, this.clock.now())
     this.activations.set(key, activation)
@@ -436,6 +457,7 @@ export class Host {
       () => {
         activation.status = 'active'
         activation.mailbox.resume()
+        this.armReminders(activation)
       },
       (error: unknown) => this.activationFailed(activation, error),
     )
@@ -451,7 +473,7 @@ export class Host {
     let start: Replica
     if (level === 'memory') {
       const stored = await this.store.load(key)
-      start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax) }
+      start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax), reminders: new Map() }
     } else {
       start = (await this.replicas.take(key)) ?? (await loadFromJournal(this.storage, key, this.limits.requestsMax, initial))
       start = await this.recover(activation, start)
@@ -466,7 +488,7 @@ export class Host {
       retryMs: this.limits.replicationRetryMs,
       failed: () => this.dropFailed(activation),
     })
-    activation.start(start.state, log)
+    activation.start(start.state, log, start.reminders)
     if (level !== 'memory') log.confirm(start.seq, start.epoch)
     const hook = activation.instance.onActivate
     if (hook) await this.lifecycleTurn(activation, hook, 'activate')
@@ -518,8 +540,8 @@ export class Host {
       this.fetches.delete(id)
     }
     if (!best) return start
-    await this.storage.installSnapshot(key, { seq: best.seq, epoch: best.epoch, state: { state: best.state, requests: best.requests } })
-    return { key, seq: best.seq, epoch: best.epoch, state: best.state, requests: new RequestTable(this.limits.requestsMax, best.requests) }
+    await this.storage.installSnapshot(key, { seq: best.seq, epoch: best.epoch, state: { state: best.state, requests: best.requests, reminders: best.reminders ?? [] } })
+    return { key, seq: best.seq, epoch: best.epoch, state: best.state, requests: new RequestTable(this.limits.requestsMax, best.requests), reminders: new Map(best.reminders ?? []) }
   }
 
   /** Another host recovers an actor: tell it how far this host's copy goes, and send it if it is further. */
@@ -536,11 +558,11 @@ export class Host {
     let mine: ShippedSnapshot
     const active = this.activations.get(fetch.key) ?? this.leaving.get(fetch.key)
     if (active?.log) {
-      mine = { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries() }
+      mine = { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries(), reminders: [...active.reminders] }
     } else {
       try {
         const replica = await this.replicas.peek(fetch.key)
-        mine = { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries() }
+        mine = { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
       } catch {
         return // an unreadable journal answers nothing; the asker retries
       }
@@ -550,8 +572,100 @@ export class Host {
 
   /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */
   private dropFailed(activation: Activation): void {
+    this.endTimers(activation)
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     if (activation.status !== 'deactivating') activation.status = 'gone'
+  }
+
+  private endTimers(activation: Activation): void {
+    endTimersOf(activation, this.clock)
+  }
+
+  private wallNow(): number {
+    return this.clock.wallNow?.() ?? this.clock.now()
+  }
+
+  /** Schedules the next due reminder of an active actor (one timer per activation). */
+  private armReminders(activation: Activation): void {
+    if (activation.reminderTimer !== undefined) this.clock.clearTimeout(activation.reminderTimer)
+    activation.reminderTimer = undefined
+    if (activation.status !== 'active' || activation.reminders.size === 0) return
+    let next: [string, ReminderSpec] | undefined
+    for (const entry of activation.reminders) if (!next || entry[1].dueAtMs < next[1].dueAtMs) next = entry
+    const [name, spec] = next!
+    activation.reminderTimer = this.clock.setTimeout(() => {
+      activation.reminderTimer = undefined
+      this.fireReminder(activation, name, spec)
+    }, Math.max(0, spec.dueAtMs - this.wallNow()))
+  }
+
+  /**
+   * Runs a due reminder as a turn (through the mailbox) whose request id names the tick, so a
+   * tick re-run after a failover is answered from the journal instead of firing twice. Missed
+   * ticks of a periodic reminder coalesce into one; a one-shot reminder is removed.
+   */
+  private fireReminder(activation: Activation, name: string, spec: ReminderSpec): void {
+    if (activation.status !== 'active' || activation.reminders.get(name) !== spec) return this.armReminders(activation)
+    const requestId = `~tick:${name}:${spec.dueAtMs}`
+    const now = this.wallNow()
+    const next: ReminderSpec | undefined = spec.everyMs === undefined ? undefined
+      : { dueAtMs: spec.dueAtMs + spec.everyMs * Math.max(1, Math.ceil((now - spec.dueAtMs) / spec.everyMs)), everyMs: spec.everyMs }
+    const tick = (): unknown => {
+      activation.changeReminder(name, next)
+      return activation.instance.receiveReminder?.(name)
+    }
+    const advance = (): unknown => {
+      activation.changeReminder(name, next)
+      return undefined
+    }
+    const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
+      // A tick that threw still moves the reminder on (or it would fire again at once).
+      if (!outcome.ok) {
+        const moved = activation.write(advance, [], `~advance:${name}:${spec.dueAtMs}`, this.placement.view.epoch, `${activation.key} reminder`)
+        if (isThenable(moved)) return moved.then(() => this.armReminders(activation))
+      }
+      this.armReminders(activation)
+      return undefined
+    }
+    activation.mailbox.offer({
+      mode: 'write',
+      start: () => {
+        if (activation.recorded(requestId)) return void this.armReminders(activation)
+        this.counters.remindersFired++
+        const outcome = activation.write(tick, [], requestId, this.placement.view.epoch, `${activation.key} reminder`)
+        return isThenable(outcome) ? outcome.then(done) : done(outcome)
+      },
+      reject: () => undefined,
+    })
+  }
+
+  /** An in-memory timer: runs `fn` as a write turn of the activation after `ms`, unless cancelled or the activation ends. */
+  private setTimer(activation: Activation, fn: () => unknown, ms: number): TimerRef {
+    if (typeof fn !== 'function' || typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new TroupeError('InvalidArgument', 'setTimer needs a function and a delay in ms >= 0')
+    }
+    let cancelled = false
+    const handle = this.clock.setTimeout(() => {
+      activation.timers.delete(ref)
+      if (cancelled || activation.status !== 'active') return
+      activation.mailbox.offer({
+        mode: 'write',
+        start: () => {
+          const outcome = activation.write(fn, [], `~timer:${this.id}:${this.shipments++}`, this.placement.view.epoch, `${activation.key} timer`)
+          return isThenable(outcome) ? outcome : undefined
+        },
+        reject: () => undefined,
+      })
+    }, ms)
+    const ref: TimerRef = {
+      cancel: () => {
+        cancelled = true
+        this.clock.clearTimeout(handle)
+        activation.timers.delete(ref)
+      },
+    }
+    activation.timers.add(ref)
+    return ref
   }
 
   /** Runs a lifecycle hook as a journaled turn; a throw fails it. */
@@ -605,6 +719,7 @@ export class Host {
   private stepDown(activation: Activation, why: string, kind: 'StaleEpoch' | 'HostUnavailable' = 'HostUnavailable'): void {
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     activation.status = 'gone'
+    this.endTimers(activation)
     activation.log?.fail(new TroupeError(kind, `${activation.key} stepped down on ${this.id}: ${why}`, { actor: activation.key }))
     for (const job of activation.mailbox.drain()) job.reject(new TroupeError('HostUnavailable', `${activation.key} moved`, { actor: activation.key }))
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
@@ -613,6 +728,7 @@ export class Host {
   private passivate(activation: Activation): Promise<void> {
     if (activation.status === 'deactivating' || activation.status === 'gone') return this.deactivations.get(activation.key) ?? Promise.resolve()
     activation.status = 'deactivating'
+    this.endTimers(activation)
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     this.leaving.set(activation.key, activation)
     const done = (async () => {
@@ -642,7 +758,9 @@ export class Host {
       if (this.stopped) return
       const cutoff = this.clock.now() - this.limits.idleTimeoutMs
       for (const activation of [...this.activations.values()]) {
-        if (activation.status === 'active' && activation.mailbox.idle && activation.lastUsedMs <= cutoff) void this.passivate(activation)
+        const idle = activation.status === 'active' && activation.mailbox.idle && activation.lastUsedMs <= cutoff
+        // An actor with durable reminders stays active so they fire on time.
+        if (idle && activation.reminders.size === 0) void this.passivate(activation)
       }
       this.armIdleSweep()
     }, interval)
@@ -654,6 +772,13 @@ function wouldWait(activation: Activation, method: MethodEntry): boolean {
   if (method.mode === 'reentrant') return false
   if (method.mode === 'read') return activation.mailbox.writing
   return !activation.mailbox.idle
+}
+
+/** Timers and the reminder timer die with their activation (reminders themselves are durable). */
+function endTimersOf(activation: Activation, clock: Clock): void {
+  if (activation.reminderTimer !== undefined) clock.clearTimeout(activation.reminderTimer)
+  activation.reminderTimer = undefined
+  for (const timer of [...activation.timers]) timer.cancel()
 }
 
 /** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */

@@ -20,7 +20,7 @@ export interface ActorType {
   readonly consistency: Consistency | undefined
 }
 
-const lifecycle = new Set(['constructor', 'initialState', 'onActivate', 'onDeactivate'])
+const lifecycle = new Set(['constructor', 'initialState', 'onActivate', 'onDeactivate', 'receiveReminder'])
 
 /** The actor classes a host can run, by type name, with their message tables. */
 export class ActorRegistry {

@@ -3,6 +3,7 @@ import { applyPatch, type Patch } from '../state/index.ts'
 import { TroupeError } from '../errors.ts'
 import type { HostId } from '../view.ts'
 import { RequestTable, type RequestEntries } from './request-table.ts'
+import { applyReminderOps, splitPatch, type ReminderEntries, type ReminderTable } from './reminders.ts'
 
 /** A whole actor as shipped to a backup that must catch up: state and request table as of `seq`. */
 export interface ShippedSnapshot {
@@ -10,21 +11,24 @@ export interface ShippedSnapshot {
   epoch: number
   state: unknown
   requests: RequestEntries
+  reminders?: ReminderEntries
 }
 
 /** What a journal snapshot holds for one actor. */
 export interface StoredSnapshot {
   state: unknown
   requests: RequestEntries
+  reminders?: ReminderEntries
 }
 
-/** A backup's copy of one actor: its journal position, a warm state, and its request table. */
+/** A backup's copy of one actor: its journal position, a warm state, its request table and reminders. */
 export interface Replica {
   key: string
   seq: number
   epoch: number
   state: unknown
   requests: RequestTable
+  reminders: ReminderTable
 }
 
 /** How a backup answers a shipment: `ok` (holds everything up to seq), `resync` (send a snapshot), `stale` (fenced). */
@@ -97,11 +101,12 @@ export class ReplicaStore {
     const replica = await this.load(key)
     if (epoch < replica.epoch) return ack(from, key, replica.seq, 'stale')
     if (snapshot && (snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)) {
-      await storage.installSnapshot(key, { seq: snapshot.seq, epoch: snapshot.epoch, state: { state: snapshot.state, requests: snapshot.requests } satisfies StoredSnapshot })
+      await storage.installSnapshot(key, { seq: snapshot.seq, epoch: snapshot.epoch, state: { state: snapshot.state, requests: snapshot.requests, reminders: snapshot.reminders ?? [] } satisfies StoredSnapshot })
       replica.seq = snapshot.seq
       replica.epoch = snapshot.epoch
       replica.state = snapshot.state
       replica.requests = new RequestTable(this.options.requestsMax, snapshot.requests)
+      replica.reminders = new Map(snapshot.reminders ?? [])
     }
     const accepted: JournalRecord[] = []
     let status: AckStatus = 'ok'
@@ -114,7 +119,9 @@ export class ReplicaStore {
         status = 'resync'
         break
       }
-      replica.state = applyPatch(replica.state, record.patch as Patch)
+      const parts = splitPatch(record.patch as Patch)
+      replica.state = applyPatch(replica.state, parts.state)
+      applyReminderOps(replica.reminders, parts.reminders)
       replica.requests.set(record.requestId, record.seq, record.result)
       replica.seq = record.seq
       replica.epoch = record.epoch
@@ -140,17 +147,20 @@ export async function loadFromJournal(storage: JournalStorage, key: string, requ
   const snapshot = await storage.readSnapshot(key)
   const stored = snapshot?.state as StoredSnapshot | undefined
   const requests = new RequestTable(requestsMax, stored?.requests ?? [])
+  const reminders: ReminderTable = new Map(stored?.reminders ?? [])
   // A log's first record sets the whole state (see Host.journal), so replay needs no actor class.
   let state: unknown = stored?.state
   let seq = snapshot?.seq ?? 0
   let epoch = snapshot?.epoch ?? 0
   for (const record of await storage.read(key, seq + 1)) {
     if (record.seq !== seq + 1) throw new TroupeError('CorruptRecord', `${key}: journal jumps from seq ${seq} to ${record.seq}`)
-    state = applyPatch(state, record.patch as Patch)
+    const parts = splitPatch(record.patch as Patch)
+    state = applyPatch(state, parts.state)
+    applyReminderOps(reminders, parts.reminders)
     requests.set(record.requestId, record.seq, record.result)
     seq = record.seq
     epoch = record.epoch
   }
   if (seq === 0 && initial) state = initial()
-  return { key, seq, epoch, state, requests }
+  return { key, seq, epoch, state, requests, reminders }
 }

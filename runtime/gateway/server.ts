@@ -39,6 +39,7 @@ export interface GatewayCluster {
   drain?(hostId: HostId): Promise<void>
   scale?(n: number): Promise<void>
   journal?(key: string): unknown
+  duplicateActivations?(): Promise<string[]>
 }
 
 /** How the cluster was started, shown by `/status`. */
@@ -62,7 +63,7 @@ export interface GatewayOptions {
 }
 
 /** One host row of `/status`. */
-export interface HostStatus extends HostInfo {
+export interface HostStatus extends Omit<HostInfo, 'replicationLag'> {
   /** Share of the ring's shards this host is primary of, 0..1 (0 when not in the view). */
   ringShare: number
   /** Calls received per second over the last sample interval; null before there are two samples. */
@@ -306,12 +307,12 @@ export class Gateway {
       }
     })
     const up = rows.filter((h) => h.state === 'up').length
-    const duplicates = hosts.map((h) => (h as { duplicateActivations?: unknown }).duplicateActivations)
+    const duplicates = cluster.duplicateActivations ? (await cluster.duplicateActivations()).length : null
     return {
       view: { epoch: cluster.view.epoch, hosts: [...cluster.view.hosts] },
       cluster: { ...this.info, uptimeMs: Math.round(now - this.startedAt), hostsUp: up, hostsDown: rows.length - up },
       hosts: rows,
-      duplicateActivations: duplicates.every((d) => typeof d === 'number') ? duplicates.reduce((a: number, d) => a + (d as number), 0) : null,
+      duplicateActivations: duplicates,
       events: [...this.events],
       supports: {
         kill: true,

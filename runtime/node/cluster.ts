@@ -181,8 +181,29 @@ export class Cluster {
   /** Chaos: terminates a host's worker abruptly, as a crash would. Resolves once the view without it is out. */
   async kill(hostId: HostId): Promise<void> {
     const handle = this.live(hostId)
+    handle.killed = true
     await handle.worker.terminate()
     await this.hostDown(handle, 'killed', true)
+  }
+
+  /**
+   * An actor's journal (latest snapshot and the records after it) as its primary holds it, for
+   * inspection (`troupe journal`). `key` is `Type/id`.
+   */
+  async journal(key: string): Promise<{ host: HostId; snapshot: { seq: number; epoch: number; state: unknown } | undefined; records: Array<{ seq: number; epoch: number; requestId: string; patch: unknown; result: unknown }> }> {
+    if (typeof key !== 'string' || key.indexOf('/') <= 0) throw new TroupeError('InvalidArgument', 'journal needs a key "Type/id"')
+    const owner = this.client.owners(key, 1)[0]
+    const handle = owner === undefined ? undefined : this.handles.find((h) => h.id === owner && h.state === 'up')
+    if (!handle) throw new TroupeError('HostUnavailable', `no live primary for ${key}`)
+    return { host: handle.id, ...(await withDeadline(handle.control.journal(key), this.settings.hangTimeoutMs, `${handle.id} journal`)) }
+  }
+
+  /** Keys active on more than one host (must stay 0 outside the instant of a handoff). */
+  async duplicateActivations(): Promise<string[]> {
+    const seen = new Map<string, number>()
+    const lists = await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => withDeadline(h.control.activeKeys(), this.settings.hangTimeoutMs, h.id).catch(() => [] as string[])))
+    for (const keys of lists) for (const key of keys) seen.set(key, (seen.get(key) ?? 0) + 1)
+    return [...seen].filter(([, n]) => n > 1).map(([key]) => key)
   }
 
   /** Starts one more host; about 1/n of the actors move to it. Resolves with its id once it serves. */
@@ -257,7 +278,7 @@ export class Cluster {
     const index = this.handles.findIndex((h) => h.id === handle.id)
     if (index >= 0) this.handles[index] = handle
     else this.handles.push(handle)
-    handle.worker.on('exit', (code) => void this.hostDown(handle, `exited with code ${code}`, code !== 0))
+    handle.worker.on('exit', (code) => void this.hostDown(handle, handle.killed ? 'killed' : `exited with code ${code}`, handle.killed || code !== 0))
     handle.worker.on('error', (error) => void this.hostDown(handle, `crashed: ${error.message}`, true))
   }
 
@@ -404,5 +425,5 @@ function integer(value: unknown, min: number, max: number, name: string): void {
 }
 
 function emptyStats(id: HostId): HostStats {
-  return { id, epoch: 0, activations: 0, replicas: 0, turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0 }
+  return { id, epoch: 0, activations: 0, replicas: 0, turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0, remindersFired: 0, replicationLag: 0 }
 }

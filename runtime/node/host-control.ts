@@ -1,6 +1,7 @@
 import type { Limits } from '../limits.ts'
 import type { Consistency } from '../durability/consistency.ts'
 import type { HostStats } from '../host.ts'
+import type { JournalRecord } from '../journal/storage.ts'
 import type { HostId, View } from '../view.ts'
 import type { MessagePort } from 'node:worker_threads'
 
@@ -29,6 +30,10 @@ export interface HostControl {
   /** A heartbeat from the supervisor: renews the host's lease for `leaseMs`. */
   ping(leaseMs: number): true
   stats(): HostStats
+  /** Keys active on the host now. */
+  activeKeys(): string[]
+  /** An actor's journal as the host holds it. */
+  journal(key: string): Promise<{ snapshot: { seq: number; epoch: number; state: unknown } | undefined; records: JournalRecord[] }>
   /** Adds a data-plane link to a new peer (a host or client that joined). */
   connect(peer: string, port: MessagePort): void
   /** Passivates every actor, waiting for their last records to be durable; the host stays up. */

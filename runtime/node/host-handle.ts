@@ -29,6 +29,8 @@ export interface HostHandle {
   stopping: boolean
   /** Set once its worker was terminated and its control proxy released. */
   retired: boolean
+  /** Set by `kill` (chaos): its exit is reported as a kill. */
+  killed: boolean
   restarts: number
 }
 
@@ -45,7 +47,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     name: id,
     ...(settings.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.heapMbMax } } : {}),
   })
-  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, restarts }
+  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, killed: false, restarts }
 }
 
 /** Resolves with the actor types once the host serves calls; rejects if it dies first. */

@@ -40,6 +40,8 @@ const control: HostControl = {
     return true
   },
   stats: () => host.stats(),
+  activeKeys: () => host.activeKeys(),
+  journal: (key) => host.journal(key),
   connect: (peer, port) => transport.connect(peer, nodeEndpoint(port)),
   drain: () => host.drain(),
   async stop() {

@@ -1,0 +1,68 @@
+import { describe, expect, test } from 'vitest'
+import { Cluster, isTroupeError } from '../index.ts'
+import { Alarm } from './fixtures/actors.ts'
+
+const actors = new URL('./fixtures/actors.ts', import.meta.url)
+
+async function until(condition: () => Promise<boolean>, what: string, attempts = 300): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`never happened: ${what}`)
+}
+
+describe('durable reminders on real workers', () => {
+  test('a reminder keeps firing after its host is killed (the new primary wakes the actor itself)', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 3 })
+    try {
+      const alarm = cluster.actor(Alarm, 'wake')
+      expect(await alarm.every(50)).toEqual(['tick'])
+      await until(async () => (await alarm.status()).ticks >= 2, 'ticks before the kill')
+      const before = (await alarm.status()).ticks
+      await cluster.kill(cluster.ownerOf(Alarm, 'wake')!)
+      // Nobody calls the actor now: only the reminder can make it tick on its new host.
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      const after = await alarm.status()
+      expect(after.ticks).toBeGreaterThan(before + 2)
+      expect(after.reminders).toEqual(['tick'])
+      expect(await alarm.stop()).toEqual([])
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test('missed ticks coalesce: a host blocked for 20 periods fires once when it wakes, not 20 times', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 1, replicas: 0 })
+    try {
+      const alarm = cluster.actor(Alarm, 'sleepy')
+      await alarm.every(25)
+      await until(async () => (await alarm.status()).ticks >= 2, 'first ticks')
+      await alarm.block(500)
+      const woke = (await alarm.status()).ticks
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      const later = (await alarm.status()).ticks
+      expect(later - woke).toBeLessThanOrEqual(4)
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test('a one-shot reminder fires once; a timer runs as a turn; bad reminders are refused', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 2 })
+    try {
+      const alarm = cluster.actor(Alarm, 'once')
+      await alarm.once('wake-up', Date.now() + 50)
+      await alarm.timerIn(30)
+      await until(async () => (await alarm.status()).fired.length === 2, 'reminder and timer fired')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const status = await alarm.status()
+      expect(status.fired.sort()).toEqual(['timer', 'wake-up'])
+      expect(status.reminders).toEqual([])
+      const error = await alarm.badReminder().catch((e: unknown) => e)
+      expect(isTroupeError(error, 'InvalidArgument')).toBe(true)
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
