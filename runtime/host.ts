@@ -9,7 +9,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.ts'
 import { ActorLog } from './durability/actor-log.ts'
 import { ackRule, type Consistency } from './durability/consistency.ts'
 import { parseReminder, type ReminderSpec } from './durability/reminders.ts'
-import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot } from './durability/replica-store.ts'
+import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
@@ -133,6 +133,7 @@ export class Host {
     this.replicas = new ReplicaStore({
       storage: this.storage,
       requestsMax: this.limits.requestsMax,
+      snapshotEveryRecords: this.limits.snapshotEveryRecords,
       viewEpoch: () => this.placement.view.epoch,
       ack: (to, key, seq, status) => this.deliver(to, { v: 1, t: 'replicated', id: this.nextShipmentId(), key, seq, status }),
     })
@@ -480,13 +481,15 @@ export class Host {
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).
     const backups = level === 'memory' ? [] : this.backupsOf(key)
-    const log = new ActorLog(key, start, ackRule(level, backups.length), backups, {
+    const log: ActorLog = new ActorLog(key, start, ackRule(level, backups.length), backups, {
       storage: level === 'memory' ? undefined : this.storage,
       ship: (backup, k, records) => this.ship(backup, k, records),
       resync: (backup) => this.ship(backup, key, [], activation),
       clock: this.clock,
       retryMs: this.limits.replicationRetryMs,
       failed: () => this.dropFailed(activation),
+      snapshotEveryRecords: this.limits.snapshotEveryRecords,
+      snapshot: (): StoredSnapshot => ({ state: activation.committed, requests: log.requests.toEntries(), reminders: [...activation.reminders] }),
     })
     activation.start(start.state, log, start.reminders)
     if (level !== 'memory') log.confirm(start.seq, start.epoch)

@@ -28,6 +28,10 @@ export interface LogPorts {
   retryMs: number
   /** The log failed (storage error, fenced): the activation must go, to be reloaded from what is durable. */
   failed(error: TroupeError): void
+  /** Snapshot the journal (and compact behind it) every this many records. */
+  snapshotEveryRecords: number
+  /** The whole actor as of the newest record, for a snapshot. */
+  snapshot(): unknown
 }
 
 /**
@@ -74,10 +78,16 @@ export class ActorLog {
     const entry: PendingRecord = { record, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
     this.pending.push(entry)
     if (this.rule.local) {
-      this.ports.storage!.append(this.key, [record]).then(
+      const storage = this.ports.storage!
+      storage.append(this.key, [record]).then(
         () => { entry.localDone = true; this.advance() },
         (error: unknown) => this.fail(asStorageError(error)),
       )
+      if (record.seq % this.ports.snapshotEveryRecords === 0) {
+        // Queued behind the append; a failed snapshot costs only a longer replay.
+        const snapshot = { seq: record.seq, epoch: record.epoch, state: this.ports.snapshot() }
+        storage.writeSnapshot(this.key, snapshot).then(() => storage.compact(this.key, record.seq)).catch(() => undefined)
+      }
     }
     for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
     this.advance()

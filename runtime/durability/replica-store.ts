@@ -37,6 +37,8 @@ export type AckStatus = 'ok' | 'resync' | 'stale'
 export interface ReplicaStoreOptions {
   storage: JournalStorage
   requestsMax: number
+  /** Snapshot the local journal (and compact behind it) every this many records. */
+  snapshotEveryRecords: number
   /** The backup's newest view epoch (fencing). */
   viewEpoch(): number
   /** Sends an acknowledgement back to the primary. */
@@ -127,7 +129,15 @@ export class ReplicaStore {
       replica.epoch = record.epoch
       accepted.push(record)
     }
-    if (accepted.length > 0) await storage.append(key, accepted)
+    if (accepted.length > 0) {
+      const every = this.options.snapshotEveryRecords
+      const crossed = Math.floor(replica.seq / every) > Math.floor((accepted[0]!.seq - 1) / every)
+      await storage.append(key, accepted)
+      if (crossed) {
+        const stored: StoredSnapshot = { state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
+        await storage.writeSnapshot(key, { seq: replica.seq, epoch: replica.epoch, state: stored }).then(() => storage.compact(key, replica.seq)).catch(() => undefined)
+      }
+    }
     ack(from, key, replica.seq, status)
   }
 
