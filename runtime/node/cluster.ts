@@ -16,7 +16,7 @@ import { resolveLimits, type Limits } from '../limits.ts'
 import { randomId, systemRandom } from '../random.ts'
 import { Supervisor, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import type { HostId, View } from '../view.ts'
-import { spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
+import { ask, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
 
 /** Options of `Cluster.start`; every field documents its default. */
 export interface ClusterOptions {
@@ -224,7 +224,7 @@ export class Cluster {
     return this.serialize(async () => {
       handle.stopping = true
       await this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== hostId) })
-      await withDeadline(handle.control.drain(), this.settings.limits.callTimeoutMs, `${hostId} drain`).catch(() => undefined)
+      await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
       await this.retire(handle)
     })
   }
@@ -246,7 +246,7 @@ export class Cluster {
     const live = this.liveHandles()
     for (const handle of live) handle.stopping = true
     // Drain every host before closing any: a primary's last records need its backups' acks.
-    await Promise.all(live.map((h) => withDeadline(h.control.drain(), this.settings.limits.callTimeoutMs, h.id).catch(() => undefined)))
+    await Promise.all(live.map((h) => ask(h, h.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)))
     await Promise.all(this.handles.map((h) => this.retire(h)))
   }
 
@@ -289,7 +289,7 @@ export class Cluster {
       if (other.id === id) continue
       const { port1, port2 } = new MessageChannel()
       // A peer that is dying does not answer: it will not need the link.
-      const linked = await withDeadline(other.control.connect(id, Comlink.transfer(port1, [port1])), this.settings.hangTimeoutMs, `${other.id} connect`).then(() => true, () => false)
+      const linked = await ask(other, other.control.connect(id, Comlink.transfer(port1, [port1])), this.settings.hangTimeoutMs, 'connect').then(() => true, () => false)
       if (linked) peers.push([other.id, port2])
       else port2.close()
     }
@@ -346,14 +346,14 @@ export class Cluster {
   private async publish(view: View): Promise<void> {
     this.client.setView(view)
     this.emit({ kind: 'view', view })
-    await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => withDeadline(h.control.setView(view), this.settings.hangTimeoutMs, h.id).catch(() => false)))
+    await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
   }
 
   private async retire(handle: HostHandle): Promise<void> {
     if (handle.retired) return
     handle.retired = true
     handle.stopping = true
-    if (handle.state !== 'down') await withDeadline(handle.control.stop(), this.settings.limits.callTimeoutMs, handle.id).catch(() => undefined)
+    if (handle.state !== 'down') await ask(handle, handle.control.stop(), this.settings.limits.callTimeoutMs, 'stop').catch(() => undefined)
     handle.state = 'down'
     await handle.worker.terminate()
     handle.control[Comlink.releaseProxy]()

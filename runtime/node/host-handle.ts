@@ -31,6 +31,8 @@ export interface HostHandle {
   retired: boolean
   /** Set by `kill` (chaos): its exit is reported as a kill. */
   killed: boolean
+  /** Resolves when the worker exits: control calls to it stop waiting then. */
+  readonly exited: Promise<void>
   restarts: number
 }
 
@@ -47,7 +49,16 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     name: id,
     ...(settings.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.heapMbMax } } : {}),
   })
-  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, killed: false, restarts }
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, killed: false, exited, restarts }
+}
+
+/** A control-plane call to a host: rejects after `ms`, or at once if the host's worker exits first. */
+export function ask<T>(handle: HostHandle, call: Promise<T>, ms: number, what: string): Promise<T> {
+  const gone = handle.exited.then((): never => {
+    throw new TroupeError('HostUnavailable', `${handle.id} exited during ${what}`)
+  })
+  return withDeadline(Promise.race([call, gone]), ms, `${handle.id} ${what}`)
 }
 
 /** Resolves with the actor types once the host serves calls; rejects if it dies first. */
