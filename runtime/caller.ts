@@ -10,6 +10,8 @@ import type { HostId, View } from './view.ts'
 export interface Router {
   /** The primary of `key` in the newest known view. */
   primary(key: string): HostId | undefined
+  /** A backup of `key` that may answer stale reads (undefined: none, use the primary). */
+  backup?(key: string): HostId | undefined
   /** The newest known view's epoch. */
   epoch(): number
   /** Adopts a newer view (from a redirect); returns false when it is not newer. */
@@ -23,6 +25,8 @@ export interface CallOptions {
   chain?: string[]
   /** Overrides `limits.callTimeoutMs` for this call. */
   timeoutMs?: number
+  /** Let a backup answer this read-only call from its warm replica (it may be behind the primary). */
+  stale?: boolean
 }
 
 interface Pending {
@@ -83,6 +87,7 @@ export class Caller {
     const id = options.requestId ?? `${this.options.idPrefix}:${(this.sequence++).toString(36)}`
     const envelope: CallEnvelope = { v: 1, t: 'call', id, epoch: this.options.router.epoch(), key, method, args }
     if (options.chain && options.chain.length > 0) envelope.chain = options.chain
+    if (options.stale) envelope.stale = true
     const timeoutMs = options.timeoutMs ?? limits.callTimeoutMs
     return new Promise((resolve, reject) => {
       if (this.pending.has(id)) {
@@ -129,7 +134,7 @@ export class Caller {
    */
   viewChanged(): void {
     for (const entry of [...this.pending.values()]) {
-      if (this.options.router.primary(entry.envelope.key) === entry.to) continue
+      if (entry.envelope.stale || this.options.router.primary(entry.envelope.key) === entry.to) continue
       entry.envelope.epoch = this.options.router.epoch()
       this.dispatch(entry.envelope)
     }
@@ -158,11 +163,14 @@ export class Caller {
       return
     }
     entry.envelope.epoch = this.options.router.epoch()
+    // A backup that cannot answer a stale read sends it on to the primary.
+    delete entry.envelope.stale
     this.dispatch(entry.envelope)
   }
 
   private dispatch(envelope: CallEnvelope): void {
-    const to = this.options.router.primary(envelope.key)
+    const router = this.options.router
+    const to = (envelope.stale ? router.backup?.(envelope.key) : undefined) ?? router.primary(envelope.key)
     if (to === undefined) {
       const entry = this.pending.get(envelope.id)
       this.pending.delete(envelope.id)

@@ -1,4 +1,4 @@
-import { actorTypeOf } from '../actors/actor.ts'
+import { actorTypeOf, readOnlyMark } from '../actors/actor.ts'
 import { actorKey, createRef, type ActorClass, type ActorRef } from '../actors/ref.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
 import { Caller } from './caller.ts'
@@ -20,6 +20,18 @@ export interface ClusterClientOptions {
   random?: Random
   /** Actor types the hosts loaded; when given, refs to other types are refused at once. */
   knownTypes?: readonly string[]
+}
+
+/** The names of a class's read-only methods (`@readOnly` or `static readOnly`). */
+function readOnlyMethods(actorClass: { prototype: object; readOnly?: readonly string[] }): Set<string> {
+  const names = new Set(actorClass.readOnly ?? [])
+  for (let proto: object | null = actorClass.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const fn = Object.getOwnPropertyDescriptor(proto, name)?.value as Record<symbol, unknown> | undefined
+      if (typeof fn === 'function' && fn[readOnlyMark]) names.add(name)
+    }
+  }
+  return names
 }
 
 /** Anything that names an actor type: its class, or the type name. */
@@ -53,6 +65,7 @@ export class ClusterClient {
       limits: this.limits,
       router: {
         primary: (key) => this.placement.primary(key),
+        backup: (key) => this.placement.owners(key, 2)[1],
         epoch: () => this.placement.view.epoch,
         adopt: (view) => this.setView(view),
       },
@@ -66,10 +79,18 @@ export class ClusterClient {
     })
   }
 
-  /** A typed proxy to the actor `id` of the given class (or type name). */
-  actor<T>(target: ActorTarget<T>, id: string): ActorRef<T> {
+  /**
+   * A typed proxy to the actor `id` of the given class (or type name). With `staleReads`, the
+   * class's read-only methods may be answered by a backup from its warm replica: faster and
+   * spread, but possibly behind the primary (other methods still go to the primary).
+   */
+  actor<T>(target: ActorTarget<T>, id: string, options: { staleReads?: boolean } = {}): ActorRef<T> {
     const key = this.keyOf(target, id)
-    return createRef<T>(key, this.call, typeof target === 'function' ? target : undefined)
+    if (!options.staleReads) return createRef<T>(key, this.call, typeof target === 'function' ? target : undefined)
+    if (typeof target !== 'function') throw new TroupeError('InvalidArgument', 'staleReads needs the actor class (to know its read-only methods)')
+    const reads = readOnlyMethods(target)
+    const call = (k: string, method: string, args: unknown[]): Promise<unknown> => this.caller.call(k, method, args, { stale: reads.has(method) })
+    return createRef<T>(key, call, target)
   }
 
   /**

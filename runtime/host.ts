@@ -1,4 +1,4 @@
-import type { ActorContext, TimerRef } from '../actors/actor.ts'
+import { actorContext, type Actor, type ActorContext, type TimerRef } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
 import type { CallEnvelope, Envelope, FetchedEnvelope, FetchEnvelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
@@ -20,6 +20,8 @@ import type { Job } from './mailbox.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
 import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { Placement } from './ring.ts'
+import { checkPayload } from './payload.ts'
+import { resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
 
@@ -284,7 +286,12 @@ export class Host {
     const slash = call.key.indexOf('/')
     const type = this.registry.get(call.key.slice(0, slash))
     if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, slash)} (known: ${this.registry.names().join(', ')})`)
-    if (this.placement.primary(call.key) !== this.id) return this.redirect(from, call.id)
+    if (this.placement.primary(call.key) !== this.id) {
+      if (call.stale && type.methods.get(call.method)?.mode === 'read' && this.placement.owners(call.key, this.replicaCount + 1).includes(this.id)) {
+        return void this.serveStale(from, call, type, type.methods.get(call.method)!)
+      }
+      return this.redirect(from, call.id)
+    }
     if (this.leaseUntilMs !== undefined && this.clock.now() > this.leaseUntilMs) return this.fail(from, call, 'HostUnavailable', `${this.id} lost its supervisor lease`)
     const method = type.methods.get(call.method)
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
@@ -316,6 +323,36 @@ export class Host {
     }
     if (!activation.mailbox.offer(job)) return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     activation.inFlight.set(call.id, [from])
+  }
+
+  /**
+   * A stale read: a backup runs a read-only method against its warm replica, on a throwaway
+   * instance (it never turns into an activation, journals nothing, and may be behind the primary).
+   */
+  private async serveStale(from: PeerId, call: CallEnvelope, type: ActorType, method: MethodEntry): Promise<void> {
+    let copy: Replica
+    try {
+      copy = await this.replicas.peek(call.key)
+    } catch {
+      return this.redirect(from, call.id)
+    }
+    if (copy.seq === 0) return this.redirect(from, call.id) // nothing here yet: ask the primary
+    const instance = new type.actorClass() as Actor<unknown>
+    const refuse = (): never => {
+      throw new TroupeError('InvalidArgument', `${call.key}.${call.method} is a stale read: it cannot call other actors or set reminders`)
+    }
+    instance[actorContext] = {
+      type: type.name, id: call.key.slice(call.key.indexOf('/') + 1), key: call.key, hostId: this.id,
+      call: refuse, ref: refuse, remind: refuse, forget: refuse, reminders: () => [...copy.reminders.keys()], setTimer: refuse,
+    }
+    instance.state = copy.state
+    try {
+      const value = resolveDrafts(await method.fn.apply(instance, call.args))
+      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, `the result of ${call.key}.${call.method}`)
+      this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: true, value })
+    } catch (thrown) {
+      this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: serializeThrown(thrown, call.key) })
+    }
   }
 
   /** Sends a call's answer to everyone waiting for it. */

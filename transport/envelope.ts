@@ -22,6 +22,8 @@ export interface CallEnvelope {
   args: unknown[]
   /** Keys of the actors whose turns are waiting on this call, outermost first (deadlock detection). */
   chain?: string[]
+  /** A read-only call the caller lets a backup answer from its warm replica (possibly stale). */
+  stale?: boolean
 }
 
 /** The outcome of a call. */
@@ -106,6 +108,7 @@ export function decode(input: unknown): Envelope {
       if (!isName(e.method)) throw malformed(`call.method must be a string of 1 to ${nameLengthMax} characters`)
       if (!Array.isArray(e.args)) throw malformed('call.args must be an array')
       if (e.chain !== undefined && !(Array.isArray(e.chain) && e.chain.every(isName))) throw malformed('call.chain must be an array of keys')
+      if (e.stale !== undefined && typeof e.stale !== 'boolean') throw malformed('call.stale must be a boolean')
       return input as unknown as CallEnvelope
     }
     case 'reply': {

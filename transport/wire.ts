@@ -5,7 +5,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  * The compact form of a frame on a port: `[version, ...tuples]`, each envelope a positional
  * tuple. Structured clone writes every property name of every object it copies; tuples skip
  * that, which roughly doubles what one channel carries (measured in bench/transport).
- *   call:     ['c', id, epoch, key, method, args, chain?]
+ *   call:     ['c', id, epoch, key, method, args, chain | 0, stale?]
  *   reply ok: ['r', id, value]
  *   reply err:['e', id, error]
  *   redirect: ['d', id, view]
@@ -23,7 +23,7 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
   for (let i = 0; i < frame.length; i++) {
     const e = frame[i]!
     switch (e.t) {
-      case 'call': out[i + 1] = e.chain ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain] : ['c', e.id, e.epoch, e.key, e.method, e.args]; break
+      case 'call': out[i + 1] = e.stale ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain ?? 0, 1] : e.chain ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain] : ['c', e.id, e.epoch, e.key, e.method, e.args]; break
       case 'reply': out[i + 1] = e.ok ? ['r', e.id, e.value] : ['e', e.id, e.error]; break
       case 'redirect': out[i + 1] = ['d', e.id, e.view]; break
       case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
@@ -58,7 +58,8 @@ function fromTuple(raw: unknown): unknown {
   switch (raw[0]) {
     case 'c': {
       const call: Record<string, unknown> = { v: wireVersion, t: 'call', id: raw[1], epoch: raw[2], key: raw[3], method: raw[4], args: raw[5] }
-      if (raw.length > 6) call.chain = raw[6]
+      if (raw.length > 6 && raw[6] !== 0) call.chain = raw[6]
+      if (raw.length > 7) call.stale = raw[7] === 1
       return call
     }
     case 'r': return raw.length === 3 ? { v: wireVersion, t: 'reply', id: raw[1], ok: true, value: raw[2] } : {}

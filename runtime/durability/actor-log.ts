@@ -54,6 +54,8 @@ export class ActorLog {
   /** Set once a record could not be made durable: the activation must be dropped and reloaded. */
   failure: TroupeError | undefined
   private retryTimer: TimerHandle | undefined
+  /** How far each backup has acknowledged, whatever the level needs: every backup catches up eventually. */
+  private readonly ackedSeq = new Map<HostId, number>()
 
   constructor(key: string, start: { seq: number; epoch: number; requests: RequestTable }, rule: AckRule, backups: HostId[], ports: LogPorts) {
     this.key = key
@@ -109,15 +111,19 @@ export class ActorLog {
   }
 
   /** Shipments and acks can be lost: ship again whatever a backup has not acknowledged yet. */
+  private lagging(): HostId[] {
+    return this.backups.filter((b) => (this.ackedSeq.get(b) ?? 0) < this.seq)
+  }
+
   private armRetry(): void {
-    if (this.retryTimer !== undefined || this.pending.length === 0 || this.backups.length === 0) return
+    if (this.retryTimer !== undefined || this.failure || (this.pending.length === 0 && this.lagging().length === 0)) return
     this.retryTimer = this.ports.clock.setTimeout(() => {
       this.retryTimer = undefined
       if (this.failure) return
-      for (const backup of this.backups) {
+      for (const backup of this.lagging()) {
         const missing = this.pending.filter((p) => !p.acked.has(backup))
-        if (missing.some((p) => p.syncPoint)) this.ports.resync(backup)
-        else if (missing.length > 0) this.ports.ship(backup, this.key, missing.map((p) => p.record))
+        if (missing.some((p) => p.syncPoint) || missing.length === 0) this.ports.resync(backup)
+        else this.ports.ship(backup, this.key, missing.map((p) => p.record))
       }
       this.armRetry()
     }, this.ports.retryMs)
@@ -134,6 +140,7 @@ export class ActorLog {
 
   /** A backup holds every record up to `seq` durably. */
   acknowledged(backup: HostId, seq: number): void {
+    if (seq > (this.ackedSeq.get(backup) ?? 0)) this.ackedSeq.set(backup, seq)
     for (const entry of this.pending) {
       if (entry.record.seq > seq) break
       entry.acked.add(backup)
@@ -180,7 +187,7 @@ export class ActorLog {
       this.durableSeq = head.record.seq
       for (const waiter of head.waiters) waiter.resolve()
     }
-    if (this.retryTimer !== undefined) {
+    if (this.retryTimer !== undefined && this.lagging().length === 0) {
       this.ports.clock.clearTimeout(this.retryTimer)
       this.retryTimer = undefined
     }

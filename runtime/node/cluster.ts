@@ -136,9 +136,12 @@ export class Cluster {
     return cluster
   }
 
-  /** A typed proxy to the actor `id` of the given class or type name. */
-  actor<T>(target: ActorTarget<T>, id: string): ActorRef<T> {
-    return this.client.actor(target, id)
+  /**
+   * A typed proxy to the actor `id` of the given class or type name. With `{ staleReads: true }`
+   * (class only), read-only methods may be answered by a backup's warm replica.
+   */
+  actor<T>(target: ActorTarget<T>, id: string, options: { staleReads?: boolean } = {}): ActorRef<T> {
+    return this.client.actor(target, id, options)
   }
 
   /**

@@ -204,3 +204,44 @@ describe('snapshots and compaction', () => {
     await Promise.all(hosts.map((h) => h.stop()))
   })
 })
+
+class Gauge extends Actor<{ v: number }> {
+  static readOnly = ['read']
+  initialState() {
+    return { v: 0 }
+  }
+  set(v: number) {
+    this.state.v = v
+    return v
+  }
+  read() {
+    return this.state.v
+  }
+}
+
+describe('stale reads from backups', () => {
+  test('opted-in read-only calls are answered by a backup from its warm replica, which may lag; writes still go to the primary', async () => {
+    const hasher = await loadPointHasher()
+    const clock = new SimulatedClock()
+    const network = new SimulatedNetwork({ clock, random: seededRandom(5), delayMsMin: 1, delayMsMax: 1, reorder: false })
+    const registry = new ActorRegistry()
+    registry.register(Gauge)
+    const view: View = { epoch: 1, hosts: hostIds }
+    const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, clock, random: seededRandom(id.length), consistency: 'local', limits }))
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, clock, random: seededRandom(9), limits })
+    const [primary, backup] = client.owners('Gauge/g', 2)
+    const gauge = client.actor(Gauge, 'g', { staleReads: true })
+    expect(await within(clock, 50, gauge.set(1))).toEqual({ done: true, value: 1 })
+    expect(await within(clock, 50, gauge.read())).toEqual({ done: true, value: 1 })
+    network.partition([primary!], [backup!])
+    expect(await within(clock, 50, gauge.set(2))).toEqual({ done: true, value: 2 })
+    // The backup has not heard of the second write: its answer is stale, as the caller allowed.
+    expect(await within(clock, 50, gauge.read())).toEqual({ done: true, value: 1 })
+    expect(await within(clock, 50, client.actor(Gauge, 'g').read())).toEqual({ done: true, value: 2 })
+    network.heal()
+    await clock.runFor(500)
+    expect(await within(clock, 50, gauge.read())).toEqual({ done: true, value: 2 })
+    expect(hosts.find((h) => h.id === backup)!.stats().activations).toBe(0)
+    expect(() => client.actor('Gauge', 'g', { staleReads: true })).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+  })
+})
