@@ -20,6 +20,7 @@ import type { Job } from './mailbox.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
 import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { Placement } from './ring.ts'
+import { Supervisor } from './supervision/supervisor.ts'
 import { checkPayload } from './payload.ts'
 import { resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
@@ -31,6 +32,8 @@ export type HostEvent =
   | { kind: 'deactivate'; key: string; host: HostId; epoch: number; atMs: number }
   | { kind: 'malformed'; host: HostId; from: PeerId; message: string }
   | { kind: 'fenced'; key: string; host: HostId; epoch: number; atMs: number }
+  | { kind: 'activation-failed'; key: string; host: HostId; message: string; atMs: number }
+  | { kind: 'escalated'; host: HostId; reason: string; atMs: number }
 
 export interface HostOptions {
   id: HostId
@@ -51,6 +54,14 @@ export interface HostOptions {
   /** Where `memory`-level actors keep their state while passivated. Default: in memory. */
   store?: StateStore
   onEvent?: (event: HostEvent) => void
+  /**
+   * How this host supervises its activations: an activation that fails (onActivate throws, its
+   * journal is unreadable) is restarted on the next call, until more than `intensity` failures
+   * within `periodMs`; then the host escalates. Default 5 in 5,000 ms.
+   */
+  activationSupervision?: { intensity: number; periodMs: number }
+  /** Called when the host's activation supervisor gives up; a worker host exits, so its own supervisor restarts it. */
+  onEscalate?: (reason: string) => void
 }
 
 /** Counters a host keeps. */
@@ -90,6 +101,8 @@ export class Host {
   private readonly replicaCount: number
   private readonly consistency: Consistency
   private readonly onEvent: ((event: HostEvent) => void) | undefined
+  private readonly onEscalate: ((reason: string) => void) | undefined
+  private readonly activationSupervisor: Supervisor
   private placement: Placement
   private readonly caller: Caller
   private readonly replicas: ReplicaStore
@@ -118,6 +131,8 @@ export class Host {
     this.replicaCount = options.replicas ?? 2
     this.consistency = options.consistency ?? 'strong'
     this.onEvent = options.onEvent
+    this.onEscalate = options.onEscalate
+    this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })
     this.placement = this.place(options.view ?? { epoch: 0, hosts: [] })
     const router: Router = {
       primary: (key) => this.placement.primary(key),
@@ -726,6 +741,14 @@ export class Host {
     if (!moved) activation.failure = failure
     for (const job of activation.mailbox.drain()) job.reject(moved ? new TroupeError('HostUnavailable', failure.message, { actor: activation.key }) : failure)
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
+    if (moved) return
+    this.onEvent?.({ kind: 'activation-failed', key: activation.key, host: this.id, message: failure.message, atMs: this.clock.now() })
+    // The next call restarts the activation; too many failures in the period escalate to the host's supervisor.
+    const decision = this.activationSupervisor.childExited(activation.key, [activation.key], true, this.clock.now())
+    if (decision.action === 'escalate') {
+      this.onEvent?.({ kind: 'escalated', host: this.id, reason: decision.reason, atMs: this.clock.now() })
+      this.onEscalate?.(`activations keep failing: ${decision.reason}`)
+    }
   }
 
   private callFromTurn(activation: Activation, key: string, method: string, args: unknown[]): Promise<unknown> {

@@ -198,3 +198,25 @@ describe('elastic membership', () => {
     }
   })
 })
+
+describe('activation supervision', () => {
+  test('an actor whose activation keeps failing is retried per call until the intensity is spent; then its host escalates and is replaced', async () => {
+    const events: ClusterEvent[] = []
+    const cluster = await Cluster.start({ actors, hosts: 2, limits: { callRetryMs: 600_000 } })
+    cluster.on((e) => events.push(e))
+    try {
+      const owner = cluster.ownerOf('BrokenActivation', 'b')!
+      for (let i = 0; i < 5; i++) {
+        const error = await cluster.call('BrokenActivation/b', 'hello', []).catch((e: unknown) => e)
+        expect(isTroupeError(error, 'ActivationFailed')).toBe(true)
+      }
+      expect(events.some((e) => e.kind === 'host-down')).toBe(false)
+      // The sixth failure within the period spends the intensity (5 in 5 s): the host exits and is replaced.
+      await cluster.call('BrokenActivation/b', 'hello', []).catch(() => undefined)
+      await until(() => events.some((e) => e.kind === 'host-down' && e.host === owner), 'the host escalates')
+      await until(() => events.some((e) => e.kind === 'restart' && e.host === owner), 'its supervisor restarts it')
+    } finally {
+      await cluster.stop()
+    }
+  })
+})

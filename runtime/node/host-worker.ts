@@ -30,6 +30,11 @@ const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) =
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
   replicas: data.replicas, consistency: data.consistency, storage,
+  // Escalation: this host gives up and exits; its supervisor in the main thread replaces it.
+  onEscalate: (reason) => {
+    console.error(`troupe: ${data.hostId} escalates: ${reason}`)
+    process.exit(70)
+  },
 })
 
 const control: HostControl = {
