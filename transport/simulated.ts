@@ -1,9 +1,9 @@
 import type { Clock } from '../runtime/clock.ts'
 import { TroupeError } from '../runtime/errors.ts'
 import { nextFloat, nextInt, type Random } from '../runtime/random.ts'
-import { decodeFrame, type Envelope } from './envelope.ts'
-import { Outbox } from './outbox.ts'
-import type { PeerId, Transport, TransportHandlers } from './transport.ts'
+import type { Envelope } from './envelope.ts'
+import { InProcessTransport, type InProcessNetwork } from './in-process.ts'
+import type { PeerId } from './transport.ts'
 
 /**
  * A seeded, simulated network: like `MemoryNetwork`, but every frame is delivered by a timer
@@ -56,7 +56,7 @@ const defaults: Readonly<ResolvedOptions> = Object.freeze({
 })
 
 /** The network: connects peers, injects faults, and holds the partitions. */
-export class SimulatedNetwork {
+export class SimulatedNetwork implements InProcessNetwork {
   readonly clock: Clock
   private readonly random: Random
   private readonly options: ResolvedOptions
@@ -122,6 +122,11 @@ export class SimulatedNetwork {
   }
 
   /** @internal */
+  has(peer: PeerId): boolean {
+    return this.members.has(peer)
+  }
+
+  /** @internal */
   member(peer: PeerId): SimulatedTransport | undefined {
     return this.members.get(peer)
   }
@@ -181,62 +186,10 @@ export class SimulatedNetwork {
   }
 }
 
-/** One peer's transport on a `SimulatedNetwork`. */
-export class SimulatedTransport implements Transport {
-  readonly self: PeerId
-  private readonly network: SimulatedNetwork
-  private handlers: TransportHandlers | undefined
-  private readonly outbox = new Outbox((to, frame) => this.flushFrame(to, frame))
-  private closed = false
-
-  constructor(self: PeerId, network: SimulatedNetwork) {
-    this.self = self
-    this.network = network
-  }
-
-  listen(handlers: TransportHandlers): void {
-    this.handlers = handlers
-  }
-
-  send(to: PeerId, envelope: Envelope): void {
-    if (!this.closed) this.outbox.push(to, envelope)
-  }
-
-  peers(): PeerId[] {
-    return this.network.peers().filter((peer) => peer !== this.self)
-  }
-
-  close(): void {
-    this.closed = true
-    this.outbox.clear()
-    this.network.leave(this.self)
-  }
-
-  /** @internal Receives a wire value (normally a frame already cloned for this peer). */
-  deliver(from: PeerId, frame: unknown): void {
-    const handlers = this.handlers
-    if (this.closed || !handlers) return
-    for (const envelope of decodeFrame(frame, (error, raw) => handlers.malformed?.(from, error, raw))) {
-      handlers.envelope(from, envelope)
-    }
-  }
-
-  private flushFrame(to: PeerId, frame: Envelope[]): void {
-    if (this.closed) return
-    if (!this.network.member(to)) {
-      const error = new TroupeError('HostUnavailable', `no peer ${to} on this network`)
-      for (const envelope of frame) this.handlers?.undeliverable?.(to, envelope, error)
-      return
-    }
-    const cloned: Envelope[] = []
-    for (const envelope of frame) {
-      try {
-        cloned.push(structuredClone(envelope))
-      } catch (error) {
-        this.handlers?.undeliverable?.(to, envelope, new TroupeError('Unserializable', (error as Error).message))
-      }
-    }
-    if (cloned.length > 0) this.network.transmit(this.self, to, cloned)
+/** One peer's transport on a `SimulatedNetwork`: frames go out through its seeded faults. */
+export class SimulatedTransport extends InProcessTransport {
+  protected transmit(to: PeerId, frame: Envelope[]): void {
+    (this.network as SimulatedNetwork).transmit(this.self, to, frame)
   }
 }
 
