@@ -1,4 +1,4 @@
-import { actorContext, type Actor, type ActorContext, type TimerRef } from '../actors/actor.ts'
+import { actorContext, type Actor, type ActorContext } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
 import type { CallEnvelope, Envelope, FetchedEnvelope, FetchEnvelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
@@ -8,7 +8,8 @@ import { Caller, type Router } from './caller.ts'
 import { systemClock, type Clock, type TimerHandle } from './clock.ts'
 import { ActorLog } from './durability/actor-log.ts'
 import { ackRule, type Consistency } from './durability/consistency.ts'
-import { parseReminder, type ReminderSpec } from './durability/reminders.ts'
+import { parseReminder } from './durability/reminders.ts'
+import { ActivationTimers } from './activation-timers.ts'
 import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
@@ -103,6 +104,7 @@ export class Host {
   private readonly onEvent: ((event: HostEvent) => void) | undefined
   private readonly onEscalate: ((reason: string) => void) | undefined
   private readonly activationSupervisor: Supervisor
+  private readonly timers: ActivationTimers
   private placement: Placement
   private readonly caller: Caller
   private readonly replicas: ReplicaStore
@@ -132,6 +134,12 @@ export class Host {
     this.consistency = options.consistency ?? 'strong'
     this.onEvent = options.onEvent
     this.onEscalate = options.onEscalate
+    this.timers = new ActivationTimers({
+      clock: this.clock,
+      epoch: () => this.placement.view.epoch,
+      fired: () => { this.counters.remindersFired++ },
+      timerId: () => `~timer:${this.id}:${this.shipments++}`,
+    })
     this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })
     this.placement = this.place(options.view ?? { epoch: 0, hosts: [] })
     const router: Router = {
@@ -497,10 +505,10 @@ export class Host {
       hostId: this.id,
       call: (k, m, a) => this.callFromTurn(activation, k, m, a),
       ref: (t, i, c) => createRef(actorKey(t, i), context.call, c),
-      remind: (name, options) => activation.changeReminder(name, parseReminder(name, options, this.wallNow())),
+      remind: (name, options) => activation.changeReminder(name, parseReminder(name, options, this.timers.wallNow())),
       forget: (name) => activation.changeReminder(name, undefined),
       reminders: () => activation.reminderNames(),
-      setTimer: (fn, ms) => this.setTimer(activation, fn, ms),
+      setTimer: (fn, ms) => this.timers.setTimer(activation, fn, ms),
     }
     const activation = new Activation(key, type, context, this.limits, this.clock.now())
     this.activations.set(key, activation)
@@ -510,7 +518,7 @@ export class Host {
       () => {
         activation.status = 'active'
         activation.mailbox.resume()
-        this.armReminders(activation)
+        this.timers.arm(activation)
       },
       (error: unknown) => this.activationFailed(activation, error),
     )
@@ -627,100 +635,9 @@ export class Host {
 
   /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */
   private dropFailed(activation: Activation): void {
-    this.endTimers(activation)
+    this.timers.end(activation)
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     if (activation.status !== 'deactivating') activation.status = 'gone'
-  }
-
-  private endTimers(activation: Activation): void {
-    endTimersOf(activation, this.clock)
-  }
-
-  private wallNow(): number {
-    return this.clock.wallNow?.() ?? this.clock.now()
-  }
-
-  /** Schedules the next due reminder of an active actor (one timer per activation). */
-  private armReminders(activation: Activation): void {
-    if (activation.reminderTimer !== undefined) this.clock.clearTimeout(activation.reminderTimer)
-    activation.reminderTimer = undefined
-    if (activation.status !== 'active' || activation.reminders.size === 0) return
-    let next: [string, ReminderSpec] | undefined
-    for (const entry of activation.reminders) if (!next || entry[1].dueAtMs < next[1].dueAtMs) next = entry
-    const [name, spec] = next!
-    activation.reminderTimer = this.clock.setTimeout(() => {
-      activation.reminderTimer = undefined
-      this.fireReminder(activation, name, spec)
-    }, Math.max(0, spec.dueAtMs - this.wallNow()))
-  }
-
-  /**
-   * Runs a due reminder as a turn (through the mailbox) whose request id names the tick, so a
-   * tick re-run after a failover is answered from the journal instead of firing twice. Missed
-   * ticks of a periodic reminder coalesce into one; a one-shot reminder is removed.
-   */
-  private fireReminder(activation: Activation, name: string, spec: ReminderSpec): void {
-    if (activation.status !== 'active' || activation.reminders.get(name) !== spec) return this.armReminders(activation)
-    const requestId = `~tick:${name}:${spec.dueAtMs}`
-    const now = this.wallNow()
-    const next: ReminderSpec | undefined = spec.everyMs === undefined ? undefined
-      : { dueAtMs: spec.dueAtMs + spec.everyMs * Math.max(1, Math.ceil((now - spec.dueAtMs) / spec.everyMs)), everyMs: spec.everyMs }
-    const tick = (): unknown => {
-      activation.changeReminder(name, next)
-      return activation.instance.receiveReminder?.(name)
-    }
-    const advance = (): unknown => {
-      activation.changeReminder(name, next)
-      return undefined
-    }
-    const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
-      // A tick that threw still moves the reminder on (or it would fire again at once).
-      if (!outcome.ok) {
-        const moved = activation.write(advance, [], `~advance:${name}:${spec.dueAtMs}`, this.placement.view.epoch, `${activation.key} reminder`)
-        if (isThenable(moved)) return moved.then(() => this.armReminders(activation))
-      }
-      this.armReminders(activation)
-      return undefined
-    }
-    activation.mailbox.offer({
-      mode: 'write',
-      start: () => {
-        if (activation.recorded(requestId)) return void this.armReminders(activation)
-        this.counters.remindersFired++
-        const outcome = activation.write(tick, [], requestId, this.placement.view.epoch, `${activation.key} reminder`)
-        return isThenable(outcome) ? outcome.then(done) : done(outcome)
-      },
-      reject: () => undefined,
-    })
-  }
-
-  /** An in-memory timer: runs `fn` as a write turn of the activation after `ms`, unless cancelled or the activation ends. */
-  private setTimer(activation: Activation, fn: () => unknown, ms: number): TimerRef {
-    if (typeof fn !== 'function' || typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw new TroupeError('InvalidArgument', 'setTimer needs a function and a delay in ms >= 0')
-    }
-    let cancelled = false
-    const handle = this.clock.setTimeout(() => {
-      activation.timers.delete(ref)
-      if (cancelled || activation.status !== 'active') return
-      activation.mailbox.offer({
-        mode: 'write',
-        start: () => {
-          const outcome = activation.write(fn, [], `~timer:${this.id}:${this.shipments++}`, this.placement.view.epoch, `${activation.key} timer`)
-          return isThenable(outcome) ? outcome : undefined
-        },
-        reject: () => undefined,
-      })
-    }, ms)
-    const ref: TimerRef = {
-      cancel: () => {
-        cancelled = true
-        this.clock.clearTimeout(handle)
-        activation.timers.delete(ref)
-      },
-    }
-    activation.timers.add(ref)
-    return ref
   }
 
   /** Runs a lifecycle hook as a journaled turn; a throw fails it. */
@@ -782,7 +699,7 @@ export class Host {
   private stepDown(activation: Activation, why: string, kind: 'StaleEpoch' | 'HostUnavailable' = 'HostUnavailable'): void {
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     activation.status = 'gone'
-    this.endTimers(activation)
+    this.timers.end(activation)
     activation.log?.fail(new TroupeError(kind, `${activation.key} stepped down on ${this.id}: ${why}`, { actor: activation.key }))
     for (const job of activation.mailbox.drain()) job.reject(new TroupeError('HostUnavailable', `${activation.key} moved`, { actor: activation.key }))
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
@@ -791,7 +708,7 @@ export class Host {
   private passivate(activation: Activation): Promise<void> {
     if (activation.status === 'deactivating' || activation.status === 'gone') return this.deactivations.get(activation.key) ?? Promise.resolve()
     activation.status = 'deactivating'
-    this.endTimers(activation)
+    this.timers.end(activation)
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     this.leaving.set(activation.key, activation)
     const done = (async () => {
@@ -835,13 +752,6 @@ function wouldWait(activation: Activation, method: MethodEntry): boolean {
   if (method.mode === 'reentrant') return false
   if (method.mode === 'read') return activation.mailbox.writing
   return !activation.mailbox.idle
-}
-
-/** Timers and the reminder timer die with their activation (reminders themselves are durable). */
-function endTimersOf(activation: Activation, clock: Clock): void {
-  if (activation.reminderTimer !== undefined) clock.clearTimeout(activation.reminderTimer)
-  activation.reminderTimer = undefined
-  for (const timer of [...activation.timers]) timer.cancel()
 }
 
 /** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */

@@ -1,0 +1,123 @@
+import type { TimerRef } from '../actors/actor.ts'
+import { isThenable, type Activation, type TurnOutcome } from './activation.ts'
+import type { Clock } from './clock.ts'
+import type { ReminderSpec } from './durability/reminders.ts'
+import { TroupeError } from './errors.ts'
+
+/** What the timers of a host's activations need from it. */
+export interface ActivationTimersPorts {
+  clock: Clock
+  /** The host's view epoch, for the records a tick journals. */
+  epoch(): number
+  /** Counts a reminder tick. */
+  fired(): void
+  /** A fresh request id for an in-memory timer's turn. */
+  timerId(): string
+}
+
+/**
+ * The clocks of activations: each active actor's next durable reminder (one timer per
+ * activation) and the in-memory timers set with `setTimer`. Everything fires as a turn through
+ * the actor's mailbox; everything dies with the activation (reminders themselves are durable).
+ */
+export class ActivationTimers {
+  private readonly ports: ActivationTimersPorts
+
+  constructor(ports: ActivationTimersPorts) {
+    this.ports = ports
+  }
+
+  /** Wall-clock ms (reminders outlive any one process's monotonic clock). */
+  wallNow(): number {
+    return this.ports.clock.wallNow?.() ?? this.ports.clock.now()
+  }
+
+  /** Schedules the next due reminder of an active actor. */
+  arm(activation: Activation): void {
+    const { clock } = this.ports
+    if (activation.reminderTimer !== undefined) clock.clearTimeout(activation.reminderTimer)
+    activation.reminderTimer = undefined
+    if (activation.status !== 'active' || activation.reminders.size === 0) return
+    let next: [string, ReminderSpec] | undefined
+    for (const entry of activation.reminders) if (!next || entry[1].dueAtMs < next[1].dueAtMs) next = entry
+    const [name, spec] = next!
+    activation.reminderTimer = clock.setTimeout(() => {
+      activation.reminderTimer = undefined
+      this.fire(activation, name, spec)
+    }, Math.max(0, spec.dueAtMs - this.wallNow()))
+  }
+
+  /** Stops an activation's timers (when it is passivated, moved or dropped). */
+  end(activation: Activation): void {
+    if (activation.reminderTimer !== undefined) this.ports.clock.clearTimeout(activation.reminderTimer)
+    activation.reminderTimer = undefined
+    for (const timer of [...activation.timers]) timer.cancel()
+  }
+
+  /**
+   * Runs a due reminder as a turn whose request id names the tick, so a tick re-run after a
+   * failover is answered from the journal instead of firing twice. Missed ticks of a periodic
+   * reminder coalesce into one; a one-shot reminder is removed.
+   */
+  private fire(activation: Activation, name: string, spec: ReminderSpec): void {
+    if (activation.status !== 'active' || activation.reminders.get(name) !== spec) return this.arm(activation)
+    const requestId = `~tick:${name}:${spec.dueAtMs}`
+    const now = this.wallNow()
+    const next: ReminderSpec | undefined = spec.everyMs === undefined ? undefined
+      : { dueAtMs: spec.dueAtMs + spec.everyMs * Math.max(1, Math.ceil((now - spec.dueAtMs) / spec.everyMs)), everyMs: spec.everyMs }
+    const move = (): void => activation.changeReminder(name, next)
+    const tick = (): unknown => {
+      move()
+      return activation.instance.receiveReminder?.(name)
+    }
+    const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
+      // A tick that threw still moves the reminder on (or it would fire again at once).
+      if (!outcome.ok) {
+        const moved = activation.write(move, [], `~advance:${name}:${spec.dueAtMs}`, this.ports.epoch(), `${activation.key} reminder`)
+        if (isThenable(moved)) return moved.then(() => this.arm(activation))
+      }
+      this.arm(activation)
+      return undefined
+    }
+    activation.mailbox.offer({
+      mode: 'write',
+      start: () => {
+        if (activation.recorded(requestId)) return void this.arm(activation)
+        this.ports.fired()
+        const outcome = activation.write(tick, [], requestId, this.ports.epoch(), `${activation.key} reminder`)
+        return isThenable(outcome) ? outcome.then(done) : done(outcome)
+      },
+      reject: () => undefined,
+    })
+  }
+
+  /** An in-memory timer: runs `fn` as a write turn after `ms`, unless cancelled or the activation ends. */
+  setTimer(activation: Activation, fn: () => unknown, ms: number): TimerRef {
+    if (typeof fn !== 'function' || typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new TroupeError('InvalidArgument', 'setTimer needs a function and a delay in ms >= 0')
+    }
+    const { clock } = this.ports
+    let cancelled = false
+    const handle = clock.setTimeout(() => {
+      activation.timers.delete(ref)
+      if (cancelled || activation.status !== 'active') return
+      activation.mailbox.offer({
+        mode: 'write',
+        start: () => {
+          const outcome = activation.write(fn, [], this.ports.timerId(), this.ports.epoch(), `${activation.key} timer`)
+          return isThenable(outcome) ? outcome : undefined
+        },
+        reject: () => undefined,
+      })
+    }, ms)
+    const ref: TimerRef = {
+      cancel: () => {
+        cancelled = true
+        clock.clearTimeout(handle)
+        activation.timers.delete(ref)
+      },
+    }
+    activation.timers.add(ref)
+    return ref
+  }
+}
