@@ -1,6 +1,6 @@
 import { actorContext, type Actor, type ActorContext } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
-import type { CallEnvelope, Envelope, FetchedEnvelope, FetchEnvelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
+import type { CallEnvelope, Envelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
 import { Activation, isThenable, type TurnOutcome } from './activation.ts'
 import { assert } from './assert.ts'
@@ -10,6 +10,7 @@ import { ActorLog } from './durability/actor-log.ts'
 import { ackRule, type Consistency } from './durability/consistency.ts'
 import { parseReminder } from './durability/reminders.ts'
 import { ActivationTimers } from './activation-timers.ts'
+import { Recovery } from './durability/recovery.ts'
 import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
@@ -105,6 +106,7 @@ export class Host {
   private readonly onEscalate: ((reason: string) => void) | undefined
   private readonly activationSupervisor: Supervisor
   private readonly timers: ActivationTimers
+  private readonly recovery: Recovery
   private placement: Placement
   private readonly caller: Caller
   private readonly replicas: ReplicaStore
@@ -112,8 +114,6 @@ export class Host {
   private readonly deactivations = new Map<string, Promise<void>>()
   /** Activations being passivated: their last records still collect acknowledgements. */
   private readonly leaving = new Map<string, Activation>()
-  /** Recovery reads in progress, by fetch id. */
-  private readonly fetches = new Map<string, (from: PeerId, answer: FetchedEnvelope) => void>()
   private idleTimer: TimerHandle | undefined
   private stopped = false
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
@@ -139,6 +139,23 @@ export class Host {
       epoch: () => this.placement.view.epoch,
       fired: () => { this.counters.remindersFired++ },
       timerId: () => `~timer:${this.id}:${this.shipments++}`,
+    })
+    this.recovery = new Recovery({
+      self: this.id,
+      clock: this.clock,
+      storage: this.storage,
+      requestsMax: this.limits.requestsMax,
+      retryMs: this.limits.replicationRetryMs,
+      view: () => this.placement.view,
+      adoptView: (view) => this.setView(view),
+      backupsOf: (key) => this.backupsOf(key),
+      needed: (key, backups) => {
+        const type = this.registry.get(key.slice(0, key.indexOf('/')))
+        return type ? ackRule(this.levelOf(type), backups).backups : 0
+      },
+      send: (to, envelope) => this.deliver(to, envelope),
+      nextId: () => this.nextShipmentId(),
+      localCopy: (key) => this.localCopy(key),
     })
     this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })
     this.placement = this.place(options.view ?? { epoch: 0, hosts: [] })
@@ -240,8 +257,8 @@ export class Host {
       case 'reply': case 'redirect': this.caller.receive(envelope); return
       case 'replicate': return this.handleShipment(from, envelope)
       case 'replicated': return this.handleAck(from, envelope)
-      case 'fetch': return void this.handleFetch(from, envelope)
-      case 'fetched': return this.fetches.get(envelope.id)?.(from, envelope)
+      case 'fetch': return void this.recovery.answer(from, envelope)
+      case 'fetched': return this.recovery.received(from, envelope)
     }
   }
 
@@ -537,7 +554,7 @@ export class Host {
       start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax), reminders: new Map() }
     } else {
       start = (await this.replicas.take(key)) ?? (await loadFromJournal(this.storage, key, this.limits.requestsMax, initial))
-      start = await this.recover(activation, start)
+      start = await this.recovery.recover(key, start)
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).
     const backups = level === 'memory' ? [] : this.backupsOf(key)
@@ -557,80 +574,14 @@ export class Host {
     if (hook) await this.lifecycleTurn(activation, hook, 'activate')
   }
 
-  /**
-   * Before a new primary's first turn: asks the other owners how far their copies go, and takes
-   * the furthest (newest last-record epoch, then highest seq). So a host that restarted without
-   * its disk, or whose journal holds records a newer primary overwrote, starts from the real
-   * history. Waits for as many answers as the consistency level needs acknowledgements.
-   */
-  private async recover(activation: Activation, start: Replica): Promise<Replica> {
-    const key = activation.key
-    if (ackRule(this.levelOf(activation.type), this.backupsOf(key).length).backups === 0) return start
-    const answers = new Map<HostId, FetchedEnvelope>()
-    const id = this.nextShipmentId()
-    let best: ShippedSnapshot | undefined
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let timer: TimerHandle | undefined
-        const ask = (): void => {
-          for (const backup of this.backupsOf(key)) {
-            if (!answers.has(backup)) this.deliver(backup, { v: 1, t: 'fetch', id, epoch: this.view.epoch, view: this.view, key, lastEpoch: start.epoch, seq: start.seq })
-          }
-          timer = this.clock.setTimeout(ask, this.limits.replicationRetryMs)
-        }
-        this.fetches.set(id, (from, answer) => {
-          if (answer.status === 'stale') {
-            if (timer !== undefined) this.clock.clearTimeout(timer)
-            if (answer.view) this.setView(answer.view)
-            reject(new TroupeError('StaleEpoch', `${key}: ${from} knows a newer view than ${this.id}`, { actor: key }))
-            return
-          }
-          answers.set(from, answer)
-          if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
-          // As many backups must answer as the level needs acknowledgements (strong: every one),
-          // so the answers include at least one copy of every acknowledged record; recounted on
-          // every answer, since the view may change while recovery runs.
-          const current = this.backupsOf(key)
-          const neededNow = ackRule(this.levelOf(activation.type), current.length).backups
-          if (current.filter((h) => answers.has(h)).length >= Math.min(neededNow, current.length)) {
-            if (timer !== undefined) this.clock.clearTimeout(timer)
-            resolve()
-          }
-        })
-        ask()
-      })
-    } finally {
-      this.fetches.delete(id)
-    }
-    if (!best) return start
-    await this.storage.installSnapshot(key, { seq: best.seq, epoch: best.epoch, state: { state: best.state, requests: best.requests, reminders: best.reminders ?? [] } })
-    return { key, seq: best.seq, epoch: best.epoch, state: best.state, requests: new RequestTable(this.limits.requestsMax, best.requests), reminders: new Map(best.reminders ?? []) }
-  }
-
-  /** Another host recovers an actor: tell it how far this host's copy goes, and send it if it is further. */
-  private async handleFetch(from: PeerId, fetch: FetchEnvelope): Promise<void> {
-    const answer = (lastEpoch: number, seq: number, status: 'ok' | 'stale', snapshot?: ShippedSnapshot): void => {
-      const envelope: FetchedEnvelope = { v: 1, t: 'fetched', id: fetch.id, key: fetch.key, lastEpoch, seq, status }
-      if (snapshot) envelope.snapshot = snapshot
-      if (status === 'stale') envelope.view = this.view
-      this.deliver(from, envelope)
-    }
-    if (fetch.epoch < this.view.epoch) return answer(0, 0, 'stale')
-    // Adopt the asker's newer view first: from now on this owner fences off the old primary.
-    if (fetch.view.epoch > this.view.epoch) this.setView(fetch.view)
-    let mine: ShippedSnapshot
-    const active = this.activations.get(fetch.key) ?? this.leaving.get(fetch.key)
+  /** This host's copy of an actor, for another host's recovery read. */
+  private async localCopy(key: string): Promise<ShippedSnapshot> {
+    const active = this.activations.get(key) ?? this.leaving.get(key)
     if (active?.log) {
-      mine = { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries(), reminders: [...active.reminders] }
-    } else {
-      try {
-        const replica = await this.replicas.peek(fetch.key)
-        mine = { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
-      } catch {
-        return // an unreadable journal answers nothing; the asker retries
-      }
+      return { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries(), reminders: [...active.reminders] }
     }
-    answer(mine.epoch, mine.seq, 'ok', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
+    const replica = await this.replicas.peek(key)
+    return { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
   }
 
   /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */
@@ -752,11 +703,6 @@ function wouldWait(activation: Activation, method: MethodEntry): boolean {
   if (method.mode === 'reentrant') return false
   if (method.mode === 'read') return activation.mailbox.writing
   return !activation.mailbox.idle
-}
-
-/** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */
-function ahead(a: { epoch: number; seq: number }, b: { epoch: number; seq: number }): boolean {
-  return a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq)
 }
 
 function sameHosts(a: View, b: View): boolean {

@@ -1,0 +1,112 @@
+import type { FetchedEnvelope, FetchEnvelope } from '../../transport/envelope.ts'
+import type { PeerId } from '../../transport/transport.ts'
+import type { Clock, TimerHandle } from '../clock.ts'
+import { TroupeError } from '../errors.ts'
+import type { JournalStorage } from '../journal/storage.ts'
+import type { HostId, View } from '../view.ts'
+import type { Replica, ShippedSnapshot } from './replica-store.ts'
+import { RequestTable } from './request-table.ts'
+
+/** What recovery needs from its host. */
+export interface RecoveryPorts {
+  self: HostId
+  clock: Clock
+  storage: JournalStorage
+  requestsMax: number
+  retryMs: number
+  view(): View
+  /** Adopts a newer view learnt from another owner. */
+  adoptView(view: View): void
+  backupsOf(key: string): HostId[]
+  /** How many backups must answer when `key` has `backups` of them (its level's acknowledgements). */
+  needed(key: string, backups: number): number
+  send(to: PeerId, envelope: FetchEnvelope | FetchedEnvelope): void
+  nextId(): string
+  /** This host's copy of `key`: its activation's, or its replica's (from its journal). */
+  localCopy(key: string): Promise<ShippedSnapshot | undefined>
+}
+
+/**
+ * The recovery read: before a new primary's first turn it asks the other owners how far their
+ * copies go and starts from the furthest (newest last-record epoch, then highest seq), so a host
+ * that restarted without its disk, or whose journal holds records a newer primary overwrote,
+ * starts from the real history. It waits for as many answers as the consistency level needs
+ * acknowledgements (strong: every backup), recounted on every answer since the view may change.
+ */
+export class Recovery {
+  private readonly ports: RecoveryPorts
+  private readonly waiting = new Map<string, (from: PeerId, answer: FetchedEnvelope) => void>()
+
+  constructor(ports: RecoveryPorts) {
+    this.ports = ports
+  }
+
+  /** Brings `start` (this host's own copy) up to the furthest copy among the owners. */
+  async recover(key: string, start: Replica): Promise<Replica> {
+    const { ports } = this
+    if (ports.needed(key, ports.backupsOf(key).length) === 0) return start
+    const answers = new Set<HostId>()
+    const id = ports.nextId()
+    let best: ShippedSnapshot | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let timer: TimerHandle | undefined
+        const ask = (): void => {
+          for (const backup of ports.backupsOf(key)) {
+            if (!answers.has(backup)) ports.send(backup, { v: 1, t: 'fetch', id, epoch: ports.view().epoch, view: ports.view(), key, lastEpoch: start.epoch, seq: start.seq })
+          }
+          timer = ports.clock.setTimeout(ask, ports.retryMs)
+        }
+        this.waiting.set(id, (from, answer) => {
+          if (answer.status === 'stale') {
+            if (timer !== undefined) ports.clock.clearTimeout(timer)
+            if (answer.view) ports.adoptView(answer.view)
+            reject(new TroupeError('StaleEpoch', `${key}: ${from} knows a newer view than ${ports.self}`, { actor: key }))
+            return
+          }
+          answers.add(from)
+          if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
+          const current = ports.backupsOf(key)
+          if (current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length), current.length)) {
+            if (timer !== undefined) ports.clock.clearTimeout(timer)
+            resolve()
+          }
+        })
+        ask()
+      })
+    } finally {
+      this.waiting.delete(id)
+    }
+    if (!best) return start
+    const { seq, epoch, state, requests, reminders = [] } = best
+    await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
+    return { key, seq, epoch, state, requests: new RequestTable(ports.requestsMax, requests), reminders: new Map(reminders) }
+  }
+
+  /** An answer to one of this host's recovery reads. */
+  received(from: PeerId, answer: FetchedEnvelope): void {
+    this.waiting.get(answer.id)?.(from, answer)
+  }
+
+  /** Another host recovers an actor: tell it how far this host's copy goes, and send it if it is further. */
+  async answer(from: PeerId, fetch: FetchEnvelope): Promise<void> {
+    const { ports } = this
+    const reply = (lastEpoch: number, seq: number, status: 'ok' | 'stale', snapshot?: ShippedSnapshot): void => {
+      const envelope: FetchedEnvelope = { v: 1, t: 'fetched', id: fetch.id, key: fetch.key, lastEpoch, seq, status }
+      if (snapshot) envelope.snapshot = snapshot
+      if (status === 'stale') envelope.view = ports.view()
+      ports.send(from, envelope)
+    }
+    if (fetch.epoch < ports.view().epoch) return reply(0, 0, 'stale')
+    // Adopt the asker's newer view first: from now on this owner fences off the old primary.
+    if (fetch.view.epoch > ports.view().epoch) ports.adoptView(fetch.view)
+    const mine = await ports.localCopy(fetch.key).catch(() => undefined)
+    if (!mine) return // an unreadable journal answers nothing; the asker retries
+    reply(mine.epoch, mine.seq, 'ok', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
+  }
+}
+
+/** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */
+export function ahead(a: { epoch: number; seq: number }, b: { epoch: number; seq: number }): boolean {
+  return a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq)
+}
