@@ -55,8 +55,8 @@ export class Activation {
   committed: unknown
   /** The journal (at the `memory` level: only turn numbers and request ids, in memory). */
   log: ActorLog | undefined
-  /** Calls queued or running, by request id, with everyone waiting for their answer (duplicates attach here). */
-  readonly inFlight = new Map<string, string[]>()
+  /** Calls queued or running, by request id, with who waits for the answer (one peer, or several when duplicates attach). */
+  readonly inFlight = new Map<string, string | string[]>()
   /** The timer of the next due reminder, and the in-memory timers set with `setTimer`. */
   reminderTimer: TimerHandle | undefined
   readonly timers = new Set<TimerRef>()

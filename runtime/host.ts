@@ -347,9 +347,11 @@ export class Host {
     }
     // A duplicate of a call still queued or running waits for the same answer.
     const waiting = activation.inFlight.get(call.id)
-    if (waiting) {
+    if (waiting !== undefined) {
       this.counters.dedupedCalls++
-      if (!waiting.includes(from)) waiting.push(from)
+      if (typeof waiting === 'string') {
+        if (waiting !== from) activation.inFlight.set(call.id, [waiting, from])
+      } else if (!waiting.includes(from)) waiting.push(from)
       return
     }
     const job: Job = {
@@ -362,7 +364,7 @@ export class Host {
       },
     }
     if (!activation.mailbox.offer(job)) return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
-    activation.inFlight.set(call.id, [from])
+    activation.inFlight.set(call.id, from)
   }
 
   /**
@@ -397,9 +399,10 @@ export class Host {
 
   /** Sends a call's answer to everyone waiting for it. */
   private settle(activation: Activation, call: CallEnvelope, from: PeerId, envelope: Envelope): void {
-    const recipients = activation.inFlight.get(call.id) ?? [from]
+    const recipients = activation.inFlight.get(call.id) ?? from
     activation.inFlight.delete(call.id)
-    for (const to of recipients) this.deliver(to, envelope)
+    if (typeof recipients === 'string') this.deliver(recipients, envelope)
+    else for (const to of recipients) this.deliver(to, envelope)
   }
 
   private runTurn(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId): PromiseLike<unknown> | undefined {

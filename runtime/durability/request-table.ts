@@ -16,6 +16,9 @@ export type RequestEntries = Array<[string, number, unknown]>
  */
 export class RequestTable {
   private readonly entries = new Map<string, RequestEntry>()
+  /** Ids in insertion order, as a ring: the oldest is evicted without a Map iterator per insert. */
+  private readonly order: string[] = []
+  private oldest = 0
   private readonly sizeMax: number
 
   constructor(sizeMax: number, initial: RequestEntries = []) {
@@ -29,16 +32,33 @@ export class RequestTable {
   }
 
   set(requestId: string, seq: number, result: unknown): void {
-    this.entries.delete(requestId)
+    const existing = this.entries.get(requestId)
+    if (existing) {
+      // A repeat keeps its place in the eviction order (it is answered, not run again).
+      existing.seq = seq
+      existing.result = result
+      return
+    }
     this.entries.set(requestId, { seq, result })
-    if (this.entries.size > this.sizeMax) this.entries.delete(this.entries.keys().next().value!)
+    if (this.order.length < this.sizeMax) {
+      this.order.push(requestId)
+      return
+    }
+    this.entries.delete(this.order[this.oldest]!)
+    this.order[this.oldest] = requestId
+    this.oldest = (this.oldest + 1) % this.sizeMax
   }
 
   get size(): number {
     return this.entries.size
   }
 
+  /** Oldest first. */
   toEntries(): RequestEntries {
-    return [...this.entries].map(([id, e]) => [id, e.seq, e.result])
+    const ids = [...this.order.slice(this.oldest), ...this.order.slice(0, this.oldest)]
+    return ids.map((id) => {
+      const e = this.entries.get(id)!
+      return [id, e.seq, e.result]
+    })
   }
 }
