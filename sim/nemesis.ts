@@ -10,9 +10,34 @@ const faultMsMin = 100
 const faultMsMax = 2000
 
 /**
+ * How long a host that rejoined a view (restarted, or resumed after the supervisor removed it)
+ * still counts as out of the fault budget: its copies are stale or (without its disk) gone until
+ * the primaries re-replicate to it after the view that adds it back.
+ */
+export const refillMs = 1000
+
+/**
+ * How many owners of a key may be out at once without losing an acknowledged write: strong
+ * writes are on every owner (`replicas` may fail); quorum writes on a majority of the
+ * `replicas + 1` owners.
+ */
+export function toleratedFailures(replicas: number, consistency: string): number {
+  return consistency === 'strong' ? replicas : Math.floor((replicas + 1) / 2)
+}
+
+/**
  * Injects the seed's faults over time: every so often it draws one of the plan's fault kinds
  * and applies it to the world, then heals it after a while. `stop` heals everything at once:
  * partitions go, paused hosts resume, crashed hosts restart, disks are fast again.
+ *
+ * It keeps within the fault budget the runtime is built for (`toleratedFailures`), where
+ * exceeding it loses data by design rather than by a bug:
+ * - with view changes, a crash or pause is refused while that many hosts are out already — down,
+ *   paused, or rejoined less than `refillMs` ago — since the supervisor would otherwise remove
+ *   every owner of a key and a new primary would start without its history;
+ * - without view changes nothing refills a host that lost its disk (re-replication runs on view
+ *   changes), so at most that many distinct hosts lose their disk in a run.
+ * Crashes with disk and pauses without view changes lose nothing and are not limited.
  */
 export class Nemesis {
   private readonly world: World
@@ -21,6 +46,11 @@ export class Nemesis {
   private readonly peers: () => readonly PeerId[]
   private readonly timers = new Set<TimerHandle>()
   private readonly heals = new Map<string, () => void>()
+  /** When each host last rejoined (restart or resume), for the fault budget. */
+  private readonly rejoinedAt = new Map<string, number>()
+  /** Hosts that lost their disk in this run. */
+  private readonly disksLost = new Set<string>()
+  private readonly tolerated: number
   private stopped = false
 
   /** `peers` lists everyone a partition may split (hosts and clients). */
@@ -29,6 +59,7 @@ export class Nemesis {
     this.random = random
     this.kinds = world.plan.kinds
     this.peers = peers
+    this.tolerated = toleratedFailures(world.replicas, world.consistency)
   }
 
   /** Starts injecting faults (nothing happens when the plan has no fault kinds). */
@@ -58,15 +89,19 @@ export class Nemesis {
         world.trace.add('heal network')
       })
     } else if (kind === 'crash' || kind === 'crash-without-disk') {
-      if (hosts.length === 0) return false
-      const id = pick(this.random, hosts)
-      world.crash(id, kind === 'crash')
-      this.healLater(id, () => world.restart(id))
+      if (hosts.length === 0 || this.overBudget()) return false
+      const keepDisk = kind === 'crash'
+      const candidates = keepDisk || world.viewChanges || this.disksLost.size < this.tolerated ? hosts : hosts.filter((h) => this.disksLost.has(h))
+      if (candidates.length === 0) return false
+      const id = pick(this.random, candidates)
+      if (!keepDisk) this.disksLost.add(id)
+      world.crash(id, keepDisk)
+      this.healLater(id, () => this.rejoin(id, () => world.restart(id)))
     } else if (kind === 'pause') {
-      if (hosts.length === 0) return false
+      if (hosts.length === 0 || this.overBudget()) return false
       const id = pick(this.random, hosts)
       world.pause(id)
-      this.healLater(id, () => world.resume(id))
+      this.healLater(id, () => this.rejoin(id, () => world.resume(id)))
     } else {
       const id = pick(this.random, world.hostIds)
       if (this.heals.has(`disk:${id}`)) return false
@@ -75,6 +110,20 @@ export class Nemesis {
     }
     world.count(kind)
     return true
+  }
+
+  /** With view changes: as many hosts as the budget allows are out (down, paused, or refilling after a rejoin). */
+  private overBudget(): boolean {
+    const world = this.world
+    if (!world.viewChanges) return false
+    const now = world.clock.now()
+    const out = world.hostIds.filter((id) => world.isDown(id) || world.isPaused(id) || now - (this.rejoinedAt.get(id) ?? -Infinity) < refillMs)
+    return out.length >= this.tolerated
+  }
+
+  private rejoin(id: string, heal: () => void): void {
+    this.rejoinedAt.set(id, this.world.clock.now())
+    heal()
   }
 
   private scheduleNext(): void {

@@ -1,7 +1,7 @@
 /**
  * Every seed that once failed, by name: each replays with `npm run sim -- --seed S --faults P`.
  * `expect: 'clean'` seeds must pass; the others show a known runtime bug and must keep showing
- * it (the listed invariants) until the bug is fixed — then the entry flips to 'clean'.
+ * it (exactly the listed invariants, no others) until the bug is fixed — then the entry flips to 'clean'.
  */
 export interface Regression {
   readonly name: string
@@ -11,38 +11,35 @@ export interface Regression {
   readonly note: string
 }
 
-/** The invariant name given to liveness violations of the known passivation/ack routing bug. */
-export const stuckBehindPassivation = 'known-bug:stuck-behind-passivation'
-
 /**
  * Runtime bugs the simulation found that are not fixed yet, by the invariant name their
  * violations carry. The CI sweeps count them but do not fail on them; each has a `test.fails`
  * named scenario in test/sim/scenarios.test.ts. Remove an entry when its bug is fixed.
+ * Empty today: the stuck passivation ('known-bug:stuck-behind-passivation', acks routed to the
+ * new activation) is fixed — acks reach the passivating activation first.
  */
-export const knownBugs: Readonly<Record<string, string>> = {
-  [stuckBehindPassivation]: 'Host.handleAck routes a backup\'s ack to the new, still-loading activation instead of the passivating one that waits for it: passivation never ends and the new activation waits for it forever (scenario "a key passivating with a record not yet acknowledged stays reachable").',
-}
+export const knownBugs: Readonly<Record<string, string>> = {}
 
 /** The regression seeds, oldest first. */
 export const regressions: readonly Regression[] = [
   {
     name: 'a key re-activated on the same host while its last activation was still saving',
     seed: 45,
-    profile: 'ci',
+    profile: 'ci-1',
     expect: 'clean',
     note: 'Host reports activate when it creates the activation, before the previous one finished saving; the checker saw two activations. The sim now records the activation when it can run turns.',
   },
   ...[3, 60, 69].map((seed) => ({
     name: `same-host re-activation during a slow save (seed ${seed})`,
     seed,
-    profile: 'ci',
+    profile: 'ci-1',
     expect: 'clean' as const,
     note: 'as seed 45',
   })),
   {
     name: 'a lost replication ack (one-way partition) blocked a key forever',
     seed: 197,
-    profile: 'ci',
+    profile: 'ci-1',
     expect: 'clean',
     note: 'found on the uncommitted replication work: replicate/replicated are never re-sent, so one lost ack holds every later reply of the key behind the output gate, even after the partition heals.',
   },
@@ -57,28 +54,42 @@ export const regressions: readonly Regression[] = [
     name: 'a duplicated call that failed on one copy took effect on the other',
     seed: 7,
     profile: 'full',
-    expect: 'clean',
-    note: 'fixed for turns by request dedup; ActivationFailed/MailboxFull now count as unknown outcomes (see the named scenario on ActivationFailed). Today this seed also shows the passivation bug (known).',
+    expect: ['money-conserved'],
+    note: 'fixed for turns by request dedup; ActivationFailed/MailboxFull count as unknown outcomes (see the named scenario on ActivationFailed). Today this seed shows an open bug, and only it: transfer #35 deposited, its turn then failed on the deposit\'s timeout and was rolled back (no withdrawal), and the failure is journaled so no retry completes it: money created (scenario "a transfer whose deposit reply is lost does not create money"). Flip to clean when fixed.',
   },
   {
     name: 'a call answered ActivationFailed (corrupt read) took effect through a later duplicate',
     seed: 172,
-    profile: 'ci',
+    profile: 'ci-1',
     expect: 'clean',
     note: 'the runtime does not remember pre-turn failures by request id; the sim counts ActivationFailed as an unknown outcome until it does (scenario "a call answered ActivationFailed never takes effect later").',
   },
   {
     name: 'a new activation waits forever behind its own passivation (acks routed to the wrong activation)',
     seed: 1,
-    profile: 'ci',
-    expect: [stuckBehindPassivation],
-    note: 'known runtime bug (see knownBugs); flip to clean when Host.handleAck is fixed.',
+    profile: 'ci-1',
+    expect: 'clean',
+    note: 'fixed: Host.handleAck gives a passivating activation with records pending its acks first.',
   },
   {
     name: 'a resent withdraw answered "insufficient funds" by its first copy took effect through its second',
     seed: 711,
-    profile: 'ci',
-    expect: ['linearizable-account'],
-    note: 'runtime bug: a turn that threw is not remembered by request id; the caller\'s resend (same id) ran after a deposit and succeeded, while the caller had the first copy\'s RangeError. Flip to clean when failed outcomes are kept in the request table.',
+    profile: 'ci-1',
+    expect: 'clean',
+    note: 'fixed: a failed write turn is journaled with its error, so the resend (same id) is answered the same RangeError.',
+  },
+  {
+    name: 'a primary that missed the view removing it kept its stale activation and overwrote the interim primary\'s writes',
+    seed: 5,
+    profile: 'failover',
+    expect: ['acknowledged-writes-kept', 'linearizable-counter'],
+    note: 'open runtime bug (Host.setView keeps activations across skipped views; a resync snapshot with a newer epoch overwrites a longer backup log): host-4 paused in view 3, missed view 4 (host-3 primary, seq 43-44 of Counter/c1), adopted view 5 as primary with seq 42 and shipped 43@5 over them. Scenario "a primary that missed a view does not answer from, or overwrite with, its stale state". Flip to clean when fixed.',
+  },
+  {
+    name: 'a quorum primary that lost its disk recovered from a backup outside the write quorum',
+    seed: 50,
+    profile: 'full',
+    expect: ['acknowledged-writes-kept', 'linearizable-counter'],
+    note: 'open runtime bug (Host.recover counts the empty local copy toward the quorum): host-3 (primary of Counter/c1, quorum, 2 backups) lost its disk, took host-2\'s seq 2 while host-0 held the acknowledged seq 5. Scenario "a quorum primary that lost its disk recovers every acknowledged write". Flip to clean when fixed.',
   },
 ]

@@ -46,6 +46,8 @@ export class SimHost {
   private live: { host: Host; clock: HostClock; transport: GatedTransport; storage: SimJournalStorage } | undefined
   private paused = false
   private slowDisk = false
+  /** The live incarnation's activations reported open, per key, oldest first (see `hostEvent`). */
+  private readonly tracked = new Map<string, TrackedActivation[]>()
 
   constructor(id: HostId, env: HostEnvironment) {
     this.id = id
@@ -77,6 +79,7 @@ export class SimHost {
     live.transport.close()
     this.live = undefined
     this.paused = false
+    this.tracked.clear() // the world closes the dead incarnation's activations at the crash
     if (!keepDisk) {
       this.disk = new SimJournalDisk()
       return undefined
@@ -141,9 +144,75 @@ export class SimHost {
       replicas: env.replicas,
       consistency: env.consistency,
       onEvent: (event) => {
-        if (this.incarnationCount === incarnation && this.live !== undefined) env.event(event) // else: a dead incarnation's last words
+        if (this.incarnationCount === incarnation && this.live !== undefined) this.hostEvent(this.live.host, event) // else: a dead incarnation's last words
       },
     })
     this.live = { host, clock, transport, storage }
+    this.tracked.clear()
   }
+
+  /**
+   * Ends, in the activation record, every activation of the live incarnation that is over
+   * (status 'gone') without having said so, and returns how many: those a log failure dropped
+   * (`Host.dropFailed` reports nothing). Called on every event of the host, and by the world
+   * before the checkers run.
+   */
+  sweepActivations(): number {
+    const live = this.live
+    if (live === undefined) return 0
+    let ended = 0
+    for (const key of [...this.tracked.keys()]) ended += this.endGone(key, live.host.view.epoch, this.env.clock.now())
+    return ended
+  }
+
+  /**
+   * The host's activation events, made one-to-one with activations. Events carry no activation
+   * identity, and the runtime reports some ends twice: `stepDown` of a passivating activation
+   * reports `deactivate`, and its passivation reports it again when it ends; an activation fenced
+   * during its recovery read is stepped down by the newer view (one `deactivate`) and then fails
+   * to activate (another). A second report would close the next activation of the key on this
+   * host in the activation log, whose own end then had nothing open ("deactivated without an open
+   * activation", failover seeds 16, 3, 8). So each `activate` is tied to the `Activation` object the
+   * host just stored, and a `deactivate` ends exactly the tracked activations that are now over;
+   * a report that ends none is a duplicate and only traced.
+   * (Suggested runtime fix: report `deactivate` once per activation — e.g. only on the transition
+   * to 'gone' — and from `dropFailed` too.)
+   */
+  private hostEvent(host: Host, event: HostEvent): void {
+    if (event.kind === 'activate') {
+      this.sweepActivations()
+      const activation = (host as unknown as HostInternals).activations.get(event.key)
+      if (activation !== undefined) this.tracked.set(event.key, [...(this.tracked.get(event.key) ?? []), activation])
+      this.env.event(event)
+      return
+    }
+    if (event.kind !== 'deactivate') {
+      this.env.event(event)
+      return
+    }
+    if (this.endGone(event.key, event.epoch, event.atMs) === 0) this.env.trace.add(`deactivate ${event.key} on ${this.id} reported again (ignored)`)
+    this.sweepActivations()
+  }
+
+  /** Reports `deactivate` for each tracked activation of `key` that is over; returns how many. */
+  private endGone(key: string, epoch: number, atMs: number): number {
+    const list = this.tracked.get(key) ?? []
+    const gone = list.filter((a) => a.status === 'gone')
+    if (gone.length === 0) return 0
+    const left = list.filter((a) => a.status !== 'gone')
+    if (left.length > 0) this.tracked.set(key, left)
+    else this.tracked.delete(key)
+    for (const _ of gone) this.env.event({ kind: 'deactivate', key, host: this.id, epoch, atMs })
+    return gone.length
+  }
+}
+
+/** The part of a `Host`'s private state the activation record reads: its activation objects, by key, as `activate` stored them. */
+interface HostInternals {
+  readonly activations: ReadonlyMap<string, TrackedActivation>
+}
+
+/** What the simulation reads of a runtime `Activation`: its lifecycle status. */
+interface TrackedActivation {
+  readonly status: 'activating' | 'active' | 'deactivating' | 'gone'
 }

@@ -263,6 +263,11 @@ export class World {
     if (n > 0) this.faults.set(kind, (this.faults.get(kind) ?? 0) + n)
   }
 
+  /** Records the end of every activation a host dropped without reporting it (see `SimHost.sweepActivations`); call before checking. */
+  sweepActivations(): void {
+    for (const sim of this.hosts.values()) sim.sweepActivations()
+  }
+
   /** Stops everything: no timer of any host fires again. */
   dispose(): void {
     for (const sim of this.hosts.values()) sim.dispose()

@@ -10,7 +10,10 @@ const root = join(import.meta.dirname, '..', '..')
 const excluded = [
   'runtime/clock.ts', // systemClock: the one place that reads the real clock and sets real timers
   'runtime/random.ts', // systemRandom: the one place that draws real randomness
-  'runtime/node/', 'runtime/web/', 'runtime/cli/', // platform adapters and the CLI
+  'runtime/node/', 'runtime/web/', // platform adapters
+  // Node adapters for the CLI and the HTTP gateway: they serve real clients on real time (request
+  // timings, rate windows, idle timers, Date headers) and never run inside the simulation.
+  'runtime/cli/', 'runtime/gateway/',
   'transport/node-endpoint.ts', // Node worker_threads adapter
 ]
 
