@@ -92,7 +92,10 @@ export type Outcome =
  * Known runtime gap: `ActivationFailed` and `MailboxFull` are not remembered by request id, so a
  * duplicate or resend of the same call may still run after the caller got one of them (named
  * scenario "a call answered ActivationFailed never takes effect later"); they count as unknown
- * until that is fixed. (A `Deadlock` is decided from the call chain again on every copy.)
+ * until that is fixed. A `Deadlock` or an `InvalidArgument` should be decided again on every
+ * copy, but today a resend of a call that already ran can be answered either (regression seeds
+ * full 130 and 161, failed-means-no-effect): they stay definite failures so the checker keeps
+ * reporting that bug.
  */
 const noEffectKinds: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   'UnknownActorType', 'UnknownMethod', 'Deadlock', 'ActorFailed', 'InvalidArgument',
