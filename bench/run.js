@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(benchDir, 'results')
 /** The benchmarks this runner owns, in the order they run. */
-const benchmarks = ['placement', 'calls']
+const benchmarks = ['placement', 'calls', 'durability', 'failover']
 
 const args = process.argv.slice(2)
 const tableOnly = args.includes('--table')
@@ -67,7 +67,8 @@ function render(all, totalSeconds) {
         lines.push('', `${group}:`, '', '| benchmark | throughput | p50 | p99 | documented |', '| --- | ---: | ---: | ---: | --- |')
       }
       const name = row.baseline ? `${row.name} *(baseline)*` : `**${row.name}**`
-      lines.push(`| ${name} | ${formatRate(row.value)} ${row.unit} | ${formatUs(row.p50Us)} | ${formatUs(row.p99Us)} | ${row.documented ?? ''} |`)
+      const throughput = row.value === undefined || row.value === null ? '—' : `${formatRate(row.value)} ${row.unit}`
+      lines.push(`| ${name} | ${throughput} | ${formatUs(row.p50Us)} | ${formatUs(row.p99Us)} | ${row.documented ?? ''} |`)
     }
     if (r.ratios.length > 0) {
       lines.push('', '| ratio (same run) | value | target | met |', '| --- | ---: | ---: | :---: |')

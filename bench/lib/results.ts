@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url'
 export interface ResultRow {
   group: string
   name: string
-  /** Throughput in `unit` (per second unless the unit says otherwise). */
-  value: number
+  /** Throughput in `unit` (per second unless the unit says otherwise); absent for a row of times only (p50/p99). */
+  value?: number
   unit: string
   p50Us?: number
   p99Us?: number
