@@ -17,6 +17,9 @@ export type TurnOutcome =
   | { ok: true; value: unknown; gate: Promise<void> | undefined }
   | { ok: false; error: SerializedError; gate?: Promise<void> | undefined }
 
+/** Errors after which nobody knows whether a nested call took effect. */
+const outcomeUnknown: ReadonlySet<string> = new Set(['CallTimeout', 'HostUnavailable', 'ClusterStopped', 'StaleEpoch'])
+
 /** How a journal record says its turn failed: the request id then answers this error on every retry. */
 const failureTag = '~troupe.failed'
 
@@ -199,7 +202,9 @@ export class Activation {
    */
   private failed(error: SerializedError, base: unknown, requestId: string, epoch: number): TurnOutcome {
     const log = this.log
-    if (!log || requestId.startsWith('~')) return { ok: false, error }
+    // An error that leaves a nested call's outcome unknown is not an answer: a retry must run again
+    // (its nested calls carry the same derived ids, so what did happen is not repeated).
+    if (!log || requestId.startsWith('~') || outcomeUnknown.has(error.kind)) return { ok: false, error }
     const seq = log.seq + 1
     const patch = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp] : []
     log.append({ seq, epoch, requestId, patch, result: { [failureTag]: true, error } satisfies RecordedFailure })

@@ -41,6 +41,8 @@ interface Pending {
   /** The sweep tick at which the call is sent again (same id), and the current backoff in ticks. */
   resendTick: number
   backoffTicks: number
+  /** Later calls with the same request id, answered with this one. */
+  readonly followers: Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }>
 }
 
 export interface CallerOptions {
@@ -89,15 +91,25 @@ export class Caller {
     if (options.chain && options.chain.length > 0) envelope.chain = options.chain
     if (options.stale) envelope.stale = true
     const timeoutMs = options.timeoutMs ?? limits.callTimeoutMs
+    const already = this.pending.get(id)
+    if (already) {
+      // The same request again (a turn re-run after a failover repeats its derived ids): share the answer.
+      return new Promise((resolve, reject) => already.followers.push({ resolve, reject }))
+    }
     return new Promise((resolve, reject) => {
-      if (this.pending.has(id)) {
-        reject(new TroupeError('InvalidArgument', `request ${id} is already in flight`))
-        return
-      }
       // +1: the sweep in progress may fire at once, so count only whole intervals after it.
       const expiresTick = this.tick + 1 + Math.ceil(timeoutMs / this.sweepIntervalMs)
       const backoffTicks = Math.max(1, Math.ceil(limits.callRetryMs / this.sweepIntervalMs))
-      this.pending.set(id, { envelope, resolve, reject, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks })
+      const followers: Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }> = []
+      const settleAll = <T>(first: (value: T) => void, pick: (f: { resolve: (value: unknown) => void; reject: (error: Error) => void }) => (value: T) => void) => (value: T): void => {
+        first(value)
+        for (const f of followers) pick(f)(value)
+      }
+      this.pending.set(id, {
+        envelope, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks, followers,
+        resolve: settleAll(resolve, (f) => f.resolve),
+        reject: settleAll(reject, (f) => f.reject),
+      })
       this.armSweep()
       this.dispatch(envelope)
     })

@@ -64,6 +64,12 @@ export interface HostOptions {
   activationSupervision?: { intensity: number; periodMs: number }
   /** Called when the host's activation supervisor gives up; a worker host exits, so its own supervisor restarts it. */
   onEscalate?: (reason: string) => void
+  /**
+   * Set by the supervisor when this host replaces one whose state is gone (no disk): an actor it
+   * holds nothing of may still have acknowledged records elsewhere, so its recovery waits for one
+   * more backup than the consistency level needs. Default false.
+   */
+  restartedWithoutState?: boolean
 }
 
 /** Counters a host keeps. */
@@ -156,6 +162,7 @@ export class Host {
       send: (to, envelope) => this.deliver(to, envelope),
       nextId: () => this.nextShipmentId(),
       localCopy: (key) => this.localCopy(key),
+      forgetful: options.restartedWithoutState ?? false,
     })
     this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })
     this.placement = this.place(options.view ?? { epoch: 0, hosts: [] })
@@ -206,8 +213,12 @@ export class Host {
       return false
     }
     this.placement = this.place(view)
+    // A host that missed a view cannot know who was primary meanwhile: its activations may be
+    // stale, so they all step down and the next call recovers from the owners' copies.
+    const missedAView = view.epoch !== current.epoch + 1
     for (const activation of [...this.activations.values()]) {
-      if (this.placement.primary(activation.key) !== this.id) this.stepDown(activation, 'the view moved it')
+      if (missedAView) this.stepDown(activation, `it missed views ${current.epoch + 1}..${view.epoch - 1}`)
+      else if (this.placement.primary(activation.key) !== this.id) this.stepDown(activation, 'the view moved it')
       else this.retarget(activation)
     }
     for (const key of this.replicas.keys()) {
@@ -337,6 +348,13 @@ export class Host {
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
     const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
     if (activation.failure) return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
+    // A request this actor already answered is answered again from its journal, before anything else.
+    const recorded = activation.status === 'active' ? activation.recorded(call.id) : undefined
+    if (recorded) {
+      this.counters.dedupedCalls++
+      if (!activation.inFlight.has(call.id)) activation.inFlight.set(call.id, from)
+      return this.answer(from, call, recorded, activation)
+    }
     if (call.chain && wouldWait(activation, method)) {
       // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
       // this actor's running turn is itself waiting on (A -> B while B -> A).
@@ -510,6 +528,11 @@ export class Host {
       this.counters.fencedWrites++
       this.onEvent?.({ kind: 'fenced', key: ack.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
       this.stepDown(activation, `fenced by ${from}`, 'StaleEpoch')
+      return
+    }
+    if (ack.status === 'resync' && ack.seq > log.seq) {
+      // The backup holds more than this primary: another primary wrote meanwhile. Step down and recover.
+      this.stepDown(activation, `${from} is ahead (seq ${ack.seq} > ${log.seq})`, 'StaleEpoch')
       return
     }
     log.acknowledged(from, ack.seq)

@@ -42,6 +42,8 @@ export class SimHost {
   readonly id: HostId
   private readonly env: HostEnvironment
   private disk = new SimJournalDisk()
+  /** Set once a crash took the disk: later incarnations may have forgotten acknowledged state. */
+  private lostDisk = false
   private incarnationCount = 0
   private live: { host: Host; clock: HostClock; transport: GatedTransport; storage: SimJournalStorage } | undefined
   private paused = false
@@ -81,6 +83,7 @@ export class SimHost {
     this.paused = false
     this.tracked.clear() // the world closes the dead incarnation's activations at the crash
     if (!keepDisk) {
+      this.lostDisk = true
       this.disk = new SimJournalDisk()
       return undefined
     }
@@ -143,6 +146,7 @@ export class SimHost {
       storage,
       replicas: env.replicas,
       consistency: env.consistency,
+      restartedWithoutState: this.lostDisk,
       onEvent: (event) => {
         if (this.incarnationCount === incarnation && this.live !== undefined) this.hostEvent(this.live.host, event) // else: a dead incarnation's last words
       },

@@ -24,6 +24,8 @@ export interface RecoveryPorts {
   nextId(): string
   /** This host's copy of `key`: its activation's, or its replica's (from its journal). */
   localCopy(key: string): Promise<ShippedSnapshot | undefined>
+  /** This host may have lost state (it replaced one without a disk): an empty copy of its own proves nothing. */
+  forgetful: boolean
 }
 
 /**
@@ -45,6 +47,9 @@ export class Recovery {
   async recover(key: string, start: Replica): Promise<Replica> {
     const { ports } = this
     if (ports.needed(key, ports.backupsOf(key).length) === 0) return start
+    // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
+    // been lost (an empty copy on a host that replaced one without a disk): then one more backup must answer.
+    const extra = start.seq === 0 && ports.forgetful ? 1 : 0
     const answers = new Set<HostId>()
     const id = ports.nextId()
     let best: ShippedSnapshot | undefined
@@ -67,7 +72,7 @@ export class Recovery {
           answers.add(from)
           if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
           const current = ports.backupsOf(key)
-          if (current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length), current.length)) {
+          if (current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length) + extra, current.length)) {
             if (timer !== undefined) ports.clock.clearTimeout(timer)
             resolve()
           }

@@ -299,7 +299,7 @@ export class Cluster {
     const { port1, port2 } = new MessageChannel()
     this.clientTransport.connect(id, nodeEndpoint(port1))
     peers.push([this.client.id, port2])
-    const handle = spawnHost(id, this.settings, this.view, peers, restarts)
+    const handle = spawnHost(id, this.settings, this.view, peers, restarts, true)
     this.adopt(handle)
     await whenReady(handle)
     this.emit({ kind: 'host-up', host: id })

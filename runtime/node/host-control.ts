@@ -16,6 +16,8 @@ export interface HostWorkerData {
   consistency: Consistency
   /** Where this host journals to files (`<dataDir>/<hostId>`); in memory when absent. */
   dataDir: string | undefined
+  /** This host replaces one whose state is gone. */
+  restartedWithoutState: boolean
   /** Data-plane links: one port per peer (other hosts and clients). */
   peers: Array<[string, MessagePort]>
   /** The control-plane port (comlink). */

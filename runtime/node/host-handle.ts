@@ -37,11 +37,14 @@ export interface HostHandle {
 }
 
 /** Starts a host worker on the given data-plane ports. */
-export function spawnHost(id: HostId, settings: HostSettings, view: View, peers: Array<[string, MessagePort]>, restarts = 0): HostHandle {
+export function spawnHost(id: HostId, settings: HostSettings, view: View, peers: Array<[string, MessagePort]>, restarts = 0, joinedLater = false): HostHandle {
   const { port1, port2 } = new MessageChannel()
   const data: HostWorkerData = {
     hostId: id, actorsUrl: settings.actorsUrl, limits: settings.limits, view, peers, control: port2,
     replicas: settings.replicas, consistency: settings.consistency, dataDir: settings.dataDir,
+    // A host that joins a running cluster holds nothing of the actors it takes over (unless it is a
+    // replacement reopening its data directory): its recovery reads ask one owner more.
+    restartedWithoutState: joinedLater && !(restarts > 0 && settings.dataDir !== undefined),
   }
   const worker = new Worker(hostWorkerUrl(), {
     workerData: data,

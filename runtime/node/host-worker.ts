@@ -29,7 +29,7 @@ const registry = ActorRegistry.fromModule(namespace)
 const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
-  replicas: data.replicas, consistency: data.consistency, storage,
+  replicas: data.replicas, consistency: data.consistency, storage, restartedWithoutState: data.restartedWithoutState,
   // Escalation: this host gives up and exits; its supervisor in the main thread replaces it.
   onEscalate: (reason) => {
     console.error(`troupe: ${data.hostId} escalates: ${reason}`)
