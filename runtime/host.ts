@@ -118,6 +118,8 @@ export class Host {
   private readonly replicas: ReplicaStore
   private readonly activations = new Map<string, Activation>()
   private readonly deactivations = new Map<string, Promise<void>>()
+  /** Calls from a newer epoch than this host's view, waiting for it. */
+  private readonly parked: Array<{ from: PeerId; call: CallEnvelope }> = []
   /** Activations being passivated: their last records still collect acknowledgements. */
   private readonly leaving = new Map<string, Activation>()
   private idleTimer: TimerHandle | undefined
@@ -225,7 +227,24 @@ export class Host {
       if (!this.placement.owners(key, this.replicaCount + 1).includes(this.id)) this.replicas.drop(key)
     }
     this.caller.viewChanged()
-    void this.rereplicate(view.epoch).catch(() => undefined)
+    // Re-replication of idle actors waits a moment: the calls a failover redirects come first.
+    this.clock.setTimeout(() => void this.rereplicate(view.epoch).catch(() => undefined), this.limits.replicationRetryMs)
+    const parked = this.parked.splice(0)
+    for (const { from, call } of parked) this.handleCall(from, call)
+    return true
+  }
+
+  /** Holds a call from a newer epoch until that view arrives (or `replicationRetryMs` passes, then redirects). */
+  private parkForView(from: PeerId, call: CallEnvelope): boolean {
+    if (this.parked.length >= this.limits.mailboxDepthMax) return false
+    const entry = { from, call }
+    this.parked.push(entry)
+    this.clock.setTimeout(() => {
+      const index = this.parked.indexOf(entry)
+      if (index < 0) return
+      this.parked.splice(index, 1)
+      this.redirect(from, call.id)
+    }, this.limits.replicationRetryMs)
     return true
   }
 
@@ -235,8 +254,11 @@ export class Host {
    * handled by `retarget`.
    */
   private async rereplicate(epoch: number): Promise<void> {
+    let done = 0
     for (const key of await this.storage.keys()) {
       if (this.stopped || this.placement.view.epoch !== epoch) return
+      // A background chore: let calls in between every few actors.
+      if (++done % 32 === 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0))
       if (this.placement.primary(key) !== this.id || this.activations.has(key) || this.leaving.has(key)) continue
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
@@ -338,6 +360,8 @@ export class Host {
     const type = this.registry.get(call.key.slice(0, slash))
     if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, slash)} (known: ${this.registry.names().join(', ')})`)
     if (this.placement.primary(call.key) !== this.id) {
+      // The caller knows a newer view than this host: wait for it briefly instead of bouncing the call back.
+      if (call.epoch > this.placement.view.epoch && this.parkForView(from, call)) return
       if (call.stale && type.methods.get(call.method)?.mode === 'read' && this.placement.owners(call.key, this.replicaCount + 1).includes(this.id)) {
         return void this.serveStale(from, call, type, type.methods.get(call.method)!)
       }

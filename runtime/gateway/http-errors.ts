@@ -5,7 +5,7 @@
 import { isTroupeError, type ErrorKind } from '../errors.ts'
 
 /** Kinds the gateway itself reports, beside troupe's own error kinds. */
-export type GatewayErrorKind = 'NotFound' | 'MethodNotAllowed' | 'NotImplemented' | 'Internal'
+export type GatewayErrorKind = 'NotFound' | 'MethodNotAllowed' | 'Unsupported' | 'Internal'
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {

@@ -432,7 +432,7 @@ export async function startGateway(cluster: GatewayCluster, options: GatewayOpti
 }
 
 function notImplemented(method: string, what = method): HttpError {
-  return new HttpError(501, 'NotImplemented', `this cluster does not support ${what} yet (Cluster.${method} is missing)`)
+  return new HttpError(501, 'Unsupported', `this cluster does not support ${what} (Cluster.${method} is missing)`)
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

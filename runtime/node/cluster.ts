@@ -185,7 +185,8 @@ export class Cluster {
   async kill(hostId: HostId): Promise<void> {
     const handle = this.live(hostId)
     handle.killed = true
-    await handle.worker.terminate()
+    // The exit event comes well before terminate()'s promise settles: fail over on the first.
+    await Promise.race([handle.worker.terminate(), handle.exited])
     await this.hostDown(handle, 'killed', true)
   }
 
@@ -226,7 +227,7 @@ export class Cluster {
     const handle = this.live(hostId)
     return this.serialize(async () => {
       handle.stopping = true
-      await this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== hostId) })
+      await this.publish(this.without(hostId)).acked
       await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
       await this.retire(handle)
     })
@@ -303,7 +304,7 @@ export class Cluster {
     this.adopt(handle)
     await whenReady(handle)
     this.emit({ kind: 'host-up', host: id })
-    await this.publish({ epoch: this.view.epoch + 1, hosts: [...this.view.hosts.filter((h) => h !== id), id] })
+    await this.publish((current) => ({ epoch: current.epoch + 1, hosts: [...current.hosts.filter((h) => h !== id), id] })).acked
   }
 
   /** A host is gone: publish the view without it, then let the supervisor decide. */
@@ -313,10 +314,12 @@ export class Cluster {
     handle.state = 'down'
     if (handle.stopping || this.stopped) return Promise.resolve()
     this.emit({ kind: 'host-down', host: handle.id, reason })
-    // First the failover (a view without it), then, separately, the supervisor's restart.
-    const failedOver = this.serialize(() => this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== handle.id) }))
+    // First the failover (a view without it), then, separately, the supervisor's restart. The
+    // failover counts as done once the view is sent: hosts that get a call from a newer epoch
+    // before the view itself wait for it rather than bounce the call.
+    const { sent, acked } = this.publish(this.without(handle.id))
     if (!wasStarting) void this.serialize(() => this.supervise(handle, abnormal)).catch(() => undefined)
-    const settled = failedOver.then(() => undefined, () => undefined)
+    const settled = Promise.race([sent, acked])
     this.failovers.set(handle, settled)
     return settled
   }
@@ -336,7 +339,7 @@ export class Cluster {
       const other = this.handles.find((h) => h.id === sibling && h.state !== 'down')
       if (!other || other === handle) continue
       other.stopping = true
-      await this.publish({ epoch: this.view.epoch + 1, hosts: this.view.hosts.filter((h) => h !== sibling) })
+      await this.publish(this.without(sibling)).acked
       await this.retire(other)
     }
     for (const child of decision.children) {
@@ -346,10 +349,21 @@ export class Cluster {
     }
   }
 
-  private async publish(view: View): Promise<void> {
+  /**
+   * Publishes the next view, computed from the newest one at once (so epochs only grow and a
+   * failover never waits behind a restart), and resolves when every live host has it. A host that
+   * gets a newer view before an older one ignores the older.
+   */
+  private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
+    const view = next(this.view)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
-    await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
+    const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
+    return { sent: Promise.resolve(), acked: acked.then(() => undefined) }
+  }
+
+  private without(hostId: HostId): (current: View) => View {
+    return (current) => ({ epoch: current.epoch + 1, hosts: current.hosts.filter((h) => h !== hostId) })
   }
 
   private async retire(handle: HostHandle): Promise<void> {
