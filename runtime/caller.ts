@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from './clock.ts'
 import { TroupeError } from './errors.ts'
 import type { Limits } from './limits.ts'
 import { checkPayload } from './payload.ts'
+import { buggify } from './buggify.ts'
 import type { HostId, View } from './view.ts'
 
 /** What a caller needs to know about placement. */
@@ -206,7 +207,7 @@ export class Caller {
       if (entry.expiresTick <= tick) {
         this.pending.delete(id)
         entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
-      } else if (entry.resendTick <= tick) {
+      } else if (entry.resendTick <= tick || buggify('caller.resend-early')) {
         // The call or its reply may have been lost: send it again; the primary answers a repeat once.
         entry.backoffTicks *= 2
         entry.resendTick = tick + entry.backoffTicks

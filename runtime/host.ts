@@ -23,6 +23,7 @@ import { randomId, systemRandom, type Random } from './random.ts'
 import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
+import { buggify } from './buggify.ts'
 import { checkPayload } from './payload.ts'
 import { resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
@@ -157,9 +158,13 @@ export class Host {
       view: () => this.placement.view,
       adoptView: (view) => this.setView(view),
       backupsOf: (key) => this.backupsOf(key),
+      // Every backup must answer a recovery read at quorum too: after a view change the current
+      // backups need not include the write quorum of a record (found by simulation, failover seed 76).
       needed: (key, backups) => {
         const type = this.registry.get(key.slice(0, key.indexOf('/')))
-        return type ? ackRule(this.levelOf(type), backups).backups : 0
+        if (!type) return 0
+        const level = this.levelOf(type)
+        return level === 'quorum' || level === 'strong' ? backups : 0
       },
       send: (to, envelope) => this.deliver(to, envelope),
       nextId: () => this.nextShipmentId(),
@@ -528,6 +533,8 @@ export class Host {
   }
 
   private ship(backup: HostId, key: string, records: JournalRecord[], activation?: Activation): void {
+    // A simulation may lose a shipment here: the primary's retry must make up for it.
+    if (buggify('replication.drop-shipment')) return
     this.counters.recordsShipped += records.length
     const envelope: ReplicateEnvelope = { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch: this.placement.view.epoch, key, records }
     if (activation?.log) {
@@ -739,7 +746,8 @@ export class Host {
       if (this.stopped) return
       const cutoff = this.clock.now() - this.limits.idleTimeoutMs
       for (const activation of [...this.activations.values()]) {
-        const idle = activation.status === 'active' && activation.mailbox.idle && activation.lastUsedMs <= cutoff
+        const early = buggify('host.passivate-early') // a simulation may passivate an idle actor at any time
+        const idle = activation.status === 'active' && activation.mailbox.idle && (activation.lastUsedMs <= cutoff || early)
         // An actor with durable reminders stays active so they fire on time.
         if (idle && activation.reminders.size === 0) void this.passivate(activation)
       }
