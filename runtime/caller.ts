@@ -28,6 +28,12 @@ export interface CallOptions {
   timeoutMs?: number
   /** Let a backup answer this read-only call from its warm replica (it may be behind the primary). */
   stale?: boolean
+  /**
+   * Never give up on an unknown outcome (timeout, redirects, a lost link): keep resending the same
+   * request id until a definite answer. For calls a turn makes with derived ids: the callee answers
+   * a repeat from its journal, so the turn never fails on "maybe", which it could not undo.
+   */
+  persistent?: boolean
 }
 
 interface Pending {
@@ -42,6 +48,8 @@ interface Pending {
   /** The sweep tick at which the call is sent again (same id), and the current backoff in ticks. */
   resendTick: number
   backoffTicks: number
+  /** Keep resending until a definite answer (see `CallOptions.persistent`). */
+  readonly persistent: boolean
   /** Later calls with the same request id, answered with this one. */
   readonly followers: Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }>
 }
@@ -107,7 +115,7 @@ export class Caller {
         for (const f of followers) pick(f)(value)
       }
       this.pending.set(id, {
-        envelope, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks, followers,
+        envelope, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks, followers, persistent: options.persistent ?? false,
         resolve: settleAll(resolve, (f) => f.resolve),
         reject: settleAll(reject, (f) => f.reject),
       })
@@ -136,6 +144,7 @@ export class Caller {
     if (envelope.t !== 'call') return
     const entry = this.pending.get(envelope.id)
     if (!entry) return
+    if (entry.persistent && error.kind === 'HostUnavailable') return // resent later, or on the next view
     this.pending.delete(envelope.id)
     entry.reject(error)
   }
@@ -170,6 +179,12 @@ export class Caller {
 
   private redirect(entry: Pending): void {
     entry.redirects++
+    if (entry.redirects > this.options.limits.redirectsMax && entry.persistent) {
+      // Views are in flux: wait for the next resend instead of bouncing now.
+      entry.redirects = 0
+      delete entry.envelope.stale
+      return
+    }
     if (entry.redirects > this.options.limits.redirectsMax) {
       this.pending.delete(entry.envelope.id)
       entry.reject(new TroupeError('HostUnavailable', `${entry.envelope.key}: gave up after ${entry.redirects - 1} redirects`, { actor: entry.envelope.key }))
@@ -186,6 +201,7 @@ export class Caller {
     const to = (envelope.stale ? router.backup?.(envelope.key) : undefined) ?? router.primary(envelope.key)
     if (to === undefined) {
       const entry = this.pending.get(envelope.id)
+      if (entry?.persistent) return // no host now: the next resend or view tries again
       this.pending.delete(envelope.id)
       entry?.reject(new TroupeError('HostUnavailable', 'the cluster has no hosts', { actor: envelope.key }))
       return
@@ -204,10 +220,11 @@ export class Caller {
     this.sweepTimer = undefined
     const tick = ++this.tick
     for (const [id, entry] of [...this.pending]) {
-      if (entry.expiresTick <= tick) {
+      if (entry.expiresTick <= tick && !entry.persistent) {
         this.pending.delete(id)
         entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
       } else if (entry.resendTick <= tick || buggify('caller.resend-early')) {
+        if (entry.persistent) entry.backoffTicks = Math.min(entry.backoffTicks, Math.max(1, Math.ceil(this.options.limits.callTimeoutMs / this.sweepIntervalMs)))
         // The call or its reply may have been lost: send it again; the primary answers a repeat once.
         entry.backoffTicks *= 2
         entry.resendTick = tick + entry.backoffTicks

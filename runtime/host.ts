@@ -688,7 +688,7 @@ export class Host {
       if (left === 0) waiting.delete(key)
       else waiting.set(key, left)
     }
-    const pending = this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId })
+    const pending = this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId, persistent: true })
     pending.then(settled, settled)
     return pending
   }

@@ -96,7 +96,7 @@ export const regressions: readonly Regression[] = [
     name: 'a resent nested call that had already run was answered Deadlock, a definite failure',
     seed: 130,
     profile: 'full',
-    expect: ['money-conserved'],
-    note: 'open (since BUGGIFY points landed, this seed takes another path): a transfer whose deposit ended with an unknown outcome fails and rolls back while the deposit may have happened; correct only once the caller retries the transfer with the same request id, which this client does not always do before giving up (see the closing note). The bug this seed first showed is fixed (a request the actor already answered is answered from its journal before any other check). Was: Host.handleCall checked for a call cycle before the request table: transfer #53 on bank1 ran its deposit on bank0 (id .../rj/0, journaled); the reply was lost, and the resend reached bank0 while bank0 ran a transfer waiting on bank1, so it was answered Deadlock instead of the recorded result; the transfer failed with Deadlock (definitely no effect) and rolled back its withdrawal, with the deposit kept.',
+    expect: 'clean',
+    note: 'clean again since nested calls of a turn are persistent (they never fail the turn on an unknown outcome). The bug this seed first showed is fixed (a request the actor already answered is answered from its journal before any other check). Was: Host.handleCall checked for a call cycle before the request table: transfer #53 on bank1 ran its deposit on bank0 (id .../rj/0, journaled); the reply was lost, and the resend reached bank0 while bank0 ran a transfer waiting on bank1, so it was answered Deadlock instead of the recorded result; the transfer failed with Deadlock (definitely no effect) and rolled back its withdrawal, with the deposit kept.',
   },
 ]

@@ -109,9 +109,11 @@ describe('passivation', () => {
       expect(await actor.read()).toEqual({ activated: 1, deactivated: 0 })
       const counter = cluster.actor(Counter, 'sleepy')
       await counter.increment(5)
-      await waitFor(async () => (await cluster.hosts()).every((h) => h.activations === 0))
-      const hosts = await cluster.hosts()
-      expect(hosts.reduce((n, h) => n + h.passivationsTotal, 0)).toBeGreaterThanOrEqual(2)
+      // Both are passivated (their deactivation turns journaled) once the hosts count them.
+      await waitFor(async () => {
+        const hosts = await cluster.hosts()
+        return hosts.every((h) => h.activations === 0) && hosts.reduce((n, h) => n + h.passivationsTotal, 0) >= 2
+      })
       expect(await actor.read()).toEqual({ activated: 2, deactivated: 1 })
       expect(await counter.get()).toBe(5)
       expect(await counter.activations()).toBe(2)
