@@ -1,5 +1,6 @@
 /** The commands against a running `troupe start`, each through the real binary. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { WhatIfKill } from '../../runtime/gateway/what-if.ts'
 import { examples, get, post, startCluster, troupe, type Running } from './helpers.ts'
 
 let cluster: Running
@@ -90,9 +91,9 @@ describe('troupe kill', () => {
   test('kills a host: the view drops it, acknowledged state survives, status shows it', async () => {
     const acked = new Map<string, number>()
     await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-      acked.set(`k${i}`, (await post(cluster.url, `/actors/Counter/k${i}/increment`, `[${i + 1}]`)).body)
+      acked.set(`k${i}`, (await post<number>(cluster.url, `/actors/Counter/k${i}/increment`, `[${i + 1}]`)).body)
     }))
-    const victim = (await get(cluster.url, `/what-if?kill=host-2&actor=Counter/k0`)).body.actors[0].from as string
+    const victim = (await get<WhatIfKill>(cluster.url, `/what-if?kill=host-2&actor=Counter/k0`)).body.actors[0]!.from
     const killed = await troupe(['kill', victim, '-p', port])
     expect(killed.code).toBe(0)
     expect(killed.stdout).toMatch(new RegExp(`^killed ${victim}; view epoch 2: `))

@@ -103,15 +103,28 @@ export function tempDir(prefix = 'troupe-cli-'): { dir: string; remove(): void }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-/** POSTs a call to the gateway; resolves with status and parsed body. */
-export async function post(url: string, path: string, body: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const response = await fetch(`${url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers }
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** The body of a gateway error. */
+export interface ErrorBody {
+  kind: string
+  message: string
+  name?: string
+  actor?: string
+  stack?: string
 }
 
-export async function get(url: string, path: string): Promise<{ status: number; body: any }> {
+/** POSTs a call to the gateway; resolves with status and parsed body (typed by the caller, JSON by default). */
+export async function post<T = JsonValue>(url: string, path: string, body: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+  const response = await fetch(`${url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
+  const text = await response.text()
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers }
+}
+
+/** GETs a gateway route; resolves with status and parsed body (typed by the caller, JSON by default). */
+export async function get<T = JsonValue>(url: string, path: string): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${path}`)
   const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null }
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T }
 }

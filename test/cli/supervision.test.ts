@@ -1,5 +1,6 @@
 /** `troupe drain` and `troupe scale` against a running cluster. */
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import type { ClusterStatus } from '../../runtime/gateway/server.ts'
 import { examples, get, post, startCluster, troupe, type Running } from './helpers.ts'
 
 let cluster: Running
@@ -15,7 +16,7 @@ afterAll(async () => {
 test('troupe drain moves every actor off a host without a failed call, then stops it', async () => {
   const acked = new Map<string, number>()
   await Promise.all(Array.from({ length: 30 }, async (_, i) => {
-    acked.set(`d${i}`, (await post(cluster.url, `/actors/Counter/d${i}/increment`, `[${i + 1}]`)).body)
+    acked.set(`d${i}`, (await post<number>(cluster.url, `/actors/Counter/d${i}/increment`, `[${i + 1}]`)).body)
   }))
   // Calls keep flowing while the host drains: none of them may fail.
   let stop = false
@@ -34,7 +35,7 @@ test('troupe drain moves every actor off a host without a failed call, then stop
   expect(drained.stdout).toMatch(/^drained host-1 in \d+ ms; view epoch \d+: host-0, host-2\n$/)
   expect(failures).toEqual([])
   for (const [id, value] of acked) expect((await post(cluster.url, `/actors/Counter/${id}/get`, '[]')).body).toBe(value)
-  const status = (await get(cluster.url, '/status')).body
+  const status = (await get<ClusterStatus>(cluster.url, '/status')).body
   expect(status.view.hosts).toEqual(['host-0', 'host-2'])
 })
 

@@ -12,7 +12,7 @@
  * read permission for every local module a Worker loads (its entry, its static imports and the
  * actors module it imports dynamically). hash-wasm resolves from package.json + node_modules
  * with no flag and no read grant. `deno run` does not type-check, so no --no-check either.
- * The script itself uses no Deno.* API: any failure throws, and an uncaught error exits the
+ * The script itself uses no Deno.* API: every failed check throws, and an uncaught error exits the
  * process with code 1.
  */
 import { Counter } from '../../actors/examples/counter.ts'

@@ -1,6 +1,8 @@
 /** The HTTP gateway of a real `troupe start`, driven with fetch as a serverless caller would. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { examples, get, post, startCluster, type Running } from '../cli/helpers.ts'
+import type { ClusterStatus } from '../../runtime/gateway/server.ts'
+import type { WhatIfKill } from '../../runtime/gateway/what-if.ts'
+import { examples, get, post, startCluster, type ErrorBody, type Running } from '../cli/helpers.ts'
 
 let cluster: Running
 beforeAll(async () => {
@@ -35,13 +37,13 @@ describe('POST /actors/:type/:id/:method', () => {
   })
 
   test('typed errors map to statuses with a { kind, message } body', async () => {
-    const unknownType = await post(cluster.url, '/actors/Nope/x/get', '[]')
+    const unknownType = await post<ErrorBody>(cluster.url, '/actors/Nope/x/get', '[]')
     expect(unknownType.status).toBe(404)
     expect(unknownType.body).toMatchObject({ kind: 'UnknownActorType' })
     expect(unknownType.body.message).toMatch(/Nope/)
     const unknownMethod = await post(cluster.url, '/actors/Counter/x/explode', '[]')
     expect(unknownMethod).toMatchObject({ status: 404, body: { kind: 'UnknownMethod' } })
-    const failed = await post(cluster.url, '/actors/Account/poor/withdraw', '[5]')
+    const failed = await post<ErrorBody>(cluster.url, '/actors/Account/poor/withdraw', '[5]')
     expect(failed.status).toBe(500)
     expect(failed.body).toMatchObject({ kind: 'ActorFailed', name: 'RangeError', actor: 'Account/poor' })
     expect(failed.body.message).toMatch(/insufficient funds/)
@@ -51,7 +53,7 @@ describe('POST /actors/:type/:id/:method', () => {
   })
 
   test('bad JSON, a body that is not an array, and a wrong HTTP method are refused', async () => {
-    const bad = await post(cluster.url, '/actors/Counter/x/increment', '[1,')
+    const bad = await post<ErrorBody>(cluster.url, '/actors/Counter/x/increment', '[1,')
     expect(bad.status).toBe(400)
     expect(bad.body.kind).toBe('InvalidArgument')
     expect(bad.body.message).toMatch(/not valid JSON/)
@@ -84,7 +86,7 @@ describe('POST /actors/:type/:id/:method', () => {
 
   test('arguments the runtime refuses answer 400 (Unserializable) or 413 (PayloadTooLarge)', async () => {
     const deep = '['.repeat(100) + ']'.repeat(100)
-    const refused = await post(cluster.url, '/actors/Counter/x/increment', deep)
+    const refused = await post<ErrorBody>(cluster.url, '/actors/Counter/x/increment', deep)
     expect(refused.status).toBe(400)
     expect(refused.body.kind).toBe('Unserializable')
   })
@@ -97,38 +99,38 @@ describe('health, status and what-if', () => {
 
   test('GET /status lists hosts with counters, ring share and what the cluster supports', async () => {
     await post(cluster.url, '/actors/Counter/status-probe/increment', '[1]')
-    const { status, body } = await get(cluster.url, '/status')
+    const { status, body } = await get<ClusterStatus>(cluster.url, '/status')
     expect(status).toBe(200)
     expect(body.view.hosts).toHaveLength(3)
     expect(body.cluster).toMatchObject({ replicas: 2, consistency: 'strong', hostsUp: 3, hostsDown: 0 })
-    expect(body.hosts.map((h: { id: string }) => h.id)).toEqual(['host-0', 'host-1', 'host-2'])
+    expect(body.hosts.map((h) => h.id)).toEqual(['host-0', 'host-1', 'host-2'])
     for (const host of body.hosts) {
       expect(host.state).toBe('up')
       expect(typeof host.activations).toBe('number')
       expect(host.ringShare).toBeGreaterThan(0.2)
       expect(host.restarts).toBe(0)
     }
-    expect(body.hosts.reduce((a: number, h: { ringShare: number }) => a + h.ringShare, 0)).toBeCloseTo(1, 6)
-    expect(body.hosts.some((h: { p99Ms: number | null }) => h.p99Ms !== null)).toBe(true)
+    expect(body.hosts.reduce((a, h) => a + h.ringShare, 0)).toBeCloseTo(1, 6)
+    expect(body.hosts.some((h) => h.p99Ms !== null)).toBe(true)
     expect(body.supports.kill).toBe(true)
   })
 
   test('GET /what-if?kill= moves exactly the shards the host is primary of, to hosts holding a replica', async () => {
-    const { status, body } = await get(cluster.url, '/what-if?kill=host-1&actor=Counter/http-a')
+    const { status, body } = await get<WhatIfKill>(cluster.url, '/what-if?kill=host-1&actor=Counter/http-a')
     expect(status).toBe(200)
     expect(body.after.hosts).toEqual(['host-0', 'host-2'])
-    const moved = body.moves.reduce((a: number, m: { shards: number }) => a + m.shards, 0)
+    const moved = body.moves.reduce((a, m) => a + m.shards, 0)
     expect(moved).toBe(body.primaryShards)
-    expect(body.moves.every((m: { cold: number }) => m.cold === 0)).toBe(true) // replicas 2 on 3 hosts: every host holds every shard
+    expect(body.moves.every((m) => m.cold === 0)).toBe(true) // replicas 2 on 3 hosts: every host holds every shard
     expect(body.actors[0]).toMatchObject({ key: 'Counter/http-a' })
     expect(await get(cluster.url, '/what-if?kill=host-9')).toMatchObject({ status: 404, body: { kind: 'NotFound' } })
     expect(await get(cluster.url, '/what-if')).toMatchObject({ status: 400 })
     // Nothing changed.
-    expect((await get(cluster.url, '/status')).body.view.epoch).toBe(1)
+    expect((await get<ClusterStatus>(cluster.url, '/status')).body.view.epoch).toBe(1)
   })
 
   test("GET /journal/:type/:id answers the actor's journal records from its primary", async () => {
-    const { status, body } = await get(cluster.url, '/journal/Counter/http-a')
+    const { status, body } = await get<{ key: string; journal: { records: Array<{ seq: number; epoch: number }> } }>(cluster.url, '/journal/Counter/http-a')
     expect(status).toBe(200)
     expect(body.key).toBe('Counter/http-a')
     expect(body.journal.records.length).toBeGreaterThan(0)
