@@ -46,19 +46,16 @@ export class Placement {
     if (hostCount === 0) return new Placement(view, shardCount, owners, width)
 
     const ring = buildRing(view.hosts, vnodesPerHost, hash)
-    const positions = shardPositions(shardCount, hash)
-    const taken = new Uint8Array(hostCount)
-    for (let shard = 0; shard < shardCount; shard++) {
-      taken.fill(0)
-      let found = 0
-      let at = lowerBound(ring.points, positions[shard]!)
-      for (let step = 0; step < ring.points.length && found < width; step++, at++) {
-        const host = ring.hosts[at % ring.points.length]!
-        if (taken[host]) continue
-        taken[host] = 1
-        owners[shard * width + found++] = host
-      }
-      assert(found === width, `shard ${shard} found ${found} of ${width} owners`)
+    const successors = distinctSuccessors(ring, hostCount, width)
+    // Shards in ring order, swept together with the ring points: one pass, no search per shard.
+    const { positions, order } = shardPositions(shardCount, hash)
+    const n = ring.points.length
+    let at = 0
+    for (let i = 0; i < shardCount; i++) {
+      const shard = order[i]!
+      while (at < n && ring.points[at]! < positions[shard]!) at++
+      const from = (at % n) * width
+      for (let k = 0; k < width; k++) owners[shard * width + k] = successors[from + k]!
     }
     return new Placement(view, shardCount, owners, width)
   }
@@ -105,37 +102,81 @@ export class Placement {
 interface Ring { points: Uint32Array; hosts: Int32Array }
 
 function buildRing(hosts: readonly HostId[], vnodesPerHost: number, hash: PointHasher): Ring {
-  const entries: Array<[number, number]> = []
-  hosts.forEach((host, index) => {
-    for (let v = 0; v < vnodesPerHost; v++) entries.push([hash(`${host}#${v}`), index])
+  // Each entry packs (point, rank of the host id) into one exact double, so a native numeric sort
+  // orders by point with ties broken by host id: the ring is the same whatever order the view
+  // lists hosts in. (A view change rebuilds every host's ring: this keeps it well under a ms.)
+  assert(hosts.length <= rankLimit, `at most ${rankLimit} hosts`)
+  const byId = hosts.map((host, index) => ({ host, index })).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+  const indexOfRank = Int32Array.from(byId, (e) => e.index)
+  const packed = new Float64Array(hosts.length * vnodesPerHost)
+  byId.forEach(({ host }, rank) => {
+    const points = vnodePoints(host, vnodesPerHost, hash)
+    for (let v = 0; v < vnodesPerHost; v++) packed[rank * vnodesPerHost + v] = points[v]! * rankLimit + rank
   })
-  // Ties broken by host id so the ring is the same whatever order the view lists hosts in.
-  entries.sort((a, b) => a[0] - b[0] || (hosts[a[1]]! < hosts[b[1]]! ? -1 : 1))
-  return {
-    points: Uint32Array.from(entries, (e) => e[0]),
-    hosts: Int32Array.from(entries, (e) => e[1]),
+  packed.sort()
+  const points = new Uint32Array(packed.length)
+  const owners = new Int32Array(packed.length)
+  for (let i = 0; i < packed.length; i++) {
+    const rank = packed[i]! % rankLimit
+    points[i] = (packed[i]! - rank) / rankLimit
+    owners[i] = indexOfRank[rank]!
   }
+  return { points, hosts: owners }
 }
 
-const shardPositionCache = new Map<number, Uint32Array>()
+/** Host ranks packed below a 32-bit point in a double (2^32 * 2^16 < 2^53: exact). */
+const rankLimit = 65536
 
-function shardPositions(shardCount: number, hash: PointHasher): Uint32Array {
-  let positions = shardPositionCache.get(shardCount)
-  if (!positions) {
-    positions = new Uint32Array(shardCount)
+/** A host's vnode positions depend only on its id: computed once per realm. */
+const vnodePointCache = new Map<string, Uint32Array>()
+
+function vnodePoints(host: HostId, vnodesPerHost: number, hash: PointHasher): Uint32Array {
+  const cacheKey = `${vnodesPerHost}:${host}`
+  let points = vnodePointCache.get(cacheKey)
+  if (!points) {
+    points = new Uint32Array(vnodesPerHost)
+    for (let v = 0; v < vnodesPerHost; v++) points[v] = hash(`${host}#${v}`)
+    // Bounded: a long-lived cluster that churns through many host ids must not grow this forever.
+    if (vnodePointCache.size >= 1024) vnodePointCache.clear()
+    vnodePointCache.set(cacheKey, points)
+  }
+  return points
+}
+
+/**
+ * For each ring position, the first `width` distinct hosts met walking clockwise from it: the
+ * owners of every shard that lands just before that point.
+ */
+function distinctSuccessors(ring: Ring, hostCount: number, width: number): Int32Array {
+  const n = ring.points.length
+  const successors = new Int32Array(n * width)
+  const taken = new Uint8Array(hostCount)
+  for (let start = 0; start < n; start++) {
+    taken.fill(0)
+    let found = 0
+    for (let step = 0; step < n && found < width; step++) {
+      const host = ring.hosts[(start + step) % n]!
+      if (taken[host]) continue
+      taken[host] = 1
+      successors[start * width + found++] = host
+    }
+    assert(found === width, `ring position ${start} found ${found} of ${width} owners`)
+  }
+  return successors
+}
+
+interface ShardPositions { positions: Uint32Array; order: Int32Array }
+
+const shardPositionCache = new Map<number, ShardPositions>()
+
+/** Each shard's ring position, and the shards sorted by it (computed once per shard count). */
+function shardPositions(shardCount: number, hash: PointHasher): ShardPositions {
+  let cached = shardPositionCache.get(shardCount)
+  if (!cached) {
+    const positions = new Uint32Array(shardCount)
     for (let shard = 0; shard < shardCount; shard++) positions[shard] = hash(`shard#${shard}`)
-    shardPositionCache.set(shardCount, positions)
+    const order = Int32Array.from({ length: shardCount }, (_, shard) => shard).sort((a, b) => positions[a]! - positions[b]! || a - b)
+    shardPositionCache.set(shardCount, (cached = { positions, order }))
   }
-  return positions
-}
-
-/** First index whose point is >= value (wraps to points.length when none). */
-function lowerBound(points: Uint32Array, value: number): number {
-  let lo = 0, hi = points.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (points[mid]! < value) lo = mid + 1
-    else hi = mid
-  }
-  return lo
+  return cached
 }
