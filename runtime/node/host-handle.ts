@@ -90,10 +90,13 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 }
 
 function hostWorkerUrl(): URL {
-  // From source (tests, tsx), workers still run the built JavaScript: it starts far faster.
-  const url = import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/runtime/node/host-worker.js', import.meta.url)
-    : new URL('./host-worker.js', import.meta.url)
+  // Workers always run the bundle (a few files to load instead of ~60 modules), whichever copy of
+  // this module spawns them: the sources (tests, tsx), tsc's dist/ (CLI, demo) or the bundle.
+  const here = import.meta.url
+  const path = here.endsWith('.ts') ? '../../dist/bundle/host-worker.js'
+    : here.endsWith('/runtime/node/host-handle.js') ? '../../bundle/host-worker.js'
+    : here.includes('/chunks/') ? '../host-worker.js' : './host-worker.js'
+  const url = new URL(path, here)
   if (!existsSync(url)) throw new TroupeError('InvalidArgument', `host worker not built at ${url.pathname}: run npm run build`)
   return url
 }

@@ -13,9 +13,8 @@ import { ActorRegistry } from '../registry.ts'
 import { comlinkEndpoint } from './comlink-endpoint.ts'
 import type { HostControl, HostWorkerData } from './host-control.ts'
 import { importActors } from './import-actors.ts'
-import { join } from 'node:path'
-import { FileJournalStorage } from '../journal/file-storage.ts'
 import { MemoryJournalStorage } from '../journal/memory-storage.ts'
+import type { JournalStorage } from '../journal/storage.ts'
 
 const data = workerData as HostWorkerData
 if (!parentPort) throw new Error('host-worker must run in a worker thread')
@@ -23,7 +22,7 @@ if (!parentPort) throw new Error('host-worker must run in a worker thread')
 const [hasher, namespace, storage] = await Promise.all([
   loadPointHasher(),
   importActors(data.actorsUrl),
-  data.dataDir === undefined ? new MemoryJournalStorage() : FileJournalStorage.open({ dir: join(data.dataDir, data.hostId) }),
+  data.dataDir === undefined ? new MemoryJournalStorage() : openFileJournal(data.dataDir, data.hostId),
 ])
 const registry = ActorRegistry.fromModule(namespace)
 const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
@@ -55,3 +54,9 @@ const control: HostControl = {
   },
 }
 Comlink.expose(control, comlinkEndpoint(data.control))
+
+/** The file journal and node:fs load only for a host that has a data directory. */
+async function openFileJournal(dataDir: string, hostId: string): Promise<JournalStorage> {
+  const [{ FileJournalStorage }, { join }] = await Promise.all([import('../journal/file-storage.ts'), import('node:path')])
+  return FileJournalStorage.open({ dir: join(dataDir, hostId) })
+}

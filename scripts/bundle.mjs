@@ -1,0 +1,49 @@
+/**
+ * Second build step (after tsc): bundles the runtime with esbuild so a host worker loads a few
+ * files instead of ~60 modules, which is most of its cold start.
+ *
+ * Two entry points share one chunk, so the public API (dist/bundle/troupe.js, re-exported by
+ * dist/index.js, which is what `import 'troupe'` loads) and the host worker
+ * (dist/bundle/host-worker.js) run the same module instances of Actor, the registries and the
+ * brands in a worker. tsc still emits dist/ (types, the CLI, the demo).
+ */
+import { build } from 'esbuild'
+import { rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const outdir = `${root}dist/bundle`
+
+rmSync(outdir, { recursive: true, force: true })
+await build({
+  absWorkingDir: root,
+  entryPoints: { troupe: 'index.ts', 'host-worker': 'runtime/node/host-worker.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // hash-wasm's ESM build, so only xxhash64 is bundled (its UMD build carries every algorithm).
+  mainFields: ['module', 'main'],
+  // tsx is loaded only for TypeScript actor modules, from node_modules as a whole package.
+  external: ['tsx', 'tsx/*'],
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: true,
+  logLevel: 'warning',
+})
+
+// `import 'troupe'` and the worker must reach the same chunk: the package entry re-exports the
+// bundle rather than tsc's module graph.
+writeFileSync(`${root}dist/index.js`, "export * from './bundle/troupe.js'\n")
+rmSync(`${root}dist/index.js.map`, { force: true })
+
+// esbuild renames a top-level binding on a name clash; actor types default to class names, so an
+// exported class must keep its name (`_Name` is esbuild's lowering of a decorated class).
+const api = await import(`${outdir}/troupe.js`)
+for (const [name, value] of Object.entries(api)) {
+  const isClass = typeof value === 'function' && Function.prototype.toString.call(value).startsWith('class')
+  if (isClass && value.name !== name && value.name !== `_${name}`) {
+    throw new Error(`bundle: export ${name} is named ${value.name} in dist/bundle/troupe.js`)
+  }
+}
