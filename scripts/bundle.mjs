@@ -29,6 +29,8 @@ await build({
   // tsx is loaded only for TypeScript actor modules, from node_modules as a whole package.
   external: ['tsx', 'tsx/*'],
   chunkNames: 'chunks/[name]-[hash]',
+  // A third less for V8 to scan in every new worker (~3 ms); names stay, so do actor types.
+  minifyWhitespace: true,
   sourcemap: true,
   logLevel: 'warning',
 })
@@ -38,12 +40,11 @@ await build({
 writeFileSync(`${root}dist/index.js`, "export * from './bundle/troupe.js'\n")
 rmSync(`${root}dist/index.js.map`, { force: true })
 
-// esbuild renames a top-level binding on a name clash; actor types default to class names, so an
-// exported class must keep its name (`_Name` is esbuild's lowering of a decorated class).
+// esbuild renames a top-level binding on a name clash, and lowers some classes `X` to `_X`; an
+// actor type defaults to its class name, so each exported actor class must keep its type.
 const api = await import(`${outdir}/troupe.js`)
 for (const [name, value] of Object.entries(api)) {
-  const isClass = typeof value === 'function' && Function.prototype.toString.call(value).startsWith('class')
-  if (isClass && value.name !== name && value.name !== `_${name}`) {
-    throw new Error(`bundle: export ${name} is named ${value.name} in dist/bundle/troupe.js`)
+  if (api.isActorClass(value) && api.actorTypeOf(value) !== name) {
+    throw new Error(`bundle: actor class ${name} has the type ${api.actorTypeOf(value)} in dist/bundle/troupe.js`)
   }
 }

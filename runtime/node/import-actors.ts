@@ -1,11 +1,15 @@
 const typeScript = /\.(c|m)?tsx?$/
 
-/** Imports the user's actors module: TypeScript through tsx's `tsImport` (Node 20 cannot `--import tsx` in workers). */
+/**
+ * Imports the user's actors module. TypeScript goes through tsx's hooks (Node 20 cannot
+ * `--import tsx` in workers), registered for the whole worker rather than in a tsImport namespace:
+ * a namespace would load the module's `import 'troupe'` as a second copy of troupe beside the
+ * worker's own. JavaScript needs no tsx, and does not load it.
+ */
 export async function importActors(url: string): Promise<Record<string, unknown>> {
-  const path = new URL(url).pathname
-  if (typeScript.test(path)) {
-    const { tsImport } = await import('tsx/esm/api')
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>
+  if (typeScript.test(new URL(url).pathname)) {
+    const { register } = await import('tsx/esm/api')
+    register()
   }
   return (await import(url)) as Record<string, unknown>
 }
