@@ -93,9 +93,11 @@ function hostWorkerUrl(): URL {
   // Workers always run the bundle (a few files to load instead of ~60 modules), whichever copy of
   // this module spawns them: the sources (tests, tsx), tsc's dist/ (CLI, demo) or the bundle.
   const here = import.meta.url
+  const dir = new URL('.', here).pathname
   const path = here.endsWith('.ts') ? '../../dist/bundle/host-worker.js'
-    : here.endsWith('/runtime/node/host-handle.js') ? '../../bundle/host-worker.js'
-    : here.includes('/chunks/') ? '../host-worker.js' : './host-worker.js'
+    : dir.endsWith('/bundle/') ? './host-worker.js'
+    : dir.endsWith('/bundle/chunks/') ? '../host-worker.js'
+    : '../../bundle/host-worker.js'
   const url = new URL(path, here)
   if (!existsSync(url)) throw new TroupeError('InvalidArgument', `host worker not built at ${url.pathname}: run npm run build`)
   return url
