@@ -264,18 +264,38 @@ export class Host {
       if (this.stopped || this.placement.view.epoch !== epoch) return
       // A background chore: let calls in between every few actors.
       if (++done % 32 === 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0))
-      if (this.placement.primary(key) !== this.id || this.activations.has(key) || this.leaving.has(key)) continue
+      if (this.activations.has(key) || this.leaving.has(key)) continue
+      const primary = this.placement.primary(key) === this.id
+      // A backup wakes the primary of an actor with reminders: a host that joined holds nothing of
+      // it, so nothing else would activate it there until somebody calls.
+      if (!primary && !this.placement.owners(key, this.replicaCount + 1).includes(this.id)) continue
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
-      const copy = await this.replicas.peek(key).catch(() => undefined)
-      if (!copy || copy.seq === 0) continue
-      const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries(), reminders: [...copy.reminders] }
-      // An actor with reminders is activated at once: its reminders must fire even if nobody calls it.
-      if (copy.reminders.size > 0) this.activate(key, type)
-      for (const backup of this.backupsOf(key)) {
-        this.counters.recordsShipped++
-        this.deliver(backup, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+      const own = await this.replicas.peek(key).catch(() => undefined)
+      if (!own || own.seq === 0) continue
+      if (!primary) {
+        if (own.reminders.size > 0) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
+        continue
       }
+      // Not awaited: one key whose owners do not answer must not hold up the others.
+      void this.pushFurthest(key, type, own, epoch)
+    }
+  }
+
+  /**
+   * Restores an idle actor's replication factor: this host's copy may be behind (it came back from
+   * a crash while others wrote), so it reads the owners first and pushes the furthest copy, never
+   * an older one. Gives up when the view moves on.
+   */
+  private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<void> {
+    const copy = await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined)
+    if (!copy || this.activations.has(key) || this.leaving.has(key) || this.placement.view.epoch !== epoch) return
+    const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries(), reminders: [...copy.reminders] }
+    // An actor with reminders is activated at once: its reminders must fire even if nobody calls it.
+    if (copy.reminders.size > 0) this.activate(key, type)
+    for (const backup of this.backupsOf(key)) {
+      this.counters.recordsShipped++
+      this.deliver(backup, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
     }
   }
 
@@ -364,15 +384,21 @@ export class Host {
     const slash = call.key.indexOf('/')
     const type = this.registry.get(call.key.slice(0, slash))
     if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, slash)} (known: ${this.registry.names().join(', ')})`)
+    // The caller knows a newer view than this host, so this host's idea of who is primary may be
+    // stale (say, it was paused meanwhile): wait for that view briefly rather than answer from it.
+    if (call.epoch > this.placement.view.epoch) return void (this.parkForView(from, call) || this.redirect(from, call.id))
     if (this.placement.primary(call.key) !== this.id) {
-      // The caller knows a newer view than this host: wait for it briefly instead of bouncing the call back.
-      if (call.epoch > this.placement.view.epoch && this.parkForView(from, call)) return
       if (call.stale && type.methods.get(call.method)?.mode === 'read' && this.placement.owners(call.key, this.replicaCount + 1).includes(this.id)) {
         return void this.serveStale(from, call, type, type.methods.get(call.method)!)
       }
       return this.redirect(from, call.id)
     }
     if (this.leaseUntilMs !== undefined && this.clock.now() > this.leaseUntilMs) return this.fail(from, call, 'HostUnavailable', `${this.id} lost its supervisor lease`)
+    if (call.method === wakeMethod) {
+      // Activation alone is the point (reminders start firing once it loads): no turn, no journal.
+      if (!this.activations.has(call.key)) this.activate(call.key, type)
+      return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: true, value: undefined })
+    }
     const method = type.methods.get(call.method)
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
     const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
@@ -384,15 +410,8 @@ export class Host {
       if (!activation.inFlight.has(call.id)) activation.inFlight.set(call.id, from)
       return this.answer(from, call, recorded, activation)
     }
-    if (call.chain && wouldWait(activation, method)) {
-      // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
-      // this actor's running turn is itself waiting on (A -> B while B -> A).
-      const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
-      if (waitedOn !== undefined) {
-        return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
-      }
-    }
-    // A duplicate of a call still queued or running waits for the same answer.
+    // A duplicate of a call still queued or running waits for the same answer (before the cycle
+    // check: the first copy is already past it, and its effect may be on the way).
     const waiting = activation.inFlight.get(call.id)
     if (waiting !== undefined) {
       this.counters.dedupedCalls++
@@ -400,6 +419,14 @@ export class Host {
         if (waiting !== from) activation.inFlight.set(call.id, [waiting, from])
       } else if (!waiting.includes(from)) waiting.push(from)
       return
+    }
+    if (call.chain && wouldWait(activation, method)) {
+      // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
+      // this actor's running turn is itself waiting on (A -> B while B -> A).
+      const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
+      if (waitedOn !== undefined) {
+        return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
+      }
     }
     const job: Job = {
       mode: method.mode,
@@ -545,6 +572,12 @@ export class Host {
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
+    // A key active here lives in its activation, not in the replica store: a shipment for it comes
+    // from the primary of a view this host has not seen yet (an older one the store fences). Fed to
+    // the store, it would make a warm copy that misses this activation's last records, which a
+    // recovery read could take for this host's copy. No ack: the sender ships again, and by then
+    // this host has the view and has stepped down.
+    if (shipment.epoch >= this.view.epoch && (this.activations.has(shipment.key) || this.leaving.has(shipment.key))) return
     this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot)
   }
 
@@ -708,6 +741,8 @@ export class Host {
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     activation.status = 'gone'
     this.timers.end(activation)
+    // From now on this host's copy is what its journal holds: no warm copy from before may stand in for it.
+    this.replicas.drop(activation.key)
     activation.log?.fail(new TroupeError(kind, `${activation.key} stepped down on ${this.id}: ${why}`, { actor: activation.key }))
     for (const job of activation.mailbox.drain()) job.reject(new TroupeError('HostUnavailable', `${activation.key} moved`, { actor: activation.key }))
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
@@ -757,6 +792,9 @@ export class Host {
 }
 
 /** True when a call to `method` would queue behind the turn that is (transitively) waiting on it. */
+/** The method name a backup calls to wake an actor with reminders on its primary (not a user method: `~` prefix). */
+export const wakeMethod = '~wake'
+
 function wouldWait(activation: Activation, method: MethodEntry): boolean {
   if (method.mode === 'reentrant') return false
   if (method.mode === 'read') return activation.mailbox.writing

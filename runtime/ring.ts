@@ -167,6 +167,36 @@ function distinctSuccessors(ring: Ring, hostCount: number, width: number): Int32
 
 interface ShardPositions { positions: Uint32Array; order: Int32Array }
 
+/** The ring points hashed so far in this realm, by shard count and by `vnodes:host`. */
+export interface PointCaches {
+  shards: Array<[number, Uint32Array, Int32Array]>
+  vnodes: Array<[string, Uint32Array]>
+}
+
+/**
+ * The ring points this realm has hashed, to hand to a new worker: hashing 4,096 shard labels
+ * in a cold worker is most of its first placement (hash-wasm, unoptimized code yet).
+ */
+export function pointCaches(hosts: readonly HostId[]): PointCaches {
+  return {
+    shards: [...shardPositionCache].map(([count, { positions, order }]) => [count, positions, order]),
+    // Only the hosts the worker will place: the cache may hold many more after churn.
+    vnodes: [...vnodePointCache].filter(([key]) => hosts.includes(key.slice(key.indexOf(':') + 1))),
+  }
+}
+
+/** Adopts the ring points another realm of the same code hashed (see `pointCaches`). */
+export function adoptPointCaches(caches: PointCaches): void {
+  for (const [count, positions, order] of caches.shards) {
+    assert(Number.isInteger(count) && positions instanceof Uint32Array && order instanceof Int32Array && positions.length === count && order.length === count, 'malformed shard position cache')
+    shardPositionCache.set(count, { positions, order })
+  }
+  for (const [key, points] of caches.vnodes) {
+    assert(typeof key === 'string' && points instanceof Uint32Array && points.length === Number(key.slice(0, key.indexOf(':'))), 'malformed vnode point cache')
+    vnodePointCache.set(key, points)
+  }
+}
+
 const shardPositionCache = new Map<number, ShardPositions>()
 
 /** Each shard's ring position, and the shards sorted by it (computed once per shard count). */

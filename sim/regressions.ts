@@ -99,4 +99,32 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'clean again since nested calls of a turn are persistent (they never fail the turn on an unknown outcome). The bug this seed first showed is fixed (a request the actor already answered is answered from its journal before any other check). Was: Host.handleCall checked for a call cycle before the request table: transfer #53 on bank1 ran its deposit on bank0 (id .../rj/0, journaled); the reply was lost, and the resend reached bank0 while bank0 ran a transfer waiting on bank1, so it was answered Deadlock instead of the recorded result; the transfer failed with Deadlock (definitely no effect) and rolled back its withdrawal, with the deposit kept.',
   },
+  {
+    name: 'a host paused in an old view answered a call stamped with a newer epoch from its stale activation',
+    seed: 27,
+    profile: 'failover',
+    expect: 'clean',
+    note: 'fixed (a call whose epoch is newer than the host\'s view waits for that view, or is redirected, even when the host thinks it is the primary). Was: host-0 paused in view 3 as primary of Counter/c1, resumed while views 4-6 had moved it, and answered get() with 39 after 54 had been read.',
+  },
+  {
+    name: 'a recovery read whose owners had all answered, but under an older view, waited forever',
+    seed: 124,
+    profile: 'failover',
+    expect: 'clean',
+    note: 'fixed (the recovery re-checks its answers against the current owners before asking again). Was: host-3 recovered Counter/c0 in view 5, got host-1\'s answer, then host-0\'s under view 6 (where host-0 was no owner); view 7 made them the owners again, but the check ran only when an answer arrived, so the activation never loaded (liveness).',
+  },
+  {
+    name: 'a primary that had not seen a newer view fed a newer primary\'s shipment to its replica store; its recovery answer then missed its own last write',
+    seed: 42,
+    profile: 'failover',
+    expect: 'clean',
+    note: 'fixed (a shipment for a key active on this host is not acknowledged until this host has the view and has stepped down; stepping down drops any warm copy, so a recovery read answers from the journal). Was: host-0, alone in view 7 and primary of Counter/c0, got host-1\'s view-8 snapshot into its replica store (seq 58), wrote seq 59, then answered host-1\'s recovery read with the stale 58: the acknowledged increment(3) was lost.',
+  },
+  {
+    name: 'a host back from a crash pushed its stale copy of an idle actor to the backups and never read theirs',
+    seed: 278,
+    profile: 'failover',
+    expect: 'clean',
+    note: 'fixed (re-replication of an idle actor reads the owners first and pushes the furthest copy). Was: host-1 restarted with its disk (Register/r1 at seq 1) as primary; it pushed 1@1 to backups holding 3@4, which kept theirs, so host-1\'s own copy stayed at 1; when both backups left the view, host-1 activated r1 alone from seq 1 and the acknowledged writes v3, v4 were lost.',
+  },
 ]

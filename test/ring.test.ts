@@ -115,3 +115,31 @@ describe('placement properties', () => {
     expect(placement.primary('Counter/x')).toBeUndefined()
   })
 })
+
+/** The placement rule spelled out plainly: every shard walks the sorted ring to its first distinct hosts. */
+function referenceOwners(view: View, shardCount: number, vnodesPerHost: number, shard: number, hash: PointHasher): string[] {
+  const points = view.hosts.flatMap((host) => Array.from({ length: vnodesPerHost }, (_, v) => ({ at: hash(`${host}#${v}`), host })))
+  points.sort((a, b) => a.at - b.at || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+  const position = hash(`shard#${shard}`)
+  let start = points.findIndex((p) => p.at >= position)
+  if (start < 0) start = 0
+  const owners: string[] = []
+  for (let step = 0; step < points.length && owners.length < Math.min(view.hosts.length, 8); step++) {
+    const host = points[(start + step) % points.length]!.host
+    if (!owners.includes(host)) owners.push(host)
+  }
+  return owners
+}
+
+describe('Placement.build agrees with the plain rule', () => {
+  test('for random views (hosts in any order, ids of any shape), every shard has the same owners', () => {
+    const hostId = fc.oneof(fc.constantFrom('host-0', 'host-1', 'host-2', 'host-10', 'h', 'λ'), fc.string({ minLength: 1, maxLength: 8 }))
+    fc.assert(fc.property(fc.uniqueArray(hostId, { minLength: 1, maxLength: 9 }), fc.integer({ min: 1, max: 16 }), (hosts, vnodes) => {
+      const view: View = { epoch: 1, hosts }
+      const placement = Placement.build(view, { shardCount: 64, vnodesPerHost: vnodes }, hasher)
+      for (let shard = 0; shard < 64; shard++) {
+        expect(placement.ownersOfShard(shard, 9)).toEqual(referenceOwners(view, 64, vnodes, shard, hasher))
+      }
+    }), { numRuns: 200 })
+  })
+})

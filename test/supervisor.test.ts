@@ -31,7 +31,7 @@ describe('Supervisor (OTP semantics)', () => {
   })
 
   test('bad options are refused with InvalidArgument', () => {
-    for (const bad of [{ strategy: 'one_for_some' }, { restart: 'sometimes' }, { intensity: -1 }, { periodMs: 0 }, { intensity: 1.5 }]) {
+    for (const bad of [{ strategy: 'one_for_some' }, { restart: 'sometimes' }, { intensity: -1 }, { periodMs: 0 }, { intensity: 1.5 }, { restartDelayMs: -1 }, { restartDelayMs: 2.5 }, { restartDelayMs: '50' }, { restartDelayMs: 120_000 }]) {
       expect(() => resolveSupervision(bad as never)).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
     }
   })

@@ -43,8 +43,11 @@ export class Recovery {
     this.ports = ports
   }
 
-  /** Brings `start` (this host's own copy) up to the furthest copy among the owners. */
-  async recover(key: string, start: Replica): Promise<Replica> {
+  /**
+   * Brings `start` (this host's own copy) up to the furthest copy among the owners. `abandon`:
+   * checked before each round of asking; when true the read gives up with `HostUnavailable`.
+   */
+  async recover(key: string, start: Replica, abandon?: () => boolean): Promise<Replica> {
     const { ports } = this
     if (ports.needed(key, ports.backupsOf(key).length) === 0) return start
     // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
@@ -56,7 +59,14 @@ export class Recovery {
     try {
       await new Promise<void>((resolve, reject) => {
         let timer: TimerHandle | undefined
+        const enough = (): boolean => {
+          const current = ports.backupsOf(key)
+          return current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length) + extra, current.length)
+        }
         const ask = (): void => {
+          // The view may have changed since the last answer: the owners that answered may be enough now.
+          if (answers.size > 0 && enough()) return resolve()
+          if (abandon?.()) return reject(new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key }))
           for (const backup of ports.backupsOf(key)) {
             if (!answers.has(backup)) ports.send(backup, { v: 1, t: 'fetch', id, epoch: ports.view().epoch, view: ports.view(), key, lastEpoch: start.epoch, seq: start.seq })
           }
@@ -71,8 +81,7 @@ export class Recovery {
           }
           answers.add(from)
           if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
-          const current = ports.backupsOf(key)
-          if (current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length) + extra, current.length)) {
+          if (enough()) {
             if (timer !== undefined) ports.clock.clearTimeout(timer)
             resolve()
           }

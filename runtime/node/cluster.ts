@@ -118,17 +118,17 @@ export class Cluster {
       peerPorts.get(hostIds[i]!)!.push([clientId, port1])
       clientTransport.connect(hostIds[i]!, nodeEndpoint(port2))
     }
+    // The client's placement first: the hosts are handed the ring points it hashed.
+    const hasher = await loadPointHasher()
+    const client = new ClusterClient({ id: clientId, transport: clientTransport, hasher, view, limits: settings.limits })
     const handles = hostIds.map((id) => spawnHost(id, settings, view, peerPorts.get(id)!))
-    let types: string[]
     try {
-      types = (await Promise.all(handles.map(whenReady)))[0]!.types
+      client.setKnownTypes((await Promise.all(handles.map(whenReady)))[0]!.types)
     } catch (error) {
       await Promise.all(handles.map((h) => h.worker.terminate()))
       clientTransport.close()
       throw error
     }
-    const hasher = await loadPointHasher()
-    const client = new ClusterClient({ id: clientId, transport: clientTransport, hasher, view, limits: settings.limits, knownTypes: types })
     const cluster = new Cluster(settings, client, clientTransport)
     cluster.nextHostIndex = hostIds.length
     for (const handle of handles) cluster.adopt(handle)
@@ -318,7 +318,14 @@ export class Cluster {
     // failover counts as done once the view is sent: hosts that get a call from a newer epoch
     // before the view itself wait for it rather than bounce the call.
     const { sent, acked } = this.publish(this.without(handle.id))
-    if (!wasStarting) void this.serialize(() => this.supervise(handle, abnormal)).catch(() => undefined)
+    // The replacement starts a moment after every host has the view: spawning a worker takes a
+    // core for a while, and the backups taking over come first.
+    if (!wasStarting) {
+      void acked
+        .then(() => new Promise((resolve) => setTimeout(resolve, this.settings.supervision.restartDelayMs)))
+        .then(() => this.serialize(() => this.supervise(handle, abnormal)))
+        .catch(() => undefined)
+    }
     const settled = Promise.race([sent, acked])
     this.failovers.set(handle, settled)
     return settled

@@ -1,3 +1,4 @@
+import type { PointCaches } from '../ring.ts'
 import type { Limits } from '../limits.ts'
 import type { Consistency } from '../durability/consistency.ts'
 import type { HostStats } from '../host.ts'
@@ -22,6 +23,8 @@ export interface HostWorkerData {
   peers: Array<[string, MessagePort]>
   /** The control-plane port (comlink). */
   control: MessagePort
+  /** Ring points the supervisor already hashed (the same for every host): saves a cold worker the work. */
+  pointCaches: PointCaches
 }
 
 /** The control plane of a host worker, exposed with comlink (off the per-call hot path). */

@@ -4,6 +4,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import type { Consistency } from '../durability/consistency.ts'
 import { TroupeError } from '../errors.ts'
 import type { Limits } from '../limits.ts'
+import { pointCaches } from '../ring.ts'
 import type { HostId, View } from '../view.ts'
 import { comlinkEndpoint } from './comlink-endpoint.ts'
 import type { HostControl, HostWorkerData } from './host-control.ts'
@@ -45,6 +46,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     // A host that joins a running cluster holds nothing of the actors it takes over (unless it is a
     // replacement reopening its data directory): its recovery reads ask one owner more.
     restartedWithoutState: joinedLater && !(restarts > 0 && settings.dataDir !== undefined),
+    pointCaches: pointCaches([...view.hosts, id]),
   }
   const worker = new Worker(hostWorkerUrl(), {
     workerData: data,

@@ -9,6 +9,7 @@ import { nodeEndpoint } from '../../transport/node-endpoint.ts'
 import { PortTransport } from '../../transport/port.ts'
 import { loadPointHasher } from '../hash.ts'
 import { Host } from '../host.ts'
+import { adoptPointCaches } from '../ring.ts'
 import { ActorRegistry } from '../registry.ts'
 import { comlinkEndpoint } from './comlink-endpoint.ts'
 import type { HostControl, HostWorkerData } from './host-control.ts'
@@ -18,6 +19,7 @@ import type { JournalStorage } from '../journal/storage.ts'
 
 const data = workerData as HostWorkerData
 if (!parentPort) throw new Error('host-worker must run in a worker thread')
+adoptPointCaches(data.pointCaches)
 
 const [hasher, namespace, storage] = await Promise.all([
   loadPointHasher(),

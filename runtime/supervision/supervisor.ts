@@ -16,11 +16,17 @@ export interface SupervisionOptions {
   periodMs?: number
   /** Default `permanent`: a failed host is always replaced. */
   restart?: RestartType
+  /**
+   * How long after the failover (the view without the failed host is out) its replacement
+   * starts, in ms. Default 50: starting a worker takes a core for a while, and the backups
+   * taking over the failed host's actors come first (a short backoff, as Akka's backoff supervisor).
+   */
+  restartDelayMs?: number
 }
 
 export type ResolvedSupervision = Required<SupervisionOptions>
 
-export const defaultSupervision: Readonly<ResolvedSupervision> = Object.freeze({ strategy: 'one_for_one', intensity: 5, periodMs: 5000, restart: 'permanent' })
+export const defaultSupervision: Readonly<ResolvedSupervision> = Object.freeze({ strategy: 'one_for_one', intensity: 5, periodMs: 5000, restart: 'permanent', restartDelayMs: 50 })
 
 /** Validates supervision options, or throws `InvalidArgument`. */
 export function resolveSupervision(options: SupervisionOptions = {}): ResolvedSupervision {
@@ -29,6 +35,7 @@ export function resolveSupervision(options: SupervisionOptions = {}): ResolvedSu
   if (!['permanent', 'transient', 'temporary'].includes(out.restart)) throw invalid(`supervision.restart must be permanent, transient or temporary`)
   if (!Number.isInteger(out.intensity) || out.intensity < 0) throw invalid('supervision.intensity must be an integer >= 0')
   if (!Number.isInteger(out.periodMs) || out.periodMs <= 0) throw invalid('supervision.periodMs must be a positive integer')
+  if (!Number.isInteger(out.restartDelayMs) || out.restartDelayMs < 0 || out.restartDelayMs > 60_000) throw invalid('supervision.restartDelayMs must be an integer from 0 to 60,000')
   return out
 }
 

@@ -122,6 +122,34 @@ describe('warm failover and fencing', () => {
     expect(newPrimary.activeKeys()).toContain('Tally/w')
   })
 
+  test('a backup taking over answers nothing until every backup of the new view holds the history it recovered (its sync point)', async () => {
+    const { hosts, client, clock, placement, hasher, storages } = await simWorld('strong')
+    const tally = client.actor(Tally, 't')
+    for (let i = 1; i <= 3; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
+    const [primary, backup, other] = placement.owners('Tally/t', 3)
+    const next: View = { epoch: 2, hosts: hostIds.filter((h) => h !== primary) }
+    const [newPrimary, ...newBackups] = Placement.build(next, client.limits, hasher).owners('Tally/t', 3)
+    expect(newPrimary).toBe(backup)
+    const joined = newBackups.find((h) => h !== other)!
+    expect(newBackups).toContain(other)
+    // The host new to the key's owners answers the recovery read (it holds nothing) but cannot
+    // store what it is sent until released: it never acknowledges meanwhile.
+    const storage = storages.get(joined)!
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const { installSnapshot, append } = storage
+    storage.installSnapshot = async (...args) => { await released; return installSnapshot.apply(storage, args) }
+    storage.append = async (...args) => { await released; return append.apply(storage, args) }
+    for (const host of hosts) if (host.id !== primary) host.setView(next)
+    client.setView(next)
+    // The surviving backup holds the same history, but the host new to the key must hold it too
+    // before anything is answered: the history keeps its full replication factor from the start.
+    const read = within(clock, 500, tally.get())
+    expect((await read).done).toBe(false)
+    release()
+    expect(await within(clock, 2000, tally.add(1))).toEqual({ done: true, value: 4 })
+  })
+
   test("a stale primary's write is fenced by its backups: it steps down, learns the view, and the write lands once on the new primary", async () => {
     const { hosts, client, clock, placement } = await simWorld('strong')
     const tally = client.actor(Tally, 'f')
