@@ -12,9 +12,9 @@ const encoder = new TextEncoder()
 
 /** MurmurHash3 x86_32 of `key`'s UTF-8 bytes, seed 0, as an unsigned 32-bit integer. */
 export function keyHash(key: string): number {
-  let ascii = true
-  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) { ascii = false; break }
-  return ascii ? murmurAscii(key) : murmurBytes(encoder.encode(key))
+  // One pass for the usual ASCII key; a key with any other character hashes its UTF-8 bytes.
+  const hash = murmurAscii(key)
+  return hash >= 0 ? hash : murmurBytes(encoder.encode(key))
 }
 
 function mixK(k: number): number {
@@ -39,18 +39,22 @@ function finish(h: number, length: number): number {
   return h >>> 0
 }
 
+/** MurmurHash3 of an ASCII key's characters as its bytes; -1 when a character is not ASCII. */
 function murmurAscii(key: string): number {
   const n = key.length, blocks = n & ~3
   let h = 0
   for (let i = 0; i < blocks; i += 4) {
-    h = mixH(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16) | (key.charCodeAt(i + 3) << 24))
+    const a = key.charCodeAt(i), b = key.charCodeAt(i + 1), c = key.charCodeAt(i + 2), d = key.charCodeAt(i + 3)
+    if ((a | b | c | d) > 0x7f) return -1
+    h = mixH(h, a | (b << 8) | (c << 16) | (d << 24))
   }
-  let k = 0
+  let k = 0, high = 0
   switch (n & 3) {
-    case 3: k ^= key.charCodeAt(blocks + 2) << 16 // falls through
-    case 2: k ^= key.charCodeAt(blocks + 1) << 8 // falls through
-    case 1: k ^= key.charCodeAt(blocks); h ^= mixK(k)
+    case 3: high |= key.charCodeAt(blocks + 2); k ^= key.charCodeAt(blocks + 2) << 16 // falls through
+    case 2: high |= key.charCodeAt(blocks + 1); k ^= key.charCodeAt(blocks + 1) << 8 // falls through
+    case 1: high |= key.charCodeAt(blocks); k ^= key.charCodeAt(blocks); h ^= mixK(k)
   }
+  if (high > 0x7f) return -1
   return finish(h, n)
 }
 

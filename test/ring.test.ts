@@ -143,3 +143,28 @@ describe('Placement.build agrees with the plain rule', () => {
     }), { numRuns: 200 })
   })
 })
+
+/** MurmurHash3 x86_32 over bytes, written out plainly, as the reference for keyHash. */
+function murmurReference(bytes: Uint8Array): number {
+  const c1 = 0xcc9e2d51, c2 = 0x1b873593
+  let h = 0
+  const blocks = bytes.length & ~3
+  for (let i = 0; i < blocks; i += 4) {
+    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)
+    k = Math.imul(k, c1); k = (k << 15) | (k >>> 17); k = Math.imul(k, c2)
+    h ^= k; h = (h << 13) | (h >>> 19); h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  }
+  let k = 0
+  for (let i = bytes.length - 1; i >= blocks; i--) k = (k << 8) | bytes[i]!
+  if (bytes.length & 3) { k = Math.imul(k, c1); k = (k << 15) | (k >>> 17); k = Math.imul(k, c2); h ^= k }
+  h ^= bytes.length
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16
+  return h >>> 0
+}
+
+test('keyHash agrees with plain MurmurHash3 of the UTF-8 bytes, whatever characters a key has and wherever', () => {
+  const char = fc.oneof(fc.constantFrom('a', 'Z', '/', '0', '~', '\x7f', '\x80', 'é', 'λ', 'к', '😀', '\u0000'), fc.string({ minLength: 1, maxLength: 1 }))
+  fc.assert(fc.property(fc.array(char, { maxLength: 40 }).map((chars) => chars.join('')), (key) => {
+    expect(keyHash(key)).toBe(murmurReference(new TextEncoder().encode(key)))
+  }), { numRuns: 2000 })
+})
