@@ -169,6 +169,11 @@ export class Host {
       send: (to, envelope) => this.deliver(to, envelope),
       nextId: () => this.nextShipmentId(),
       localCopy: (key) => this.localCopy(key),
+      offer: (from, key, epoch, copy) => {
+        // A key active here lives in its activation (see handleShipment).
+        if (this.activations.has(key) || this.leaving.has(key)) return
+        this.replicas.receive(from, key, epoch, [], copy, true)
+      },
       forgetful: options.restartedWithoutState ?? false,
     })
     this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })
@@ -288,7 +293,7 @@ export class Host {
    * an older one. Gives up when the view moves on.
    */
   private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<void> {
-    const copy = await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined)
+    const copy = (await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined))?.copy
     if (!copy || this.activations.has(key) || this.leaving.has(key) || this.placement.view.epoch !== epoch) return
     const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries(), reminders: [...copy.reminders] }
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it.
@@ -639,12 +644,13 @@ export class Host {
     const level = this.levelOf(type)
     const initial = (): unknown => activation.instance.initialState()
     let start: Replica
+    let heldBy: HostId[] = []
     if (level === 'memory') {
       const stored = await this.store.load(key)
       start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax), reminders: new Map() }
     } else {
       start = (await this.replicas.take(key)) ?? (await loadFromJournal(this.storage, key, this.limits.requestsMax, initial))
-      start = await this.recovery.recover(key, start)
+      ;({ copy: start, heldBy } = await this.recovery.recover(key, start))
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).
     const backups = level === 'memory' ? [] : this.backupsOf(key)
@@ -659,19 +665,21 @@ export class Host {
       snapshot: (): StoredSnapshot => ({ state: activation.committed, requests: log.requests.toEntries(), reminders: [...activation.reminders] }),
     })
     activation.start(start.state, log, start.reminders)
-    if (level !== 'memory') log.confirm(start.seq, start.epoch)
+    if (level !== 'memory') log.confirm(start.seq, start.epoch, heldBy)
     const hook = activation.instance.onActivate
     if (hook) await this.lifecycleTurn(activation, hook, 'activate')
   }
 
-  /** This host's copy of an actor, for another host's recovery read. */
-  private async localCopy(key: string): Promise<ShippedSnapshot> {
+  /** This host's copy of an actor, for another host's recovery read; `durable` when all of it is in this host's journal. */
+  private async localCopy(key: string): Promise<{ copy: ShippedSnapshot; durable: boolean }> {
     const active = this.activations.get(key) ?? this.leaving.get(key)
     if (active?.log) {
-      return { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries(), reminders: [...active.reminders] }
+      const copy = { seq: active.log.seq, epoch: active.log.epoch, state: active.committed, requests: active.log.requests.toEntries(), reminders: [...active.reminders] }
+      return { copy, durable: active.log.pendingCount === 0 }
     }
+    // A replica answers once every shipment (and offered copy) before it is in its journal: peek waits for them.
     const replica = await this.replicas.peek(key)
-    return { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
+    return { copy: { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }, durable: true }
   }
 
   /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */

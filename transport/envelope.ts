@@ -74,9 +74,18 @@ export interface FetchEnvelope {
   /** The asker's own position: the epoch of its last record, and its seq. */
   lastEpoch: number
   seq: number
+  /**
+   * The asker's whole copy (from its warm replica): an owner that is behind installs it, durably,
+   * before answering, so a takeover's recovery read also brings a new backup up to date.
+   */
+  snapshot?: ShippedSnapshot
 }
 
-/** The answer to a fetch: this owner's position, and its whole copy when it is ahead of the asker; `stale` when the asker is fenced off. */
+/**
+ * The answer to a fetch: this owner's position, and its whole copy when it is ahead of the asker;
+ * `stale` when the asker is fenced off; `unsynced` like `ok`, but this owner's copy has records it
+ * has not made durable yet (a passivating activation's tail), so it does not count as holding them.
+ */
 export interface FetchedEnvelope {
   v: 1
   t: 'fetched'
@@ -84,7 +93,7 @@ export interface FetchedEnvelope {
   key: string
   lastEpoch: number
   seq: number
-  status: 'ok' | 'stale'
+  status: 'ok' | 'unsynced' | 'stale'
   snapshot?: ShippedSnapshot
   /** With `stale`: the answering owner's newer view, for the asker to adopt. */
   view?: View
@@ -155,12 +164,13 @@ export function decode(input: unknown): Envelope {
       } catch (error) {
         throw malformed(`fetch.view: ${(error as Error).message}`)
       }
+      if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetch.snapshot must be { seq, epoch, state, requests }')
       return input as unknown as FetchEnvelope
     }
     case 'fetched': {
       if (!isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetched.lastEpoch and seq must be non-negative integers')
       if (!isName(e.key)) throw malformed('fetched.key must be a non-empty string')
-      if (e.status !== 'ok' && e.status !== 'stale') throw malformed('fetched.status must be ok or stale')
+      if (e.status !== 'ok' && e.status !== 'unsynced' && e.status !== 'stale') throw malformed('fetched.status must be ok, unsynced or stale')
       if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetched.snapshot must be { seq, epoch, state, requests }')
       if (e.view !== undefined) {
         try {

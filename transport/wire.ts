@@ -11,7 +11,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  *   redirect: ['d', id, view]
  *   replicate:['p', id, epoch, key, records, snapshot?]
  *   replicated:['a', id, key, seq, status]
- *   fetch:    ['f', id, epoch, key, lastEpoch, seq, view]
+ *   fetch:    ['f', id, epoch, key, lastEpoch, seq, view, snapshot?]
  *   fetched:  ['g', id, key, lastEpoch, seq, status, snapshot | 0, view?]
  */
 export type WireFrame = unknown[]
@@ -28,7 +28,7 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
       case 'redirect': out[i + 1] = ['d', e.id, e.view]; break
       case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
       case 'replicated': out[i + 1] = ['a', e.id, e.key, e.seq, e.status]; break
-      case 'fetch': out[i + 1] = ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view]; break
+      case 'fetch': out[i + 1] = e.snapshot ? ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view, e.snapshot] : ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view]; break
       case 'fetched': out[i + 1] = e.view ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot ?? 0, e.view] : e.snapshot ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot] : ['g', e.id, e.key, e.lastEpoch, e.seq, e.status]; break
     }
   }
@@ -71,7 +71,11 @@ function fromTuple(raw: unknown): unknown {
       return shipment
     }
     case 'a': return { v: wireVersion, t: 'replicated', id: raw[1], key: raw[2], seq: raw[3], status: raw[4] }
-    case 'f': return { v: wireVersion, t: 'fetch', id: raw[1], epoch: raw[2], key: raw[3], lastEpoch: raw[4], seq: raw[5], view: raw[6] }
+    case 'f': {
+      const fetch: Record<string, unknown> = { v: wireVersion, t: 'fetch', id: raw[1], epoch: raw[2], key: raw[3], lastEpoch: raw[4], seq: raw[5], view: raw[6] }
+      if (raw.length > 7) fetch.snapshot = raw[7]
+      return fetch
+    }
     case 'g': {
       const answer: Record<string, unknown> = { v: wireVersion, t: 'fetched', id: raw[1], key: raw[2], lastEpoch: raw[3], seq: raw[4], status: raw[5] }
       if (raw.length > 6 && raw[6] !== 0) answer.snapshot = raw[6]

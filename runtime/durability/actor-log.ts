@@ -99,14 +99,19 @@ export class ActorLog {
   /**
    * Holds every reply until the backups confirm they hold the history up to `seq` (loaded from
    * this host's journal at activation): a primary that was fenced off, or whose journal has
-   * records no backup ever acknowledged, must not answer from them.
+   * records no backup ever acknowledged, must not answer from them. `heldBy`: backups the
+   * recovery read found holding exactly this history, durably; they count as acks at once (when
+   * they are all the level needs, nothing waits).
    */
-  confirm(seq: number, epoch: number): void {
+  confirm(seq: number, epoch: number, heldBy: readonly HostId[] = []): void {
     if (seq === 0 || this.backups.length === 0 || this.rule.backups === 0) return
     assert(this.pending.length === 0 && seq === this.seq, `${this.key}: a sync point must come before any new record`)
+    const held = this.backups.filter((b) => heldBy.includes(b))
+    for (const backup of held) if (seq > (this.ackedSeq.get(backup) ?? 0)) this.ackedSeq.set(backup, seq)
     this.durableSeq = 0
-    this.pending.push({ record: { seq, epoch, requestId: '', patch: [], result: undefined }, syncPoint: true, localDone: true, acked: new Set(), waiters: [] })
-    for (const backup of this.backups) this.ports.resync(backup)
+    this.pending.push({ record: { seq, epoch, requestId: '', patch: [], result: undefined }, syncPoint: true, localDone: true, acked: new Set(held), waiters: [] })
+    for (const backup of this.backups) if (!held.includes(backup)) this.ports.resync(backup)
+    this.advance()
     this.armRetry()
   }
 

@@ -22,8 +22,10 @@ export interface RecoveryPorts {
   needed(key: string, backups: number): number
   send(to: PeerId, envelope: FetchEnvelope | FetchedEnvelope): void
   nextId(): string
-  /** This host's copy of `key`: its activation's, or its replica's (from its journal). */
-  localCopy(key: string): Promise<ShippedSnapshot | undefined>
+  /** This host's copy of `key`: its activation's, or its replica's (from its journal); `durable` when all of it is journaled here. */
+  localCopy(key: string): Promise<{ copy: ShippedSnapshot; durable: boolean } | undefined>
+  /** Another owner's copy, for this host to install as a backup would a resync, if it is ahead (queued behind pending shipments). */
+  offer(from: HostId, key: string, epoch: number, copy: ShippedSnapshot): void
   /** This host may have lost state (it replaced one without a disk): an empty copy of its own proves nothing. */
   forgetful: boolean
 }
@@ -44,16 +46,22 @@ export class Recovery {
   }
 
   /**
-   * Brings `start` (this host's own copy) up to the furthest copy among the owners. `abandon`:
-   * checked before each round of asking; when true the read gives up with `HostUnavailable`.
+   * Brings `start` (this host's own copy) up to the furthest copy among the owners, and says which
+   * backups hold exactly the copy recovered, durably (`heldBy`). The read carries `start`, so an
+   * owner that is behind installs it before answering: when `start` is the furthest, every backup
+   * holds it after this one round trip. `abandon`: checked before each round of asking; when
+   * true the read gives up with `HostUnavailable`.
    */
-  async recover(key: string, start: Replica, abandon?: () => boolean): Promise<Replica> {
+  async recover(key: string, start: Replica, abandon?: () => boolean): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
-    if (ports.needed(key, ports.backupsOf(key).length) === 0) return start
+    if (ports.needed(key, ports.backupsOf(key).length) === 0) return { copy: start, heldBy: [] }
+    const offered: ShippedSnapshot | undefined = start.seq === 0 ? undefined
+      : { seq: start.seq, epoch: start.epoch, state: start.state, requests: start.requests.toEntries(), reminders: [...start.reminders] }
     // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
     // been lost (an empty copy on a host that replaced one without a disk): then one more backup must answer.
     const extra = start.seq === 0 && ports.forgetful ? 1 : 0
     const answers = new Set<HostId>()
+    const copies = new Map<HostId, { epoch: number; seq: number }>()
     const id = ports.nextId()
     let best: ShippedSnapshot | undefined
     try {
@@ -68,7 +76,10 @@ export class Recovery {
           if (answers.size > 0 && enough()) return resolve()
           if (abandon?.()) return reject(new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key }))
           for (const backup of ports.backupsOf(key)) {
-            if (!answers.has(backup)) ports.send(backup, { v: 1, t: 'fetch', id, epoch: ports.view().epoch, view: ports.view(), key, lastEpoch: start.epoch, seq: start.seq })
+            if (answers.has(backup)) continue
+            const fetch: FetchEnvelope = { v: 1, t: 'fetch', id, epoch: ports.view().epoch, view: ports.view(), key, lastEpoch: start.epoch, seq: start.seq }
+            if (offered) fetch.snapshot = offered
+            ports.send(backup, fetch)
           }
           timer = ports.clock.setTimeout(ask, ports.retryMs)
         }
@@ -80,6 +91,7 @@ export class Recovery {
             return
           }
           answers.add(from)
+          if (answer.status === 'ok') copies.set(from, { epoch: answer.lastEpoch, seq: answer.seq })
           if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
           if (enough()) {
             if (timer !== undefined) ports.clock.clearTimeout(timer)
@@ -91,10 +103,12 @@ export class Recovery {
     } finally {
       this.waiting.delete(id)
     }
-    if (!best) return start
+    const chosen = best ?? start
+    const heldBy = [...copies].filter(([, c]) => c.epoch === chosen.epoch && c.seq === chosen.seq).map(([host]) => host)
+    if (!best) return { copy: start, heldBy }
     const { seq, epoch, state, requests, reminders = [] } = best
     await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
-    return { key, seq, epoch, state, requests: new RequestTable(ports.requestsMax, requests), reminders: new Map(reminders) }
+    return { copy: { key, seq, epoch, state, requests: new RequestTable(ports.requestsMax, requests), reminders: new Map(reminders) }, heldBy }
   }
 
   /** An answer to one of this host's recovery reads. */
@@ -105,7 +119,7 @@ export class Recovery {
   /** Another host recovers an actor: tell it how far this host's copy goes, and send it if it is further. */
   async answer(from: PeerId, fetch: FetchEnvelope): Promise<void> {
     const { ports } = this
-    const reply = (lastEpoch: number, seq: number, status: 'ok' | 'stale', snapshot?: ShippedSnapshot): void => {
+    const reply = (lastEpoch: number, seq: number, status: FetchedEnvelope['status'], snapshot?: ShippedSnapshot): void => {
       const envelope: FetchedEnvelope = { v: 1, t: 'fetched', id: fetch.id, key: fetch.key, lastEpoch, seq, status }
       if (snapshot) envelope.snapshot = snapshot
       if (status === 'stale') envelope.view = ports.view()
@@ -114,9 +128,12 @@ export class Recovery {
     if (fetch.epoch < ports.view().epoch) return reply(0, 0, 'stale')
     // Adopt the asker's newer view first: from now on this owner fences off the old primary.
     if (fetch.view.epoch > ports.view().epoch) ports.adoptView(fetch.view)
-    const mine = await ports.localCopy(fetch.key).catch(() => undefined)
-    if (!mine) return // an unreadable journal answers nothing; the asker retries
-    reply(mine.epoch, mine.seq, 'ok', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
+    // Installed (if it is ahead) before this host reads its own copy: the answer then tells the asker this host holds it.
+    if (fetch.snapshot) ports.offer(from, fetch.key, fetch.epoch, fetch.snapshot)
+    const local = await ports.localCopy(fetch.key).catch(() => undefined)
+    if (!local) return // an unreadable journal answers nothing; the asker retries
+    const mine = local.copy
+    reply(mine.epoch, mine.seq, local.durable ? 'ok' : 'unsynced', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
   }
 }
 

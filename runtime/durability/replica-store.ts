@@ -59,10 +59,14 @@ export class ReplicaStore {
     this.options = options
   }
 
-  /** Handles one shipment from `from`, in arrival order per key. */
-  receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined): void {
+  /**
+   * Handles one shipment from `from`, in arrival order per key. `offered`: the snapshot is a
+   * recovering owner's own copy, not a primary's, so it is installed only if it goes further than
+   * this copy (a newer last-record epoch, or the same epoch and more records).
+   */
+  receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered = false): void {
     const previous = this.queues.get(key) ?? Promise.resolve()
-    const next = previous.then(() => this.apply(from, key, epoch, records, snapshot)).catch(() => {
+    const next = previous.then(() => this.apply(from, key, epoch, records, snapshot, offered)).catch(() => {
       // Storage failed: forget the warm copy (it may be ahead of the disk) and send no ack.
       this.replicas.delete(key)
     })
@@ -97,12 +101,15 @@ export class ReplicaStore {
     this.replicas.delete(key)
   }
 
-  private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined): Promise<void> {
+  private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered: boolean): Promise<void> {
     const { storage, viewEpoch, ack } = this.options
     if (epoch < viewEpoch()) return ack(from, key, 0, 'stale')
     const replica = await this.load(key)
     if (epoch < replica.epoch) return ack(from, key, replica.seq, 'stale')
-    if (snapshot && (snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)) {
+    const further = snapshot && (offered
+      ? snapshot.epoch > replica.epoch || (snapshot.epoch === replica.epoch && snapshot.seq > replica.seq)
+      : snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)
+    if (snapshot && further) {
       await storage.installSnapshot(key, { seq: snapshot.seq, epoch: snapshot.epoch, state: { state: snapshot.state, requests: snapshot.requests, reminders: snapshot.reminders ?? [] } satisfies StoredSnapshot })
       replica.seq = snapshot.seq
       replica.epoch = snapshot.epoch

@@ -107,6 +107,26 @@ describe('the output gate', () => {
   })
 })
 
+/**
+ * Writes three adds to `Tally/<id>`, then works out the view without its primary: the backup that
+ * takes over, and `joined`, the host new to the actor's owners in that view (published by `failOver`).
+ */
+async function threeAddsThenPlan(world: Awaited<ReturnType<typeof simWorld>>, id: string) {
+  const { client, clock, placement, hasher, hosts } = world
+  const tally = client.actor(Tally, id)
+  for (let i = 1; i <= 3; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
+  const [primary, backup, other] = placement.owners(`Tally/${id}`, 3)
+  const next: View = { epoch: 2, hosts: hostIds.filter((h) => h !== primary) }
+  const [newPrimary, ...newBackups] = Placement.build(next, client.limits, hasher).owners(`Tally/${id}`, 3)
+  expect(newPrimary).toBe(backup)
+  expect(newBackups).toContain(other)
+  const failOver = (): void => {
+    for (const host of hosts) if (host.id !== primary) host.setView(next)
+    client.setView(next)
+  }
+  return { tally, joined: newBackups.find((h) => h !== other)!, failOver }
+}
+
 describe('warm failover and fencing', () => {
   test('when the primary leaves the view, its backup answers from its warm replica', async () => {
     const { hosts, client, clock, placement } = await simWorld('strong')
@@ -122,16 +142,19 @@ describe('warm failover and fencing', () => {
     expect(newPrimary.activeKeys()).toContain('Tally/w')
   })
 
+  test('a takeover costs one round trip: the recovery read carries the new primary\'s copy, which a new backup stores before it answers', async () => {
+    const world = await simWorld('strong')
+    const { tally, joined, failOver } = await threeAddsThenPlan(world, 'o')
+    failOver()
+    // Every hop takes 1 ms: call, fetch, answer, reply. A separate resync of the new backup would add two more.
+    expect(await within(world.clock, 4, tally.get())).toEqual({ done: true, value: 3 })
+    expect((await world.storages.get(joined)!.readSnapshot('Tally/o'))?.seq).toBe(3)
+  })
+
   test('a backup taking over answers nothing until every backup of the new view holds the history it recovered (its sync point)', async () => {
-    const { hosts, client, clock, placement, hasher, storages } = await simWorld('strong')
-    const tally = client.actor(Tally, 't')
-    for (let i = 1; i <= 3; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
-    const [primary, backup, other] = placement.owners('Tally/t', 3)
-    const next: View = { epoch: 2, hosts: hostIds.filter((h) => h !== primary) }
-    const [newPrimary, ...newBackups] = Placement.build(next, client.limits, hasher).owners('Tally/t', 3)
-    expect(newPrimary).toBe(backup)
-    const joined = newBackups.find((h) => h !== other)!
-    expect(newBackups).toContain(other)
+    const world = await simWorld('strong')
+    const { clock, storages } = world
+    const { tally, joined, failOver } = await threeAddsThenPlan(world, 't')
     // The host new to the key's owners answers the recovery read (it holds nothing) but cannot
     // store what it is sent until released: it never acknowledges meanwhile.
     const storage = storages.get(joined)!
@@ -140,8 +163,7 @@ describe('warm failover and fencing', () => {
     const { installSnapshot, append } = storage
     storage.installSnapshot = async (...args) => { await released; return installSnapshot.apply(storage, args) }
     storage.append = async (...args) => { await released; return append.apply(storage, args) }
-    for (const host of hosts) if (host.id !== primary) host.setView(next)
-    client.setView(next)
+    failOver()
     // The surviving backup holds the same history, but the host new to the key must hold it too
     // before anything is answered: the history keeps its full replication factor from the start.
     const read = within(clock, 500, tally.get())

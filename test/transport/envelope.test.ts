@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { isTroupeError, TroupeError } from '../../runtime/errors.ts'
-import { decode, decodeFrame, nameLengthMax } from '../../transport/envelope.ts'
+import { decode, decodeFrame, nameLengthMax, type Envelope } from '../../transport/envelope.ts'
+import { fromWire, toWire } from '../../transport/wire.ts'
 
 const call = { v: 1, t: 'call', id: 'r1', epoch: 3, key: 'Counter/alice', method: 'increment', args: [2] }
 const replyOk = { v: 1, t: 'reply', id: 'r1', ok: true, value: { n: 1 } }
@@ -133,6 +134,39 @@ describe('decode', () => {
 
   test('reports a prototype-less version or type as MalformedEnvelope ', () => {
     expect(isTroupeError(rejection({ ...call, t: Object.create(null) }), 'MalformedEnvelope')).toBe(true)
+  })
+})
+
+describe('replication and recovery envelopes', () => {
+  const view = { epoch: 5, hosts: ['host-0', 'host-1', 'host-2'] }
+  const snapshot = { seq: 3, epoch: 4, state: { n: 3 }, requests: [['r1', 3, 3]], reminders: [] }
+  const fetch = { v: 1, t: 'fetch', id: 'f1', epoch: 5, view, key: 'Counter/alice', lastEpoch: 4, seq: 3 }
+  const fetched = { v: 1, t: 'fetched', id: 'f1', key: 'Counter/alice', lastEpoch: 4, seq: 3, status: 'ok' }
+
+  test('a fetch may carry the asker\'s copy; an answer may say its copy is ok, unsynced or stale', () => {
+    for (const envelope of [fetch, { ...fetch, snapshot }, fetched, { ...fetched, status: 'unsynced' }, { ...fetched, status: 'stale', view }, { ...fetched, snapshot }]) {
+      expect(decode(envelope)).toBe(envelope)
+    }
+  })
+
+  test('they survive the wire tuples unchanged', () => {
+    for (const envelope of [fetch, { ...fetch, snapshot }, fetched, { ...fetched, status: 'unsynced', snapshot }, { ...fetched, status: 'stale', view }]) {
+      const errors: unknown[] = []
+      expect(fromWire(toWire([envelope as Envelope]), (error) => errors.push(error))).toEqual([envelope])
+      expect(errors).toEqual([])
+    }
+  })
+
+  test('bad copies, positions, keys, views and statuses are MalformedEnvelope', () => {
+    expectMalformed({ ...fetch, snapshot: { seq: -1, epoch: 4, state: 1, requests: [] } }, /fetch.snapshot/)
+    expectMalformed({ ...fetch, snapshot: { seq: 3, epoch: 4, state: 1 } }, /fetch.snapshot/)
+    expectMalformed({ ...fetch, snapshot: 'all of it' }, /fetch.snapshot/)
+    expectMalformed({ ...fetch, seq: 1.5 }, /fetch.epoch, lastEpoch and seq/)
+    expectMalformed({ ...fetch, key: 'no-slash' }, /fetch.key/)
+    expectMalformed({ ...fetch, view: { epoch: 5 } }, /fetch.view/)
+    expectMalformed({ ...fetched, status: 'maybe' }, /fetched.status must be ok, unsynced or stale/)
+    expectMalformed({ ...fetched, lastEpoch: -1 }, /fetched.lastEpoch/)
+    expectMalformed({ ...fetched, snapshot: { seq: 3 } }, /fetched.snapshot/)
   })
 })
 
