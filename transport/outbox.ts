@@ -17,6 +17,12 @@ export interface OutboxOptions {
    * microtask halves the frames on every round trip once replies come from two peers.
    */
   schedule?: FlushScheduler
+  /**
+   * Send the first envelope of a burst at once, batching only those after it until the flush
+   * point: a lone call or reply does not wait for the end of the tick (latency at 1 in flight),
+   * while a burst still travels in frames. Default false.
+   */
+  eagerFirst?: boolean
 }
 
 /**
@@ -29,14 +35,23 @@ export class Outbox {
   private readonly flushFrame: (to: PeerId, frame: Envelope[]) => void
   private readonly frameEnvelopesMax: number
   private readonly schedule: FlushScheduler
+  private readonly eagerFirst: boolean
 
   constructor(flushFrame: (to: PeerId, frame: Envelope[]) => void, options: OutboxOptions = {}) {
     this.flushFrame = flushFrame
     this.frameEnvelopesMax = options.frameEnvelopesMax ?? frameEnvelopesMaxDefault
     this.schedule = options.schedule ?? queueMicrotask
+    this.eagerFirst = options.eagerFirst ?? false
   }
 
   push(to: PeerId, envelope: Envelope): void {
+    if (this.eagerFirst && !this.scheduled) {
+      // Nothing is queued in this burst yet: this one leaves now, the rest of the burst batches.
+      this.scheduled = true
+      this.schedule(this.flush)
+      this.flushFrame(to, [envelope])
+      return
+    }
     const frame = this.frames.get(to)
     if (!frame) this.frames.set(to, [envelope])
     else if (frame.push(envelope) >= this.frameEnvelopesMax) {

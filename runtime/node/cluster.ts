@@ -107,7 +107,7 @@ export class Cluster {
     const clientId = `client-${randomId(systemRandom, 1)}`
     const view: View = { epoch: 1, hosts: hostIds }
     const peerPorts = new Map<HostId, Array<[string, MessagePort]>>(hostIds.map((id) => [id, []]))
-    const clientTransport = new PortTransport(clientId, [], { schedule: setImmediate })
+    const clientTransport = new PortTransport(clientId, [], { schedule: setImmediate, eagerFirst: true })
     for (let i = 0; i < hostIds.length; i++) {
       for (let j = i + 1; j < hostIds.length; j++) {
         const { port1, port2 } = new MessageChannel()

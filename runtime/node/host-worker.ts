@@ -27,7 +27,7 @@ const [hasher, namespace, storage] = await Promise.all([
   data.dataDir === undefined ? new MemoryJournalStorage() : openFileJournal(data.dataDir, data.hostId),
 ])
 const registry = ActorRegistry.fromModule(namespace)
-const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate })
+const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate, eagerFirst: true })
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
   replicas: data.replicas, consistency: data.consistency, storage, restartedWithoutState: data.restartedWithoutState,
