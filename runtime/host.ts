@@ -799,10 +799,10 @@ export class Host {
   }
 }
 
-/** True when a call to `method` would queue behind the turn that is (transitively) waiting on it. */
 /** The method name a backup calls to wake an actor with reminders on its primary (not a user method: `~` prefix). */
 export const wakeMethod = '~wake'
 
+/** True when a call to `method` would queue behind the turn that is (transitively) waiting on it. */
 function wouldWait(activation: Activation, method: MethodEntry): boolean {
   if (method.mode === 'reentrant') return false
   if (method.mode === 'read') return activation.mailbox.writing
