@@ -409,7 +409,8 @@ export class Host {
     const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
     if (activation.failure) return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
     // A request this actor already answered is answered again from its journal, before anything else.
-    const recorded = activation.status === 'active' ? activation.recorded(call.id) : undefined
+    const checked = activation.status === 'active'
+    const recorded = checked ? activation.recorded(call.id) : undefined
     if (recorded) {
       this.counters.dedupedCalls++
       if (!activation.inFlight.has(call.id)) activation.inFlight.set(call.id, from)
@@ -435,7 +436,7 @@ export class Host {
     }
     const job: Job = {
       mode: method.mode,
-      start: () => this.runTurn(activation, method, call, from),
+      start: () => this.runTurn(activation, method, call, from, checked),
       reject: (error) => {
         // A call that never ran on an activation that moved away is redirected, not failed.
         if (error.kind === 'HostUnavailable') this.settle(activation, call, from, { v: 1, t: 'redirect', id: call.id, view: this.placement.view })
@@ -484,10 +485,15 @@ export class Host {
     else for (const to of recipients) this.deliver(to, envelope)
   }
 
-  private runTurn(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId): PromiseLike<unknown> | undefined {
+  /**
+   * `checked`: the request table was searched for this id when the call arrived, on a loaded
+   * activation. Nothing can record the id meanwhile (a duplicate joins the queued call, and
+   * shipments for an active key are refused), so only calls queued during loading look again.
+   */
+  private runTurn(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId, checked: boolean): PromiseLike<unknown> | undefined {
     activation.lastUsedMs = this.clock.now()
     // A retried request id is answered from the journal instead of running its turn again.
-    const recorded = activation.recorded(call.id)
+    const recorded = checked ? undefined : activation.recorded(call.id)
     if (recorded) {
       this.counters.dedupedCalls++
       this.answer(from, call, recorded, activation)

@@ -32,14 +32,11 @@ export class RequestTable {
   }
 
   set(requestId: string, seq: number, result: unknown): void {
-    const existing = this.entries.get(requestId)
-    if (existing) {
-      // A repeat keeps its place in the eviction order (it is answered, not run again).
-      existing.seq = seq
-      existing.result = result
-      return
-    }
+    // One hash lookup on the usual path (a new id): a repeat shows as an unchanged size, and keeps
+    // its place in the eviction order (it is answered, not run again).
+    const size = this.entries.size
     this.entries.set(requestId, { seq, result })
+    if (this.entries.size === size) return
     if (this.order.length < this.sizeMax) {
       this.order.push(requestId)
       return
