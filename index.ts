@@ -6,6 +6,7 @@ export { Actor, reentrant, readOnly, actorTypeOf, isActorClass, type ActorContex
 export { actorKey, type ActorClass, type ActorRef, type ActorMethodName } from './actors/ref.ts'
 export { Cluster, type ClusterOptions, type ClusterEvent, type HostInfo } from './runtime/node/cluster.ts'
 export { Supervisor, type Strategy, type RestartType, type SupervisionOptions } from './runtime/supervision/supervisor.ts'
+export { Autoscaler, type AutoscaleOptions } from './runtime/supervision/autoscaler.ts'
 export type { Consistency } from './runtime/durability/consistency.ts'
 export { ClusterClient, type ActorTarget, type ClusterClientOptions } from './runtime/client.ts'
 export { Host, type HostOptions, type HostStats, type HostEvent } from './runtime/host.ts'

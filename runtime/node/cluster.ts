@@ -15,6 +15,7 @@ import type { HostStats } from '../host.ts'
 import { resolveLimits, type Limits } from '../limits.ts'
 import { randomId, systemRandom } from '../random.ts'
 import { Supervisor, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
+import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
 import type { HostId, View } from '../view.ts'
 import { ask, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
 
@@ -40,6 +41,8 @@ export interface ClusterOptions {
   heapMbMax?: number
   /** Overrides of the runtime limits (see `Limits`). */
   limits?: Partial<Limits>
+  /** Adds and drains hosts with the load, between `minHosts` and `maxHosts`. Default: off (a fixed `hosts`). */
+  autoscale?: AutoscaleOptions
 }
 
 /** One host as the cluster sees it. */
@@ -56,9 +59,11 @@ export type ClusterEvent =
   | { kind: 'restart'; host: HostId; restarts: number }
   | { kind: 'view'; view: View }
   | { kind: 'escalated'; reason: string }
+  | { kind: 'autoscale'; from: number; to: number; reason: string }
 
 interface Settings extends HostSettings {
   hostCount: number
+  autoscale: ResolvedAutoscale | undefined
   supervision: SupervisionOptions
   heartbeatMs: number
   hangTimeoutMs: number
@@ -86,6 +91,7 @@ export class Cluster {
   private readonly listeners = new Set<(event: ClusterEvent) => void>()
   private membership: Promise<unknown> = Promise.resolve()
   private heartbeat: ReturnType<typeof setInterval> | undefined
+  private autoscaleTimer: ReturnType<typeof setInterval> | undefined
   private nextHostIndex = 0
   private stopped = false
   private escalation: TroupeError | undefined
@@ -133,6 +139,7 @@ export class Cluster {
     cluster.nextHostIndex = hostIds.length
     for (const handle of handles) cluster.adopt(handle)
     cluster.startHeartbeat()
+    if (settings.autoscale) cluster.startAutoscale(settings.autoscale)
     return cluster
   }
 
@@ -245,6 +252,7 @@ export class Cluster {
     if (this.stopped) return
     this.stopped = true
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
+    if (this.autoscaleTimer !== undefined) clearInterval(this.autoscaleTimer)
     await this.membership.catch(() => undefined)
     this.client.stop()
     const live = this.liveHandles()
@@ -402,6 +410,38 @@ export class Cluster {
     this.heartbeat.unref()
   }
 
+  /**
+   * Samples the calls the hosts received over each interval and adds or drains one host at a time
+   * as the `Autoscaler` decides (a drain moves actors off with zero failed calls).
+   */
+  private startAutoscale(options: ResolvedAutoscale): void {
+    const autoscaler = new Autoscaler(options)
+    let last: { atMs: number; calls: Map<HostId, number> } | undefined
+    let busy = false
+    this.autoscaleTimer = setInterval(() => {
+      if (busy || this.stopped) return
+      busy = true
+      void (async () => {
+        const hosts = (await this.hosts()).filter((h) => h.state === 'up')
+        const atMs = performance.now()
+        const calls = new Map(hosts.map((h) => [h.id, h.callsReceived]))
+        const previous = last
+        last = { atMs, calls }
+        if (!previous || this.stopped) return
+        // Per host, so a host that joined or left does not read as a jump or a drop in load.
+        let served = 0
+        for (const [id, n] of calls) served += Math.max(0, n - (previous.calls.get(id) ?? 0))
+        const decision = autoscaler.decide(this.liveHandles().length, (served * 1000) / Math.max(1, atMs - previous.atMs), atMs)
+        if (decision.action === 'hold') return
+        this.emit({ kind: 'autoscale', from: this.liveHandles().length, to: decision.to, reason: decision.reason })
+        if (decision.action === 'up') await this.addHost()
+        else await this.drain(this.liveHandles().at(-1)!.id)
+        last = undefined // the step's own traffic (handoffs, redirects) is not load
+      })().catch(() => undefined).finally(() => { busy = false })
+    }, options.intervalMs)
+    this.autoscaleTimer.unref()
+  }
+
   private emit(event: ClusterEvent): void {
     for (const listener of this.listeners) listener(event)
   }
@@ -409,8 +449,12 @@ export class Cluster {
 
 function validate(options: ClusterOptions): Settings {
   if (typeof options !== 'object' || options === null) throw new TroupeError('InvalidArgument', 'Cluster.start needs an options object')
-  const { actors, hosts = availableParallelism(), limits, replicas = 2, consistency = 'strong', dataDir } = options
+  const { actors, hosts = options.autoscale?.minHosts ?? (options.autoscale ? 1 : availableParallelism()), limits, replicas = 2, consistency = 'strong', dataDir } = options
   const { heartbeatMs = 1000, hangTimeoutMs = 5000, heapMbMax, supervision } = options
+  const autoscale = options.autoscale === undefined ? undefined : resolveAutoscale(options.autoscale, hostsMax)
+  if (autoscale && options.hosts !== undefined && (options.hosts < autoscale.minHosts || options.hosts > autoscale.maxHosts)) {
+    throw new TroupeError('InvalidArgument', `options.hosts must be within autoscale.minHosts..maxHosts (${autoscale.minHosts}..${autoscale.maxHosts})`)
+  }
   let actorsUrl: string
   if (actors instanceof URL) actorsUrl = actors.href
   else if (typeof actors === 'string' && actors.length > 0) actorsUrl = actors.startsWith('file:') ? actors : pathToFileURL(actors).href
@@ -431,6 +475,7 @@ function validate(options: ClusterOptions): Settings {
   return {
     actorsUrl,
     hostCount: hosts,
+    autoscale,
     replicas,
     consistency: parseConsistency(consistency, 'options.consistency'),
     dataDir: dataDir === undefined ? undefined : resolvePath(dataDir),
