@@ -209,6 +209,13 @@ export class Host {
     this.armIdleSweep()
     // After a restart: restore the replication factor and wake actors with reminders.
     void this.rereplicate(this.placement.view.epoch).catch(() => undefined)
+    // Back without its disk into a view that still lists it: no view change will make the others
+    // re-replicate what it held, so it asks them to.
+    if (options.restartedWithoutState && this.placement.view.hosts.includes(this.id)) {
+      for (const peer of this.placement.view.hosts) {
+        if (peer !== this.id) this.deliver(peer, { v: 1, t: 'rejoined', id: this.nextShipmentId(), epoch: this.placement.view.epoch })
+      }
+    }
   }
 
   /** The newest view this host knows. */
@@ -322,6 +329,7 @@ export class Host {
       case 'replicated': return this.handleAck(from, envelope)
       case 'fetch': return void this.recovery.answer(from, envelope)
       case 'fetched': return this.recovery.received(from, envelope)
+      case 'rejoined': return this.handleRejoined(from)
     }
   }
 
@@ -580,6 +588,14 @@ export class Host {
       envelope.snapshot = { seq: log.seq, epoch: log.epoch, state: activation.committed, requests: log.requests.toEntries(), reminders: [...activation.reminders] }
     }
     this.deliver(backup, envelope)
+  }
+
+  /** `from` came back without its disk into this view: give it back every actor it is a backup of. */
+  private handleRejoined(from: PeerId): void {
+    for (const activation of this.activations.values()) {
+      if (activation.log?.currentBackups.includes(from)) this.ship(from, activation.key, [], activation)
+    }
+    void this.rereplicate(this.placement.view.epoch).catch(() => undefined)
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {

@@ -99,7 +99,19 @@ export interface FetchedEnvelope {
   view?: View
 }
 
-export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | ReplicateEnvelope | ReplicatedEnvelope | FetchEnvelope | FetchedEnvelope
+/**
+ * A host that came back without its disk into a view that still lists it (it restarted faster
+ * than its supervisor noticed): its peers restore the replication factor of what it held.
+ */
+export interface RejoinedEnvelope {
+  v: 1
+  t: 'rejoined'
+  id: string
+  /** The view epoch the host restarted into. */
+  epoch: number
+}
+
+export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | ReplicateEnvelope | ReplicatedEnvelope | FetchEnvelope | FetchedEnvelope | RejoinedEnvelope
 
 /** Longest actor key or method name accepted on the wire. */
 export const nameLengthMax = 1024
@@ -180,6 +192,10 @@ export function decode(input: unknown): Envelope {
         }
       }
       return input as unknown as FetchedEnvelope
+    }
+    case 'rejoined': {
+      if (!isCount(e.epoch)) throw malformed('rejoined.epoch must be a non-negative integer')
+      return input as unknown as RejoinedEnvelope
     }
     default:
       throw malformed(`unknown envelope type ${describe(e.t)}`)

@@ -13,6 +13,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  *   replicated:['a', id, key, seq, status]
  *   fetch:    ['f', id, epoch, key, lastEpoch, seq, view, snapshot?]
  *   fetched:  ['g', id, key, lastEpoch, seq, status, snapshot | 0, view?]
+ *   rejoined: ['j', id, epoch]
  */
 export type WireFrame = unknown[]
 
@@ -29,6 +30,7 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
       case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
       case 'replicated': out[i + 1] = ['a', e.id, e.key, e.seq, e.status]; break
       case 'fetch': out[i + 1] = e.snapshot ? ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view, e.snapshot] : ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view]; break
+      case 'rejoined': out[i + 1] = ['j', e.id, e.epoch]; break
       case 'fetched': out[i + 1] = e.view ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot ?? 0, e.view] : e.snapshot ? ['g', e.id, e.key, e.lastEpoch, e.seq, e.status, e.snapshot] : ['g', e.id, e.key, e.lastEpoch, e.seq, e.status]; break
     }
   }
@@ -76,6 +78,7 @@ function fromTuple(raw: unknown): unknown {
       if (raw.length > 7) fetch.snapshot = raw[7]
       return fetch
     }
+    case 'j': return { v: wireVersion, t: 'rejoined', id: raw[1], epoch: raw[2] }
     case 'g': {
       const answer: Record<string, unknown> = { v: wireVersion, t: 'fetched', id: raw[1], key: raw[2], lastEpoch: raw[3], seq: raw[4], status: raw[5] }
       if (raw.length > 6 && raw[6] !== 0) answer.snapshot = raw[6]

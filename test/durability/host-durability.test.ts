@@ -172,6 +172,23 @@ describe('warm failover and fencing', () => {
     expect(await within(clock, 2000, tally.add(1))).toEqual({ done: true, value: 4 })
   })
 
+  test('a backup that comes back without its disk into the same view (faster than any view change) is given back what it held', async () => {
+    const world = await simWorld('strong')
+    const { hosts, client, clock, placement, network, hasher } = world
+    const tally = client.actor(Tally, 'r')
+    for (let i = 1; i <= 3; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
+    const backup = placement.owners('Tally/r', 2)[1]!
+    const index = hosts.findIndex((h) => h.id === backup)
+    // A crash that loses the disk: the transport goes, and the host restarts empty in view 1.
+    await within(clock, 100, hosts[index]!.stop())
+    const storage = new MemoryJournalStorage()
+    const registry = new ActorRegistry()
+    registry.register(Tally)
+    hosts[index] = new Host({ id: backup, transport: network.connect(backup), registry, hasher, view: { epoch: 1, hosts: hostIds }, clock, random: seededRandom(3), consistency: 'strong', storage, limits, restartedWithoutState: true })
+    await clock.runFor(1000)
+    expect((await loadFromJournal(storage, 'Tally/r', 16, undefined)).seq).toBe(3)
+  })
+
   test("a stale primary's write is fenced by its backups: it steps down, learns the view, and the write lands once on the new primary", async () => {
     const { hosts, client, clock, placement } = await simWorld('strong')
     const tally = client.actor(Tally, 'f')

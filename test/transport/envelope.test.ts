@@ -142,15 +142,16 @@ describe('replication and recovery envelopes', () => {
   const snapshot = { seq: 3, epoch: 4, state: { n: 3 }, requests: [['r1', 3, 3]], reminders: [] }
   const fetch = { v: 1, t: 'fetch', id: 'f1', epoch: 5, view, key: 'Counter/alice', lastEpoch: 4, seq: 3 }
   const fetched = { v: 1, t: 'fetched', id: 'f1', key: 'Counter/alice', lastEpoch: 4, seq: 3, status: 'ok' }
+  const rejoined = { v: 1, t: 'rejoined', id: 'j1', epoch: 5 }
 
-  test('a fetch may carry the asker\'s copy; an answer may say its copy is ok, unsynced or stale', () => {
-    for (const envelope of [fetch, { ...fetch, snapshot }, fetched, { ...fetched, status: 'unsynced' }, { ...fetched, status: 'stale', view }, { ...fetched, snapshot }]) {
+  test('a fetch may carry the asker\'s copy; an answer may say its copy is ok, unsynced or stale; a host may say it rejoined', () => {
+    for (const envelope of [fetch, { ...fetch, snapshot }, fetched, { ...fetched, status: 'unsynced' }, { ...fetched, status: 'stale', view }, { ...fetched, snapshot }, rejoined]) {
       expect(decode(envelope)).toBe(envelope)
     }
   })
 
   test('they survive the wire tuples unchanged', () => {
-    for (const envelope of [fetch, { ...fetch, snapshot }, fetched, { ...fetched, status: 'unsynced', snapshot }, { ...fetched, status: 'stale', view }]) {
+    for (const envelope of [fetch, { ...fetch, snapshot }, fetched, { ...fetched, status: 'unsynced', snapshot }, { ...fetched, status: 'stale', view }, rejoined]) {
       const errors: unknown[] = []
       expect(fromWire(toWire([envelope as Envelope]), (error) => errors.push(error))).toEqual([envelope])
       expect(errors).toEqual([])
@@ -167,6 +168,9 @@ describe('replication and recovery envelopes', () => {
     expectMalformed({ ...fetched, status: 'maybe' }, /fetched.status must be ok, unsynced or stale/)
     expectMalformed({ ...fetched, lastEpoch: -1 }, /fetched.lastEpoch/)
     expectMalformed({ ...fetched, snapshot: { seq: 3 } }, /fetched.snapshot/)
+    expectMalformed({ ...rejoined, epoch: -1 }, /rejoined.epoch/)
+    expectMalformed({ ...rejoined, epoch: '5' }, /rejoined.epoch/)
+    expectMalformed({ v: 1, t: 'rejoined', id: 'j1' }, /rejoined.epoch/)
   })
 })
 
