@@ -1,3 +1,4 @@
+import { fmix32 } from '../runtime/hash.ts'
 import { nextFloat, nextInt, seededRandom, type Random } from '../runtime/random.ts'
 
 /**
@@ -12,12 +13,7 @@ export function deriveSeed(seed: number, label: string): number {
   let h = 0x811c9dc5 ^ (seed >>> 0)
   h = Math.imul(h ^ Math.floor(seed / 4294967296), 0x01000193)
   for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193)
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
+  return fmix32(h)
 }
 
 /** The seeded random stream of the component `label` of the world `seed`. */

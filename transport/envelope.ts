@@ -148,11 +148,7 @@ export function decode(input: unknown): Envelope {
       return input as unknown as ReplyEnvelope
     }
     case 'redirect': {
-      try {
-        parseView(e.view)
-      } catch (error) {
-        throw malformed(`redirect.view: ${(error as Error).message}`)
-      }
+      checkView(e.view, 'redirect.view')
       return input as unknown as RedirectEnvelope
     }
     case 'replicate': {
@@ -171,11 +167,7 @@ export function decode(input: unknown): Envelope {
     case 'fetch': {
       if (!isCount(e.epoch) || !isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetch.epoch, lastEpoch and seq must be non-negative integers')
       if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('fetch.key must be "Type/id"')
-      try {
-        parseView(e.view)
-      } catch (error) {
-        throw malformed(`fetch.view: ${(error as Error).message}`)
-      }
+      checkView(e.view, 'fetch.view')
       if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetch.snapshot must be { seq, epoch, state, requests }')
       return input as unknown as FetchEnvelope
     }
@@ -184,13 +176,7 @@ export function decode(input: unknown): Envelope {
       if (!isName(e.key)) throw malformed('fetched.key must be a non-empty string')
       if (e.status !== 'ok' && e.status !== 'unsynced' && e.status !== 'stale') throw malformed('fetched.status must be ok, unsynced or stale')
       if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetched.snapshot must be { seq, epoch, state, requests }')
-      if (e.view !== undefined) {
-        try {
-          parseView(e.view)
-        } catch (error) {
-          throw malformed(`fetched.view: ${(error as Error).message}`)
-        }
-      }
+      if (e.view !== undefined) checkView(e.view, 'fetched.view')
       return input as unknown as FetchedEnvelope
     }
     case 'rejoined': {
@@ -228,6 +214,15 @@ function describe(value: unknown): string {
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
+
+/** Throws MalformedEnvelope naming `field` when `value` is not a valid view. */
+function checkView(value: unknown, field: string): void {
+  try {
+    parseView(value)
+  } catch (error) {
+    throw malformed(`${field}: ${(error as Error).message}`)
+  }
 }
 
 function isSnapshot(value: unknown): boolean {

@@ -55,7 +55,9 @@ export class Recovery {
   async recover(key: string, start: Replica, abandon?: () => boolean): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
     if (ports.needed(key, ports.backupsOf(key).length) === 0) return { copy: start, heldBy: [] }
-    const offered: ShippedSnapshot | undefined = start.seq === 0 ? undefined
+    // Only when the view moved on since this copy's last record (a backup may be new to the key):
+    // an actor reactivated where it last wrote has backups that already hold its copy.
+    const offered: ShippedSnapshot | undefined = start.seq === 0 || start.epoch >= ports.view().epoch ? undefined
       : { seq: start.seq, epoch: start.epoch, state: start.state, requests: start.requests.toEntries(), reminders: [...start.reminders] }
     // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
     // been lost (an empty copy on a host that replaced one without a disk): then one more backup must answer.
