@@ -7,7 +7,7 @@ import { TroupeError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
 import { resolveLimits, type Limits } from './limits.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
-import { Placement } from './ring.ts'
+import { PlacementCache, type Placement } from './ring.ts'
 import type { HostId, View } from './view.ts'
 
 export interface ClusterClientOptions {
@@ -34,6 +34,9 @@ function readOnlyMethods(actorClass: { prototype: object; readOnly?: readonly st
   return names
 }
 
+/** How long after a view change the client starts preparing the next placements (calls re-sent on the change go first). */
+const prepareDelayMs = 50
+
 /** Anything that names an actor type: its class, or the type name. */
 export type ActorTarget<T> = ActorClass<T> | string
 
@@ -45,6 +48,8 @@ export class ClusterClient {
   readonly id: PeerId
   readonly limits: Limits
   private placement: Placement
+  private readonly placements: PlacementCache
+  private readonly clock: Clock
   private readonly hasher: PointHasher
   private readonly caller: Caller
   private readonly transport: Transport
@@ -56,12 +61,14 @@ export class ClusterClient {
     this.limits = resolveLimits(options.limits)
     this.hasher = options.hasher
     this.transport = options.transport
-    this.placement = Placement.build(options.view, this.limits, this.hasher)
+    this.clock = options.clock ?? systemClock
+    this.placements = new PlacementCache(this.limits, this.hasher)
+    this.placement = this.place(options.view)
     this.knownTypes = options.knownTypes ? new Set(options.knownTypes) : undefined
     this.caller = new Caller({
       self: this.id,
       idPrefix: `${this.id}.${randomId(options.random ?? systemRandom)}`,
-      clock: options.clock ?? systemClock,
+      clock: this.clock,
       limits: this.limits,
       router: {
         primary: (key) => this.placement.primary(key),
@@ -122,9 +129,16 @@ export class ClusterClient {
   /** Adopts a newer view; false when it is not newer. */
   setView(view: View): boolean {
     if (view.epoch <= this.placement.view.epoch) return false
-    this.placement = Placement.build(view, this.limits, this.hasher)
+    this.placement = this.place(view)
     this.caller.viewChanged()
     return true
+  }
+
+  /** The placement of a new view; the placements a failover would need next are built in the background. */
+  private place(view: View): Placement {
+    const placement = this.placements.get(view)
+    this.placements.prepareLater(view, this.clock, prepareDelayMs)
+    return placement
   }
 
   setKnownTypes(types: readonly string[]): void {

@@ -21,7 +21,7 @@ import { resolveLimits, type Limits } from './limits.ts'
 import type { Job } from './mailbox.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
 import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
-import { Placement } from './ring.ts'
+import { PlacementCache, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
 import { checkPayload } from './payload.ts'
@@ -115,6 +115,7 @@ export class Host {
   private readonly timers: ActivationTimers
   private readonly recovery: Recovery
   private placement: Placement
+  private readonly placements: PlacementCache
   private readonly caller: Caller
   private readonly replicas: ReplicaStore
   private readonly activations = new Map<string, Activation>()
@@ -137,6 +138,7 @@ export class Host {
     this.registry = options.registry
     this.hasher = options.hasher
     this.clock = options.clock ?? systemClock
+    this.placements = new PlacementCache(this.limits, this.hasher)
     this.store = options.store ?? new MemoryStateStore()
     this.storage = options.storage ?? new MemoryJournalStorage()
     this.replicaCount = options.replicas ?? 2
@@ -241,7 +243,7 @@ export class Host {
       else this.retarget(activation)
     }
     for (const key of this.replicas.keys()) {
-      if (!this.placement.owners(key, this.replicaCount + 1).includes(this.id)) this.replicas.drop(key)
+      if (!this.placement.isOwner(key, this.id, this.replicaCount + 1)) this.replicas.drop(key)
     }
     this.caller.viewChanged()
     // Re-replication of idle actors waits a moment: the calls a failover redirects come first.
@@ -280,7 +282,7 @@ export class Host {
       const primary = this.placement.primary(key) === this.id
       // A backup wakes the primary of an actor with reminders: a host that joined holds nothing of
       // it, so nothing else would activate it there until somebody calls.
-      if (!primary && !this.placement.owners(key, this.replicaCount + 1).includes(this.id)) continue
+      if (!primary && !this.placement.isOwner(key, this.id, this.replicaCount + 1)) continue
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
       const own = await this.replicas.peek(key).catch(() => undefined)
@@ -381,7 +383,9 @@ export class Host {
   }
 
   private place(view: View): Placement {
-    return Placement.build(view, this.limits, this.hasher)
+    const placement = this.placements.get(view)
+    this.placements.prepareLater(view, this.clock, this.limits.replicationRetryMs)
+    return placement
   }
 
   private levelOf(type: ActorType): Consistency {
@@ -401,7 +405,7 @@ export class Host {
     // stale (say, it was paused meanwhile): wait for that view briefly rather than answer from it.
     if (call.epoch > this.placement.view.epoch) return void (this.parkForView(from, call) || this.redirect(from, call.id))
     if (this.placement.primary(call.key) !== this.id) {
-      if (call.stale && type.methods.get(call.method)?.mode === 'read' && this.placement.owners(call.key, this.replicaCount + 1).includes(this.id)) {
+      if (call.stale && type.methods.get(call.method)?.mode === 'read' && this.placement.isOwner(call.key, this.id, this.replicaCount + 1)) {
         return void this.serveStale(from, call, type, type.methods.get(call.method)!)
       }
       return this.redirect(from, call.id)
@@ -763,6 +767,9 @@ export class Host {
     const before = new Set(log.currentBackups)
     const backups = this.backupsOf(activation.key)
     log.retarget(ackRule(this.levelOf(activation.type), backups.length), backups)
+    // An idle actor's new backups catch up after `replicationRetryMs` (the log's retry resyncs a
+    // lagging backup), so a failover's redirected calls are not queued behind a snapshot per actor.
+    if (log.pendingCount === 0) return
     for (const backup of backups) if (!before.has(backup)) this.ship(backup, activation.key, [], activation)
   }
 

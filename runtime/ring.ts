@@ -1,4 +1,5 @@
 import { assert } from './assert.ts'
+import type { Clock } from './clock.ts'
 import { keyHash, loadPointHasher, type PointHasher } from './hash.ts'
 import type { HostId, View } from './view.ts'
 
@@ -60,6 +61,12 @@ export class Placement {
     return new Placement(view, shardCount, owners, width)
   }
 
+  /** The same placement under another view with the same hosts in the same order (a newer epoch). */
+  withView(view: View): Placement {
+    assert(sameHostList(view.hosts, this.view.hosts), 'withView needs the same host list')
+    return new Placement(view, this.shardCount, this.ownerTable, this.width)
+  }
+
   /** The shard an actor key belongs to. */
   shardOf(key: string): number {
     return keyHash(key) % this.shardCount
@@ -80,6 +87,14 @@ export class Placement {
     return this.ownersOfShard(this.shardOf(key), n)
   }
 
+  /** Whether `host` is one of the first `n` owners of an actor key (no array built). */
+  isOwner(key: string, host: HostId, n: number): boolean {
+    const base = this.shardOf(key) * this.width
+    const count = Math.min(n, this.width)
+    for (let i = 0; i < count; i++) if (this.view.hosts[this.ownerTable[base + i]!] === host) return true
+    return false
+  }
+
   ownersOfShard(shard: number, n: number): HostId[] {
     assert(shard >= 0 && shard < this.shardCount, `shard ${shard} is out of range`)
     const count = Math.min(n, this.width)
@@ -96,6 +111,70 @@ export class Placement {
       counts.set(host, counts.get(host)! + 1)
     }
     return counts
+  }
+}
+
+function sameHostList(a: readonly HostId[], b: readonly HostId[]): boolean {
+  return a.length === b.length && a.every((host, i) => host === b[i])
+}
+
+/** Host lists up to this long get their one-host-less placements built ahead. */
+const preparedHostsMax = 16
+
+/**
+ * Placements by host list. A failover publishes the view without one host, so after each view
+ * `prepare` builds those ahead, off the critical path: adopting the failover view then costs no
+ * ring build in the hosts taking over (nor in the client re-sending its calls). Holds the last
+ * view's placement and its prepared neighbours only.
+ */
+export class PlacementCache {
+  private readonly options: RingOptions
+  private readonly hash: PointHasher
+  private readonly byHosts = new Map<string, Placement>()
+  private current: View | undefined
+
+  constructor(options: RingOptions, hash: PointHasher) {
+    this.options = options
+    this.hash = hash
+  }
+
+  /** The placement of `view`: prepared or cached when its host list was seen, else built now. */
+  get(view: View): Placement {
+    const signature = view.hosts.join('\n')
+    const known = this.byHosts.get(signature)
+    const placement = known ? known.withView(view) : Placement.build(view, this.options, this.hash)
+    // Only this view's list stays (its neighbours are prepared again for it).
+    this.byHosts.clear()
+    this.byHosts.set(signature, placement)
+    this.current = view
+    return placement
+  }
+
+  /**
+   * Prepares the neighbours of `view` in the background: the first after `delayMs`, then one per
+   * timer turn, so calls run in between. Stops once another view came.
+   */
+  prepareLater(view: View, clock: Clock, delayMs: number): void {
+    const step = (): void => {
+      if (this.current !== view) return
+      const next = this.pending(view)[0]
+      if (!next) return
+      this.prepare(next)
+      clock.setTimeout(step, 0)
+    }
+    clock.setTimeout(step, delayMs)
+  }
+
+  /** Host lists of the views that would drop one host of `view`, still to be prepared. */
+  pending(view: View): HostId[][] {
+    if (view.hosts.length > preparedHostsMax || view.hosts.length < 2) return []
+    return view.hosts.map((gone) => view.hosts.filter((h) => h !== gone)).filter((hosts) => !this.byHosts.has(hosts.join('\n')))
+  }
+
+  /** Builds the placement of one host list from `pending` (one per call: each takes a fraction of a ms). */
+  prepare(hosts: HostId[]): void {
+    const signature = hosts.join('\n')
+    if (!this.byHosts.has(signature)) this.byHosts.set(signature, Placement.build({ epoch: 0, hosts }, this.options, this.hash))
   }
 }
 

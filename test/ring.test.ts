@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { keyHash, loadPointHasher, type PointHasher } from '../runtime/hash.ts'
-import { Placement } from '../runtime/ring.ts'
+import { Placement, PlacementCache } from '../runtime/ring.ts'
+import { SimulatedClock } from '../runtime/simulated-clock.ts'
 import type { View } from '../runtime/view.ts'
 
 const options = { shardCount: 4096, vnodesPerHost: 256 }
@@ -167,4 +168,61 @@ test('keyHash agrees with plain MurmurHash3 of the UTF-8 bytes, whatever charact
   fc.assert(fc.property(fc.array(char, { maxLength: 40 }).map((chars) => chars.join('')), (key) => {
     expect(keyHash(key)).toBe(murmurReference(new TextEncoder().encode(key)))
   }), { numRuns: 2000 })
+})
+
+describe('PlacementCache', () => {
+  const keys = Array.from({ length: 2000 }, (_, i) => `Counter/k${i}`)
+  const sameOwners = (a: Placement, b: Placement): void => {
+    for (const key of keys) expect(a.owners(key, 3)).toEqual(b.owners(key, 3))
+  }
+
+  test('a prepared view without one host places every key as a fresh build does, under the new view', () => {
+    const cache = new PlacementCache(options, hasher)
+    cache.get(fourHosts)
+    const pending = cache.pending(fourHosts)
+    expect(pending).toEqual([['host-1', 'host-2', 'host-3'], ['host-0', 'host-2', 'host-3'], ['host-0', 'host-1', 'host-3'], ['host-0', 'host-1', 'host-2']])
+    for (const hosts of pending) cache.prepare(hosts)
+    expect(cache.pending(fourHosts)).toEqual([])
+    const next: View = { epoch: 2, hosts: ['host-0', 'host-1', 'host-3'] }
+    const placement = cache.get(next)
+    expect(placement.view).toBe(next)
+    sameOwners(placement, Placement.build(next, options, hasher))
+  })
+
+  test('a view not prepared is built on the spot; one with the same host list keeps the owners and takes the new epoch', () => {
+    const cache = new PlacementCache(options, hasher)
+    const first = cache.get(fourHosts)
+    const grown: View = { epoch: 2, hosts: [...fourHosts.hosts, 'host-4'] }
+    sameOwners(cache.get(grown), Placement.build(grown, options, hasher))
+    const again = cache.get({ epoch: 3, hosts: [...grown.hosts] })
+    expect(again.view.epoch).toBe(3)
+    sameOwners(again, Placement.build(grown, options, hasher))
+    expect(() => first.withView({ epoch: 9, hosts: ['host-0'] })).toThrow(/same host list/)
+  })
+
+  test('prepareLater builds the neighbours one per timer turn after the delay, and stops when another view comes', () => {
+    const clock = new SimulatedClock()
+    const cache = new PlacementCache(options, hasher)
+    cache.get(fourHosts)
+    cache.prepareLater(fourHosts, clock, 100)
+    clock.advance(99)
+    expect(cache.pending(fourHosts)).toHaveLength(4)
+    // One per timer: each step fires one timer and builds one placement.
+    expect(clock.step()).toBe(true)
+    expect(cache.pending(fourHosts)).toHaveLength(3)
+    expect(clock.step()).toBe(true)
+    expect(cache.pending(fourHosts)).toHaveLength(2)
+    const other: View = { epoch: 2, hosts: ['host-0', 'host-1'] }
+    cache.get(other)
+    clock.runUntilIdle()
+    // The old view's preparation stopped; the new view's was never asked for.
+    expect(cache.pending(other)).toHaveLength(2)
+  })
+
+  test('isOwner agrees with owners()', () => {
+    const placement = Placement.build(fourHosts, options, hasher)
+    for (const key of keys.slice(0, 500)) {
+      for (const host of fourHosts.hosts) expect(placement.isOwner(key, host, 3)).toBe(placement.owners(key, 3).includes(host))
+    }
+  })
 })

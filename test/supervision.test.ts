@@ -117,6 +117,26 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     }
   })
 
+  test('kill fails over at once: the view without the host is out before its worker has exited, and its actors keep every acknowledged write', async () => {
+    const events: ClusterEvent[] = []
+    const cluster = await Cluster.start({ actors: builtExamples, hosts: 3, replicas: 1 })
+    cluster.on((e) => events.push(e))
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => idOn(cluster, 'Counter', 'host-1', `k${i}-`))
+      await Promise.all(ids.map((id) => cluster.call(`Counter/${id}`, 'increment', [3])))
+      const killed = cluster.kill('host-1')
+      // Synchronously, in the kill call itself: the supervisor silenced the host, so it need not wait for the exit event.
+      const view = events.find((e) => e.kind === 'view' && !e.view.hosts.includes('host-1'))
+      expect(view).toBeDefined()
+      expect(cluster.view.hosts).not.toContain('host-1')
+      const reads = Promise.all(ids.map((id) => cluster.call(`Counter/${id}`, 'get', [])))
+      await killed
+      expect(await reads).toEqual(ids.map(() => 3))
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   test('a crash loop spends the restart intensity and escalates: the cluster stops', async () => {
     const events: ClusterEvent[] = []
     const cluster = await Cluster.start({ actors, hosts: 3, supervision: { intensity: 2, periodMs: 60_000 } })

@@ -9,15 +9,25 @@ import type { PeerId, Transport, TransportHandlers } from './transport.ts'
  * A transport over MessagePort-like endpoints, one per peer (a full mesh). The same code runs
  * over Node worker_threads ports, Web and Deno worker ports and browser tabs.
  */
+export interface PortTransportOptions extends OutboxOptions {
+  /**
+   * Checked before every frame leaves: while true, frames are dropped (not reported). A host's
+   * supervisor silences a host it gave up on, so the host can say nothing once its keys move.
+   */
+  silenced?: () => boolean
+}
+
 export class PortTransport implements Transport {
   readonly self: PeerId
   private readonly links = new Map<PeerId, Endpoint>()
   private handlers: TransportHandlers | undefined
   private readonly outbox: Outbox
   private closed = false
+  private readonly silenced: (() => boolean) | undefined
 
-  constructor(self: PeerId, links: Iterable<[PeerId, Endpoint]> = [], options: OutboxOptions = {}) {
+  constructor(self: PeerId, links: Iterable<[PeerId, Endpoint]> = [], options: PortTransportOptions = {}) {
     this.self = self
+    this.silenced = options.silenced
     this.outbox = new Outbox((to, frame) => this.flushFrame(to, frame), options)
     for (const [peer, endpoint] of links) this.connect(peer, endpoint)
   }
@@ -58,6 +68,7 @@ export class PortTransport implements Transport {
   }
 
   private flushFrame(to: PeerId, frame: Envelope[]): void {
+    if (this.silenced?.()) return
     const link = this.links.get(to)
     if (!link) {
       const error = new TroupeError('HostUnavailable', `no link to ${to}`)

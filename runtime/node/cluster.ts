@@ -17,7 +17,7 @@ import { randomId, systemRandom } from '../random.ts'
 import { Supervisor, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
 import type { HostId, View } from '../view.ts'
-import { ask, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
+import { ask, fenceOff, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
 
 /** Options of `Cluster.start`; every field documents its default. */
 export interface ClusterOptions {
@@ -97,6 +97,8 @@ export class Cluster {
   private escalation: TroupeError | undefined
   /** Per failed host: resolves once the view without it is out. */
   private readonly failovers = new WeakMap<HostHandle, Promise<void>>()
+  /** Per failed host: resolves once every live host has the view without it. */
+  private readonly viewAcked = new WeakMap<HostHandle, Promise<void>>()
 
   private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport) {
     this.settings = settings
@@ -192,9 +194,7 @@ export class Cluster {
   async kill(hostId: HostId): Promise<void> {
     const handle = this.live(hostId)
     handle.killed = true
-    // The exit event comes well before terminate()'s promise settles: fail over on the first.
-    await Promise.race([handle.worker.terminate(), handle.exited])
-    await this.hostDown(handle, 'killed', true)
+    await Promise.all([this.giveUp(handle, 'killed'), handle.exited])
   }
 
   /**
@@ -315,6 +315,21 @@ export class Cluster {
     await this.publish((current) => ({ epoch: current.epoch + 1, hosts: [...current.hosts.filter((h) => h !== id), id] })).acked
   }
 
+  /**
+   * Ends a host the supervisor decided is gone (killed, hung): silences it on the data plane, then
+   * fails over at once, while its worker is still being terminated (a worker takes a few ms to
+   * exit, and nothing it could still do reaches another thread).
+   */
+  private giveUp(handle: HostHandle, reason: string): Promise<void> {
+    fenceOff(handle)
+    const failedOver = this.hostDown(handle, reason, true)
+    // Terminated once every host has the view: tearing a worker down takes a core for a few ms,
+    // which the backups taking over need more (a fenced host can do nothing meanwhile).
+    const terminate = (): void => void handle.worker.terminate()
+    void (this.viewAcked.get(handle) ?? Promise.resolve()).then(terminate, terminate)
+    return failedOver
+  }
+
   /** A host is gone: publish the view without it, then let the supervisor decide. */
   private hostDown(handle: HostHandle, reason: string, abnormal: boolean): Promise<void> {
     if (handle.state === 'down') return this.failovers.get(handle) ?? Promise.resolve()
@@ -326,11 +341,13 @@ export class Cluster {
     // failover counts as done once the view is sent: hosts that get a call from a newer epoch
     // before the view itself wait for it rather than bounce the call.
     const { sent, acked } = this.publish(this.without(handle.id))
+    this.viewAcked.set(handle, acked)
     // The replacement starts a moment after every host has the view: spawning a worker takes a
     // core for a while, and the backups taking over come first.
     if (!wasStarting) {
+      // Never before the old worker is gone: a replacement reopens the same data directory.
       void acked
-        .then(() => new Promise((resolve) => setTimeout(resolve, this.settings.supervision.restartDelayMs)))
+        .then(() => Promise.all([handle.exited, new Promise((resolve) => setTimeout(resolve, this.settings.supervision.restartDelayMs))]))
         .then(() => this.serialize(() => this.supervise(handle, abnormal)))
         .catch(() => undefined)
     }
@@ -402,8 +419,7 @@ export class Cluster {
         if (handle.state !== 'up' || handle.stopping) continue
         withDeadline(handle.control.ping(leaseMs), hangTimeoutMs, `${handle.id} heartbeat`).catch(() => {
           if (handle.state !== 'up' || handle.stopping || this.stopped) return
-          this.emit({ kind: 'host-down', host: handle.id, reason: 'hung: missed its heartbeat' })
-          void handle.worker.terminate()
+          void this.giveUp(handle, 'hung: missed its heartbeat')
         })
       }
     }, heartbeatMs)

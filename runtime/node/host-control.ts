@@ -25,6 +25,11 @@ export interface HostWorkerData {
   control: MessagePort
   /** Ring points the supervisor already hashed (the same for every host): saves a cold worker the work. */
   pointCaches: PointCaches
+  /**
+   * One Int32 the supervisor sets (Atomics) when it gives up on this host: from then on the host
+   * sends nothing on its data ports, so its keys can move at once, before its worker has exited.
+   */
+  fence: SharedArrayBuffer
 }
 
 /** The control plane of a host worker, exposed with comlink (off the per-call hot path). */

@@ -34,12 +34,24 @@ export interface HostHandle {
   killed: boolean
   /** Resolves when the worker exits: control calls to it stop waiting then. */
   readonly exited: Promise<void>
+  /** Set to 1 by `fenceOff`: the host's data-plane sends stop (see HostWorkerData.fence). */
+  readonly fence: Int32Array
   restarts: number
+}
+
+/**
+ * Silences a host on the data plane, synchronously: whatever it sends after this call is
+ * dropped on its own side. What it sent before was decided before its keys move, so a view
+ * without it may be published at once, without waiting for its worker to exit.
+ */
+export function fenceOff(handle: HostHandle): void {
+  Atomics.store(handle.fence, 0, 1)
 }
 
 /** Starts a host worker on the given data-plane ports. */
 export function spawnHost(id: HostId, settings: HostSettings, view: View, peers: Array<[string, MessagePort]>, restarts = 0, joinedLater = false): HostHandle {
   const { port1, port2 } = new MessageChannel()
+  const fence = new SharedArrayBuffer(4)
   const data: HostWorkerData = {
     hostId: id, actorsUrl: settings.actorsUrl, limits: settings.limits, view, peers, control: port2,
     replicas: settings.replicas, consistency: settings.consistency, dataDir: settings.dataDir,
@@ -47,6 +59,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     // replacement reopening its data directory): its recovery reads ask one owner more.
     restartedWithoutState: joinedLater && !(restarts > 0 && settings.dataDir !== undefined),
     pointCaches: pointCaches([...view.hosts, id]),
+    fence,
   }
   const worker = new Worker(hostWorkerUrl(), {
     workerData: data,
@@ -55,7 +68,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     ...(settings.heapMbMax !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: settings.heapMbMax } } : {}),
   })
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
-  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, killed: false, exited, restarts }
+  return { id, worker, control: Comlink.wrap<HostControl>(comlinkEndpoint(port1)), state: 'starting', stopping: false, retired: false, killed: false, exited, fence: new Int32Array(fence), restarts }
 }
 
 /** A control-plane call to a host: rejects after `ms`, or at once if the host's worker exits first. */

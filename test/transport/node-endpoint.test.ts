@@ -63,3 +63,32 @@ describe('nodeEndpoint', () => {
     }
   })
 })
+
+describe('a silenced PortTransport', () => {
+  test('sends nothing while silenced (no frame, no undeliverable report), and again once it is not', async () => {
+    const { port1, port2 } = new MessageChannel()
+    let silenced = false
+    const transport = new PortTransport('a', [['b', nodeEndpoint(port1)]], { silenced: () => silenced })
+    const undeliverable: string[] = []
+    transport.listen({ envelope: () => undefined, undeliverable: (_to, envelope) => undeliverable.push(envelope.id) })
+    const received: unknown[] = []
+    port2.on('message', (data) => received.push(data))
+    try {
+      silenced = true
+      transport.send('b', call('quiet-1'))
+      transport.send('b', call('quiet-2'))
+      await sleep(20)
+      expect(received).toEqual([])
+      expect(undeliverable).toEqual([])
+      silenced = false
+      transport.send('b', call('heard'))
+      for (let i = 0; i < 200 && received.length === 0; i++) await sleep(5)
+      expect(received).toHaveLength(1)
+      expect(JSON.stringify(received[0])).toContain('heard')
+      expect(JSON.stringify(received[0])).not.toContain('quiet')
+    } finally {
+      transport.close()
+      port2.close()
+    }
+  })
+})
