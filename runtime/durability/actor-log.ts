@@ -79,6 +79,8 @@ export class ActorLog {
     this.requests.set(record.requestId, record.seq, record.result)
     const entry: PendingRecord = { record, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
     this.pending.push(entry)
+    // Shipped first: the backups' syncs then run while this host writes its own copy.
+    for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
     if (this.rule.local) {
       const storage = this.ports.storage!
       storage.append(this.key, [record]).then(
@@ -91,7 +93,6 @@ export class ActorLog {
         storage.writeSnapshot(this.key, snapshot).then(() => storage.compact(this.key, record.seq)).catch(() => undefined)
       }
     }
-    for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
     this.advance()
     this.armRetry()
   }

@@ -44,6 +44,12 @@ export interface FileJournalOptions {
   fs: JournalFs
   /** Value encoding. Default: `v8Codec`. */
   codec: JournalCodec
+  /**
+   * A batch of at most this many writes is written and synced with blocking calls (a lone write's
+   * latency: no thread-pool round trips); larger batches use asynchronous I/O, so the thread
+   * keeps working while the disk syncs. 0: never block. Default 16.
+   */
+  blockingOpsMax: number
 }
 
 /** The file journal's defaults (all but `dir`). */
@@ -53,6 +59,7 @@ export const defaultFileJournalOptions: Readonly<Omit<FileJournalOptions, 'dir'>
   batchBytesMax: 8 * 1024 * 1024,
   fs: nodeJournalFs,
   codec: v8Codec,
+  blockingOpsMax: 16,
 })
 
 /**
@@ -76,8 +83,10 @@ export class FileJournalStorage implements JournalStorage {
   ) {
     for (const [key, head] of index.heads()) this.tracker.restore(key, head)
     this.entries = new EntryWriter(options.codec)
+    // A batch starts after the event loop's pending messages and immediates (setImmediate): what
+    // the same turn sends (say, a primary's records to its backups) leaves before a blocking sync.
     this.commits = new GroupCommit<FileOp>((ops) => this.commit(ops), options, (op) => op.end - op.start,
-      () => this.tracker.rollback(), () => this.tracker.settle())
+      () => this.tracker.rollback(), () => this.tracker.settle(), setImmediate)
   }
 
   /** Opens (creating or recovering) the journal in `options.dir`. */
@@ -86,6 +95,7 @@ export class FileJournalStorage implements JournalStorage {
     for (const name of ['segmentBytesMax', 'batchOpsMax', 'batchBytesMax'] as const) {
       assert(Number.isSafeInteger(resolved[name]) && resolved[name] > 0, `${name} must be a positive integer`)
     }
+    assert(Number.isSafeInteger(resolved.blockingOpsMax) && resolved.blockingOpsMax >= 0, 'blockingOpsMax must be a non-negative integer')
     const checksum = await loadFrameChecksum()
     const index = new FileIndex()
     const log = await SegmentLog.open(resolved.fs, resolved.dir, resolved.segmentBytesMax, checksum, (segment, payload) => {
@@ -195,7 +205,7 @@ export class FileJournalStorage implements JournalStorage {
 
   private async commit(ops: FileOp[]): Promise<void> {
     const frame = this.frameOf(ops)
-    const written = this.log.append(frame)
+    const written = this.log.append(frame, ops.length <= this.options.blockingOpsMax)
     // While the frame is written and synced: where its bodies are (they stay in the frame, so
     // the index keeps one buffer per batch, not one per record). They go into the index only
     // once the frame is durable.

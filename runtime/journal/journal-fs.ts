@@ -1,4 +1,5 @@
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
+import { fdatasyncSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** An open segment file: the few operations the file journal performs on it. */
@@ -10,6 +11,18 @@ export interface JournalFile {
   /** Cuts the file to `length` bytes. */
   truncate(length: number): Promise<void>
   close(): Promise<void>
+  /**
+   * The same write and sync, blocking the calling thread (optional). For a small frame they are
+   * much quicker: no round trip through a thread pool (Node's is shared by every worker of the
+   * process) and no event-loop wake-up between the two.
+   */
+  blocking?: BlockingJournalFile
+}
+
+/** Blocking forms of `JournalFile.write` and `datasync`; errors are thrown, with the errno `code`. */
+export interface BlockingJournalFile {
+  write(data: Uint8Array, position: number): void
+  datasync(): void
 }
 
 /**
@@ -41,6 +54,7 @@ export const nodeJournalFs: JournalFs = {
     const handle = await open(path, 'a+')
     await handle.close()
     const file = await open(path, 'r+')
+    const fd = file.fd
     return {
       async write(data, position) {
         let done = 0
@@ -53,6 +67,17 @@ export const nodeJournalFs: JournalFs = {
       datasync: () => file.datasync(),
       truncate: (length) => file.truncate(length),
       close: () => file.close(),
+      blocking: {
+        write(data, position) {
+          let done = 0
+          while (done < data.byteLength) {
+            const bytesWritten = writeSync(fd, data, done, data.byteLength - done, position + done)
+            if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'ENOSPC' })
+            done += bytesWritten
+          }
+        },
+        datasync: () => fdatasyncSync(fd),
+      },
     }
   },
   unlink: (path) => unlink(path),

@@ -84,19 +84,25 @@ export class SegmentLog {
     return this.ids
   }
 
-  /** Appends one frame durably; returns the segment it went to. Rejects with `StorageFull`/`StorageFailed`. */
-  async append(frame: Uint8Array): Promise<number> {
+  /**
+   * Appends one frame durably; returns the segment it went to. Rejects with `StorageFull`/`StorageFailed`.
+   * `blocking`: write and sync with the file's blocking calls when it has them (small frames).
+   */
+  async append(frame: Uint8Array, blocking = false): Promise<number> {
     if (this.failure !== undefined) throw this.failure
     if (this.offset > 0 && this.offset + frame.byteLength > this.segmentBytesMax) await this.roll()
+    const now = blocking ? this.file.blocking : undefined
     try {
-      await this.file.write(frame, this.offset)
+      if (now) now.write(frame, this.offset)
+      else await this.file.write(frame, this.offset)
     } catch (error) {
       const mapped = storageError(error, 'write')
       try { await this.file.truncate(this.offset) } catch { this.failure = mapped }
       throw mapped
     }
     try {
-      await this.file.datasync()
+      if (now) now.datasync()
+      else await this.file.datasync()
     } catch (error) {
       this.failure = storageError(error, 'fdatasync')
       throw this.failure

@@ -18,6 +18,7 @@ import { Supervisor, resolveSupervision, type SupervisionOptions } from '../supe
 import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
 import type { HostId, View } from '../view.ts'
 import { ask, fenceOff, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
+import { isCrashReport } from './host-control.ts'
 
 /** Options of `Cluster.start`; every field documents its default. */
 export interface ClusterOptions {
@@ -292,6 +293,9 @@ export class Cluster {
     else this.handles.push(handle)
     handle.worker.on('exit', (code) => void this.hostDown(handle, handle.killed ? 'killed' : `exited with code ${code}`, handle.killed || code !== 0))
     handle.worker.on('error', (error) => void this.hostDown(handle, `crashed: ${error.message}`, true))
+    handle.worker.on('message', (message: unknown) => {
+      if (isCrashReport(message)) void this.giveUp(handle, `crashed: ${message.crashed}`)
+    })
   }
 
   /** Starts host `id` (new, or a replacement), wires it to every live peer, and adds it to the view. */

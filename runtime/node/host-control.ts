@@ -32,6 +32,15 @@ export interface HostWorkerData {
   fence: SharedArrayBuffer
 }
 
+/** What a serving host posts to its parent when it crashed (then it waits to be terminated). */
+export interface CrashReport {
+  crashed: string
+}
+
+export function isCrashReport(message: unknown): message is CrashReport {
+  return typeof message === 'object' && message !== null && typeof (message as { crashed?: unknown }).crashed === 'string'
+}
+
 /** The control plane of a host worker, exposed with comlink (off the per-call hot path). */
 export interface HostControl {
   /** Resolves once the host serves calls; returns the actor types it loaded. */

@@ -12,7 +12,7 @@ import { Host } from '../host.ts'
 import { adoptPointCaches } from '../ring.ts'
 import { ActorRegistry } from '../registry.ts'
 import { comlinkEndpoint } from './comlink-endpoint.ts'
-import type { HostControl, HostWorkerData } from './host-control.ts'
+import type { CrashReport, HostControl, HostWorkerData } from './host-control.ts'
 import { importActors } from './import-actors.ts'
 import { MemoryJournalStorage } from '../journal/memory-storage.ts'
 import type { JournalStorage } from '../journal/storage.ts'
@@ -27,7 +27,12 @@ const [hasher, namespace, storage] = await Promise.all([
   data.dataDir === undefined ? new MemoryJournalStorage() : openFileJournal(data.dataDir, data.hostId),
 ])
 const registry = ActorRegistry.fromModule(namespace)
-const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), { schedule: setImmediate, eagerFirst: true })
+const fence = new Int32Array(data.fence)
+const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), {
+  schedule: setImmediate,
+  eagerFirst: true,
+  silenced: () => Atomics.load(fence, 0) !== 0,
+})
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
   replicas: data.replicas, consistency: data.consistency, storage, restartedWithoutState: data.restartedWithoutState,
@@ -56,6 +61,18 @@ const control: HostControl = {
   },
 }
 Comlink.expose(control, comlinkEndpoint(data.control))
+
+// A crash once serving: this host silences itself at once and reports to its supervisor, which
+// fails over, then terminates this worker. Letting the worker tear down right away would take a
+// core for several ms from the hosts taking over. (A crash while starting, or a heap limit
+// abort, ends the worker as usual; the supervisor sees its error or exit event.)
+const port = parentPort
+process.on('uncaughtException', (error: unknown) => {
+  if (Atomics.load(fence, 0) !== 0) return
+  Atomics.store(fence, 0, 1)
+  const report: CrashReport = { crashed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }
+  port.postMessage(report)
+})
 
 /** The file journal and node:fs load only for a host that has a data directory. */
 async function openFileJournal(dataDir: string, hostId: string): Promise<JournalStorage> {

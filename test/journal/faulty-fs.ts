@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { nodeJournalFs, type JournalFile, type JournalFs } from '../../runtime/journal/journal-fs.ts'
 
@@ -9,9 +10,11 @@ export interface FaultPlan {
   syncError: string | undefined
   /** Send writes to /dev/full, so the kernel itself answers ENOSPC. */
   diskFull: boolean
-  /** Counters. */
+  /** Counters (both kinds of call), and how many of them were the blocking ones. */
   writes: number
   syncs: number
+  blockingWrites: number
+  blockingSyncs: number
 }
 
 function errno(code: string): Error {
@@ -20,7 +23,7 @@ function errno(code: string): Error {
 
 /** The real file system with injectable failures and counters. */
 export function faultyFs(): { fs: JournalFs; plan: FaultPlan } {
-  const plan: FaultPlan = { writeError: undefined, syncError: undefined, diskFull: false, writes: 0, syncs: 0 }
+  const plan: FaultPlan = { writeError: undefined, syncError: undefined, diskFull: false, writes: 0, syncs: 0, blockingWrites: 0, blockingSyncs: 0 }
   const fs: JournalFs = {
     ...nodeJournalFs,
     async openForWrite(path) {
@@ -45,6 +48,28 @@ export function faultyFs(): { fs: JournalFs; plan: FaultPlan } {
         },
         truncate: (length) => real.truncate(length),
         close: () => real.close(),
+        // The same faults through the blocking calls.
+        blocking: {
+          write(data, position) {
+            plan.writes++
+            plan.blockingWrites++
+            if (plan.writeError !== undefined) {
+              real.blocking!.write(data.subarray(0, data.byteLength >> 1), position)
+              throw errno(plan.writeError)
+            }
+            if (plan.diskFull) {
+              const full = openSync('/dev/full', 'w')
+              try { writeSync(full, data, 0, data.byteLength, 0) } finally { closeSync(full) }
+            }
+            real.blocking!.write(data, position)
+          },
+          datasync() {
+            plan.syncs++
+            plan.blockingSyncs++
+            if (plan.syncError !== undefined) throw errno(plan.syncError)
+            real.blocking!.datasync()
+          },
+        },
       }
     },
   }

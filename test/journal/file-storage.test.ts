@@ -7,14 +7,19 @@ import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
 import { rec } from './conformance.ts'
 import { faultyFs } from './faulty-fs.ts'
 
-describe('file journal storage: group commit, segments, failures', () => {
+// Each test runs with small batches written by blocking calls (the default) and with every batch
+// written asynchronously (blockingOpsMax 0): failures must look the same either way.
+describe.each([
+  { io: 'blocking for small batches', blockingOpsMax: 16 },
+  { io: 'asynchronous only', blockingOpsMax: 0 },
+])('file journal storage: group commit, segments, failures ($io)', ({ blockingOpsMax }) => {
   let dir: string
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'troupe-journal-')) })
   afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 
   test('coalesces concurrent appends from many keys into few write + fdatasync pairs', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
     await Promise.all(Array.from({ length: 500 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
     expect(plan.syncs).toBeLessThanOrEqual(2)
     expect(plan.writes).toBe(plan.syncs)
@@ -23,14 +28,14 @@ describe('file journal storage: group commit, segments, failures', () => {
 
   test('splits a batch at batchOpsMax', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, batchOpsMax: 10 })
+    const storage = await FileJournalStorage.open({ dir, fs, batchOpsMax: 10, blockingOpsMax })
     await Promise.all(Array.from({ length: 100 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
     expect(plan.syncs).toBe(10)
     await storage.close()
   })
 
   test('rolls segments over at segmentBytesMax and deletes the ones compaction emptied', async () => {
-    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
     for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
     await storage.append('K/2', [rec(1)])
     const before = storage.segments().length
@@ -40,7 +45,7 @@ describe('file journal storage: group commit, segments, failures', () => {
     expect(storage.segments().length).toBeLessThan(before)
     expect((await readdir(dir)).length).toBe(storage.segments().length)
     await storage.close()
-    const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
     expect((await reopened.read('K/1')).map((r) => r.seq)).toEqual([51, 52, 53, 54, 55, 56, 57, 58, 59, 60])
     expect(await reopened.read('K/2')).toEqual([rec(1)])
     expect(await reopened.readSnapshot('K/1')).toEqual({ seq: 50, epoch: 1, state: 'fifty' })
@@ -49,7 +54,7 @@ describe('file journal storage: group commit, segments, failures', () => {
   })
 
   test('an installed snapshot drops records in older segments for good, and frees the segments they filled', async () => {
-    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
     for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
     await storage.writeSnapshot('K/1', { seq: 30, epoch: 1, state: 'thirty' })
     await storage.append('K/2', [rec(1)])
@@ -61,7 +66,7 @@ describe('file journal storage: group commit, segments, failures', () => {
     await storage.append('K/1', [rec(501, 2)])
     await storage.close()
     for (let round = 0; round < 2; round++) {
-      const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+      const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
       expect(await reopened.read('K/1')).toEqual([rec(501, 2)])
       expect(await reopened.readSnapshot('K/1')).toEqual({ seq: 500, epoch: 2, state: 'caught up' })
       expect(await reopened.read('K/2')).toEqual([rec(1)])
@@ -72,7 +77,7 @@ describe('file journal storage: group commit, segments, failures', () => {
 
   test('an install that never reached the disk is not acknowledged and the old log stays', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
     await storage.append('K/1', [rec(1), rec(2)])
     plan.writeError = 'EIO'
     await expect(storage.installSnapshot('K/1', { seq: 9, epoch: 1, state: 9 })).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
@@ -88,7 +93,7 @@ describe('file journal storage: group commit, segments, failures', () => {
 
   test('a failed write rejects its whole batch with StorageFailed, then the journal writes again', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
     await storage.append('K/1', [rec(1)])
     plan.writeError = 'EIO'
     const results = await Promise.allSettled([storage.append('K/1', [rec(2)]), storage.append('K/2', [rec(1)])])
@@ -106,7 +111,7 @@ describe('file journal storage: group commit, segments, failures', () => {
 
   test('maps an injected ENOSPC to StorageFull', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
     plan.writeError = 'ENOSPC'
     await expect(storage.append('K/1', [rec(1)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFull'))
     await storage.close()
@@ -114,7 +119,7 @@ describe('file journal storage: group commit, segments, failures', () => {
 
   test('a failed fdatasync poisons writes but reads go on; reopening recovers', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
     await storage.append('K/1', [rec(1)])
     plan.syncError = 'EIO'
     await expect(storage.append('K/1', [rec(2)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
@@ -126,5 +131,31 @@ describe('file journal storage: group commit, segments, failures', () => {
     const seqs = (await reopened.read('K/1')).map((r) => r.seq)
     expect(seqs[0]).toBe(1) // record 2 may or may not have reached the disk; it was never acknowledged
     await reopened.close()
+  })
+})
+
+describe('file journal storage: which I/O a batch uses', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'troupe-journal-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  test('a lone write is written and synced with blocking calls; a batch over blockingOpsMax asynchronously', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax: 4 })
+    await storage.append('K/1', [rec(1)])
+    expect([plan.blockingWrites, plan.blockingSyncs, plan.writes, plan.syncs]).toEqual([1, 1, 1, 1])
+    await Promise.all(Array.from({ length: 20 }, (_, i) => storage.append(`K/${i + 2}`, [rec(1)])))
+    expect(plan.blockingWrites).toBe(1)
+    expect(plan.writes).toBe(2)
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir })
+    expect((await reopened.keys()).length).toBe(21)
+    await reopened.close()
+  })
+
+  test('blockingOpsMax must be a non-negative integer', async () => {
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      await expect(FileJournalStorage.open({ dir, blockingOpsMax: bad })).rejects.toThrow(/blockingOpsMax/)
+    }
   })
 })
