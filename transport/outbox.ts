@@ -18,9 +18,10 @@ export interface OutboxOptions {
    */
   schedule?: FlushScheduler
   /**
-   * Send the first envelope of a burst at once, batching only those after it until the flush
-   * point: a lone call or reply does not wait for the end of the tick (latency at 1 in flight),
-   * while a burst still travels in frames. Default false.
+   * Send the first envelope of a burst to each peer at once, batching only those after it until
+   * the flush point: a lone call or reply does not wait for the end of the tick (latency at 1 in
+   * flight), nor does a record shipped to a second backup, while a burst still travels in frames.
+   * Default false.
    */
   eagerFirst?: boolean
 }
@@ -31,6 +32,8 @@ export interface OutboxOptions {
  */
 export class Outbox {
   private readonly frames = new Map<PeerId, Envelope[]>()
+  /** Peers that got their eager envelope in the current burst (eagerFirst). */
+  private readonly eagerSent = new Set<PeerId>()
   private scheduled = false
   private readonly flushFrame: (to: PeerId, frame: Envelope[]) => void
   private readonly frameEnvelopesMax: number
@@ -45,10 +48,13 @@ export class Outbox {
   }
 
   push(to: PeerId, envelope: Envelope): void {
-    if (this.eagerFirst && !this.scheduled) {
-      // Nothing is queued in this burst yet: this one leaves now, the rest of the burst batches.
-      this.scheduled = true
-      this.schedule(this.flush)
+    if (this.eagerFirst && !this.eagerSent.has(to)) {
+      // Nothing went to this peer in this burst yet: this one leaves now, the rest batches.
+      this.eagerSent.add(to)
+      if (!this.scheduled) {
+        this.scheduled = true
+        this.schedule(this.flush)
+      }
       this.flushFrame(to, [envelope])
       return
     }
@@ -67,6 +73,7 @@ export class Outbox {
   /** Sends everything queued now. */
   readonly flush = (): void => {
     this.scheduled = false
+    this.eagerSent.clear()
     if (this.frames.size === 0) return
     for (const [to, frame] of this.frames) {
       this.frames.delete(to)
@@ -76,5 +83,6 @@ export class Outbox {
 
   clear(): void {
     this.frames.clear()
+    this.eagerSent.clear()
   }
 }
