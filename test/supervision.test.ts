@@ -5,6 +5,7 @@ import { Counter, Saboteur } from './fixtures/actors.ts'
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 /** Built JavaScript starts a worker far faster than TypeScript through tsx: used where hosts restart often. */
 const builtExamples = new URL('../dist/actors/examples/index.js', import.meta.url)
+const crashActors = new URL('./fixtures/crash-actors.js', import.meta.url)
 // About a minute for 100 kills here; TROUPE_KILLS sets another count.
 const kills = Number(process.env.TROUPE_KILLS ?? 100)
 
@@ -22,8 +23,10 @@ function idOn(cluster: Cluster, type: string, host: string, prefix = 'x'): strin
 }
 
 describe('hosts that fail are detected, failed over and replaced', () => {
-  test(`killed ${kills} times under load: no acknowledged write lost, none applied twice`, async () => {
-    const cluster = await Cluster.start({ actors: builtExamples, hosts: 4, supervision: { intensity: 1000, periodMs: 1000 }, limits: { callRetryMs: 200 } })
+  test(`killed ${kills} times under load (terminate, process.exit, uncaught throw in turn): no acknowledged write lost, none applied twice`, async () => {
+    const cluster = await Cluster.start({ actors: crashActors, hosts: 4, supervision: { intensity: 1000, periodMs: 1000 }, limits: { callRetryMs: 200 } })
+    const downs: string[] = []
+    cluster.on((e) => { if (e.kind === 'host-down') downs.push(e.reason) })
     try {
       const ids = Array.from({ length: 40 }, (_, i) => `load-${i}`)
       const acked = new Map<string, number>(ids.map((id) => [id, 0]))
@@ -46,9 +49,18 @@ describe('hosts that fail are detected, failed over and replaced', () => {
       })
       for (let kill = 0; kill < kills; kill++) {
         const live = cluster.view.hosts
-        await cluster.kill(live[kill % live.length]!)
+        const victim = live[kill % live.length]!
+        const before = downs.length
+        const way = kill % 3
+        if (way === 0) await cluster.kill(victim)
+        else await cluster.call(`Crasher/${idOn(cluster, 'Crasher', victim, `k${kill}-`)}`, way === 1 ? 'exit' : 'crash', [3])
+        await until(() => downs.length > before, 'the failure is seen')
         await until(() => cluster.view.hosts.length === 4, 'the replacement rejoins')
       }
+      // Each way of dying was seen as itself.
+      expect(downs.filter((r) => r === 'killed').length).toBe(Math.ceil(kills / 3))
+      expect(downs.filter((r) => r === 'exited with code 3').length).toBe(Math.ceil((kills - 1) / 3))
+      expect(downs.filter((r) => r.startsWith('crashed: Error: test: uncaught')).length).toBe(Math.ceil((kills - 2) / 3))
       stop = true
       await Promise.all(load)
       for (const id of ids) expect(await cluster.actor(Counter, id).get()).toBe(acked.get(id))
