@@ -122,6 +122,8 @@ export class Host {
   private readonly deactivations = new Map<string, Promise<void>>()
   /** Calls from a newer epoch than this host's view, waiting for it. */
   private readonly parked: Array<{ from: PeerId; call: CallEnvelope }> = []
+  /** Hosts back without their disk in a view this host has not adopted yet, with that view's epoch (see `handleRejoined`). */
+  private readonly rejoinedAhead = new Map<PeerId, number>()
   /** Activations being passivated: their last records still collect acknowledgements. */
   private readonly leaving = new Map<string, Activation>()
   private idleTimer: TimerHandle | undefined
@@ -250,6 +252,11 @@ export class Host {
     this.clock.setTimeout(() => void this.rereplicate(view.epoch).catch(() => undefined), this.limits.replicationRetryMs)
     const parked = this.parked.splice(0)
     for (const { from, call } of parked) this.handleCall(from, call)
+    for (const [host, epoch] of [...this.rejoinedAhead]) {
+      if (epoch > view.epoch) continue
+      this.rejoinedAhead.delete(host)
+      this.handleRejoined(host, epoch)
+    }
     return true
   }
 
@@ -272,7 +279,7 @@ export class Host {
    * of: each backup gets the whole actor (it installs it only if it is behind). Active actors are
    * handled by `retarget`.
    */
-  private async rereplicate(epoch: number): Promise<void> {
+  private async rereplicate(epoch: number, rejoined?: HostId): Promise<void> {
     let done = 0
     for (const key of await this.storage.keys()) {
       if (this.stopped || this.placement.view.epoch !== epoch) return
@@ -289,6 +296,10 @@ export class Host {
       if (!own || own.seq === 0) continue
       if (!primary) {
         if (own.reminders.size > 0) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
+        // `rejoined` came back without its disk as this actor's primary: a primary re-replicates to
+        // its backups only, so nothing else gives it back its copy (until a call activates it
+        // there, the actor's acknowledged writes would be on the backups alone). Offer ours.
+        if (rejoined !== undefined && this.placement.primary(key) === rejoined) this.offerCopy(rejoined, key, own, epoch)
         continue
       }
       // Not awaited: one key whose owners do not answer must not hold up the others.
@@ -314,6 +325,17 @@ export class Host {
   }
 
   /**
+   * Sends this backup's copy of an idle actor to its primary, which installs it only if it goes
+   * further than its own (see `handleShipment`): the primary's recovery read still picks the
+   * furthest copy among the owners when it activates the actor.
+   */
+  private offerCopy(primary: HostId, key: string, own: Replica, epoch: number): void {
+    const snapshot: ShippedSnapshot = { seq: own.seq, epoch: own.epoch, state: own.state, requests: own.requests.toEntries(), reminders: [...own.reminders] }
+    this.counters.recordsShipped++
+    this.deliver(primary, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+  }
+
+  /**
    * Extends the supervisor's lease by `ms`. With a lease, a host that stops hearing from its
    * supervisor stops running turns (callers are redirected) before its keys move elsewhere.
    */
@@ -331,7 +353,7 @@ export class Host {
       case 'replicated': return this.handleAck(from, envelope)
       case 'fetch': return void this.recovery.answer(from, envelope)
       case 'fetched': return this.recovery.received(from, envelope)
-      case 'rejoined': return this.handleRejoined(from)
+      case 'rejoined': return this.handleRejoined(from, envelope.epoch)
     }
   }
 
@@ -594,12 +616,19 @@ export class Host {
     this.deliver(backup, envelope)
   }
 
-  /** `from` came back without its disk into this view: give it back every actor it is a backup of. */
-  private handleRejoined(from: PeerId): void {
-    for (const activation of this.activations.values()) {
-      if (activation.log?.currentBackups.includes(from)) this.ship(from, activation.key, [], activation)
+  /**
+   * `from` came back without its disk into this view: give it back every actor it is an owner of
+   * (the active and idle ones this host is primary of, and the idle ones it is primary of itself).
+   */
+  private handleRejoined(from: PeerId, epoch: number): void {
+    // The view that lists it again has not reached this host yet: by the view this host knows, it
+    // may own nothing (a host added back by a view change), so the refill waits for that view.
+    if (epoch > this.placement.view.epoch) {
+      this.rejoinedAhead.set(from, Math.max(epoch, this.rejoinedAhead.get(from) ?? 0))
+      return
     }
-    void this.rereplicate(this.placement.view.epoch).catch(() => undefined)
+    for (const activation of [...this.activations.values(), ...this.leaving.values()]) activation.log?.lost(from)
+    void this.rereplicate(this.placement.view.epoch, from).catch(() => undefined)
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
@@ -609,7 +638,11 @@ export class Host {
     // recovery read could take for this host's copy. No ack: the sender ships again, and by then
     // this host has the view and has stepped down.
     if (shipment.epoch >= this.view.epoch && (this.activations.has(shipment.key) || this.leaving.has(shipment.key))) return
-    this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot)
+    // In its own view a primary gets no shipments: one for a key this host is primary of in the
+    // shipment's epoch is a backup's copy offered after this host rejoined without its disk (see
+    // `rereplicate`). It is installed only if it goes further than this host's copy.
+    const offered = shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) === this.id
+    this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot, offered)
   }
 
   private handleAck(from: PeerId, ack: ReplicatedEnvelope): void {
@@ -675,7 +708,10 @@ export class Host {
       const stored = await this.store.load(key)
       start = { key, seq: 0, epoch: 0, state: stored === undefined ? initial() : stored, requests: new RequestTable(this.limits.requestsMax), reminders: new Map() }
     } else {
-      start = (await this.replicas.take(key)) ?? (await loadFromJournal(this.storage, key, this.limits.requestsMax, initial))
+      // A warm replica that holds no record yet (made by a shipment that brought none, like the
+      // empty resync a rejoined backup gets) has no state at all: start from the journal then.
+      const warm = await this.replicas.take(key)
+      start = warm !== undefined && warm.seq > 0 ? warm : await loadFromJournal(this.storage, key, this.limits.requestsMax, initial)
       ;({ copy: start, heldBy } = await this.recovery.recover(key, start))
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).

@@ -127,4 +127,32 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (re-replication of an idle actor reads the owners first and pushes the furthest copy). Was: host-1 restarted with its disk (Register/r1 at seq 1) as primary; it pushed 1@1 to backups holding 3@4, which kept theirs, so host-1\'s own copy stayed at 1; when both backups left the view, host-1 activated r1 alone from seq 1 and the acknowledged writes v3, v4 were lost.',
   },
+  {
+    name: 'a host back without its disk into the same view, as primary of an idle actor, was never given that actor back',
+    seed: 176,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (on a rejoined message, the backups of each idle actor whose primary is the rejoined host offer it their copy; the primary installs an offered copy only if it goes further than its own). Was: host-1 (primary of Account/a0, strong, 2 backups) crashed without its disk at t=1234 and restarted at t=1630 into the same view 1; its rejoined message made host-2 and host-3 re-replicate only the actors they are primary of, so host-1 held nothing of a0. host-2 (t=2543) and host-3 (t=2896) then lost their disks too (within the fault budget: host-1 had rejoined more than refillMs before), and host-1 activated a0 from three empty copies: the acknowledged deposit(1) was lost.',
+  },
+  {
+    name: 'a host added back without its disk by a view change: its rejoined message arrived before that view and refilled nothing',
+    seed: 2323,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a rejoined message for a view a host has not adopted yet waits for that view). Found with the first part of the seed-176 fix (today\'s HEAD runs this seed another way and passes); was: host-0 restarted without its disk into view 8 and became primary of Register/r0 again; host-1 and host-3 got its rejoined message while still in view 7 (where host-0 owned nothing), so nobody offered it r0. host-2 and host-1 later lost their disks too, and host-0 activated r0 from empty copies: the acknowledged cas v0 and write v2 were lost.',
+  },
+  {
+    name: 'the one refill shipment to a backup back without its disk was lost, and the primary\'s log still counted that backup as up to date',
+    seed: 1849,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (ActorLog.lost: on a rejoined message a primary forgets the backup\'s acknowledgements and resyncs it until it acknowledges the whole actor). Found with the first part of the seed-176 fix (today\'s HEAD runs this seed another way and passes); was: host-0 (backup of the active Account/bank1 at seq 5) crashed without its disk and rejoined view 5; host-1 shipped it one snapshot, which was lost, and never again (its log had host-0 at seq 5); after pauses took host-1 and host-2 out of the view, host-0 activated bank1 alone without seq 4-5.',
+  },
+  {
+    name: 'an empty warm replica (from a resync of an actor with no record yet) was promoted with no state at all',
+    seed: 812,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (Host.load starts from the journal, with the initial state, when the warm replica holds no record). Found with the first part of the seed-176 fix (today\'s HEAD runs this seed another way and passes); was: host-2 resynced Counter/c2 at seq 0 to host-0, which had rejoined without its disk; host-0\'s replica store kept an entry with seq 0 and state undefined, and when host-0 became primary it took that replica: every turn of c2 threw "Cannot read properties of undefined" (ActorFailed until the end: liveness).',
+  },
 ]

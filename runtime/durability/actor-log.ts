@@ -165,6 +165,19 @@ export class ActorLog {
     this.armRetry()
   }
 
+  /**
+   * `backup` came back without its disk: what it acknowledged is gone, so its acks count no more
+   * and it gets the whole actor again, shipped until it acknowledges it (a lost shipment would
+   * otherwise leave it empty while this log counts it as up to date).
+   */
+  lost(backup: HostId): void {
+    if (this.failure || !this.backups.includes(backup)) return
+    this.ackedSeq.delete(backup)
+    for (const entry of this.pending) entry.acked.delete(backup)
+    this.ports.resync(backup)
+    this.armRetry()
+  }
+
   get currentBackups(): readonly HostId[] {
     return this.backups
   }
