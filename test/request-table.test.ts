@@ -28,3 +28,29 @@ describe('RequestTable', () => {
     expect(new RequestTable(4, table.toEntries()).toEntries()).toEqual(table.toEntries())
   })
 })
+
+describe('RequestTable against a plain model', () => {
+  test('any sequence of sets keeps exactly the newest sizeMax distinct ids, each with its last record, oldest first', async () => {
+    const fc = (await import('fast-check')).default
+    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), fc.integer({ min: 0, max: 99 })), { maxLength: 60 }), (sizeMax, ops) => {
+      const table = new RequestTable(sizeMax)
+      const model: Array<[string, number, unknown]> = []
+      for (const [id, seq] of ops) {
+        table.set(id, seq, `r${seq}`)
+        const at = model.findIndex((e) => e[0] === id)
+        if (at >= 0) model[at] = [id, seq, `r${seq}`]
+        else {
+          model.push([id, seq, `r${seq}`])
+          if (model.length > sizeMax) model.shift()
+        }
+      }
+      expect(table.toEntries()).toEqual(model)
+      expect(table.size).toBe(model.length)
+      for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+        const e = model.find((m) => m[0] === id)
+        expect(table.get(id)).toEqual(e ? { seq: e[1], result: e[2] } : undefined)
+      }
+      expect(new RequestTable(sizeMax, table.toEntries()).toEntries()).toEqual(model)
+    }), { numRuns: 500 })
+  })
+})

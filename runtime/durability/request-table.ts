@@ -15,9 +15,12 @@ export type RequestEntries = Array<[string, number, unknown]>
  * instead of running its turn again (exactly-once effect). Replicated with the journal.
  */
 export class RequestTable {
-  private readonly entries = new Map<string, RequestEntry>()
-  /** Ids in insertion order, as a ring: the oldest is evicted without a Map iterator per insert. */
-  private readonly order: string[] = []
+  /** Request id -> its slot in the ring below: no object per entry (a call path allocates less). */
+  private readonly slots = new Map<string, number>()
+  /** Ids, seqs and results by slot, in insertion order as a ring: the oldest is evicted in place. */
+  private readonly ids: string[] = []
+  private readonly seqs: number[] = []
+  private readonly results: unknown[] = []
   private oldest = 0
   private readonly sizeMax: number
 
@@ -28,34 +31,48 @@ export class RequestTable {
   }
 
   get(requestId: string): RequestEntry | undefined {
-    return this.entries.get(requestId)
+    const slot = this.slots.get(requestId)
+    return slot === undefined ? undefined : { seq: this.seqs[slot]!, result: this.results[slot] }
   }
 
   set(requestId: string, seq: number, result: unknown): void {
-    // One hash lookup on the usual path (a new id): a repeat shows as an unchanged size, and keeps
-    // its place in the eviction order (it is answered, not run again).
-    const size = this.entries.size
-    this.entries.set(requestId, { seq, result })
-    if (this.entries.size === size) return
-    if (this.order.length < this.sizeMax) {
-      this.order.push(requestId)
+    // One hash lookup on the usual path (a new id). A repeat is answered, not run again: it keeps
+    // its place in the eviction order and takes the newer record.
+    const known = this.slots.get(requestId)
+    if (known !== undefined) {
+      this.seqs[known] = seq
+      this.results[known] = result
       return
     }
-    this.entries.delete(this.order[this.oldest]!)
-    this.order[this.oldest] = requestId
-    this.oldest = (this.oldest + 1) % this.sizeMax
+    let slot: number
+    if (this.ids.length < this.sizeMax) {
+      slot = this.ids.length
+      this.ids.push(requestId)
+      this.seqs.push(seq)
+      this.results.push(result)
+    } else {
+      slot = this.oldest
+      this.slots.delete(this.ids[slot]!)
+      this.ids[slot] = requestId
+      this.seqs[slot] = seq
+      this.results[slot] = result
+      this.oldest = (slot + 1) % this.sizeMax
+    }
+    this.slots.set(requestId, slot)
   }
 
   get size(): number {
-    return this.entries.size
+    return this.slots.size
   }
 
   /** Oldest first. */
   toEntries(): RequestEntries {
-    const ids = [...this.order.slice(this.oldest), ...this.order.slice(0, this.oldest)]
-    return ids.map((id) => {
-      const e = this.entries.get(id)!
-      return [id, e.seq, e.result]
-    })
+    const out: RequestEntries = []
+    const n = this.ids.length
+    for (let i = 0; i < n; i++) {
+      const slot = (this.oldest + i) % n
+      out.push([this.ids[slot]!, this.seqs[slot]!, this.results[slot]])
+    }
+    return out
   }
 }
