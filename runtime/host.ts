@@ -215,11 +215,20 @@ export class Host {
     void this.rereplicate(this.placement.view.epoch).catch(() => undefined)
     // Back without its disk into a view that still lists it: no view change will make the others
     // re-replicate what it held, so it asks them to.
-    if (options.restartedWithoutState && this.placement.view.hosts.includes(this.id)) {
-      for (const peer of this.placement.view.hosts) {
-        if (peer !== this.id) this.deliver(peer, { v: 1, t: 'rejoined', id: this.nextShipmentId(), epoch: this.placement.view.epoch })
-      }
+    if (options.restartedWithoutState && this.placement.view.hosts.includes(this.id)) this.announceRejoined(rejoinedAnnouncements)
+  }
+
+  /**
+   * Tells every peer of the view that this host is back without its disk, then again after
+   * `replicationRetryMs`, doubling, `times` in all: one lost message would leave this host without
+   * the actors it owns (a repeat is harmless: offers install only a copy that goes further).
+   */
+  private announceRejoined(times: number, delayMs = this.limits.replicationRetryMs): void {
+    if (this.stopped || times <= 0) return
+    for (const peer of this.placement.view.hosts) {
+      if (peer !== this.id) this.deliver(peer, { v: 1, t: 'rejoined', id: this.nextShipmentId(), epoch: this.placement.view.epoch })
     }
+    if (times > 1) this.clock.setTimeout(() => this.announceRejoined(times - 1, delayMs * 2), delayMs)
   }
 
   /** The newest view this host knows. */
@@ -691,7 +700,8 @@ export class Host {
         activation.mailbox.resume()
         this.timers.arm(activation)
       },
-      (error: unknown) => this.activationFailed(activation, error),
+      // Stepped down while it loaded: stepDown did everything already.
+      (error: unknown) => { if (error !== abandonedLoad) this.activationFailed(activation, error) },
     )
     return activation
   }
@@ -710,9 +720,18 @@ export class Host {
     } else {
       // A warm replica that holds no record yet (made by a shipment that brought none, like the
       // empty resync a rejoined backup gets) has no state at all: start from the journal then.
+      // An earlier activation's recovery read may still be installing what it found in the journal.
+      await this.recovery.settled(key)
       const warm = await this.replicas.take(key)
       start = warm !== undefined && warm.seq > 0 ? warm : await loadFromJournal(this.storage, key, this.limits.requestsMax, initial)
-      ;({ copy: start, heldBy } = await this.recovery.recover(key, start))
+      // The read keeps every further copy it finds in the journal at once: if this activation steps
+      // down before the read completes, the next one starts from it (see `Recovery.recover`).
+      const gone = (): boolean => this.stopped || activation.status === 'gone'
+      ;({ copy: start, heldBy } = await this.recovery.recover(key, start, gone, true).catch((error: unknown) => {
+        throw gone() ? abandonedLoad : error
+      }))
+      // Stepped down meanwhile: it must not start a log (nor ship its copy as a primary's).
+      if (gone()) throw abandonedLoad
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).
     const backups = level === 'memory' ? [] : this.backupsOf(key)
@@ -863,6 +882,12 @@ export class Host {
     }, interval)
   }
 }
+
+/** How many times a host back without its disk announces it (see `Host.announceRejoined`). */
+const rejoinedAnnouncements = 3
+
+/** Thrown by `Host.load` when its activation stepped down before it loaded. */
+const abandonedLoad = new Error('activation stepped down while loading')
 
 /** The method name a backup calls to wake an actor with reminders on its primary (not a user method: `~` prefix). */
 export const wakeMethod = '~wake'

@@ -155,4 +155,18 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (Host.load starts from the journal, with the initial state, when the warm replica holds no record). Found with the first part of the seed-176 fix (today\'s HEAD runs this seed another way and passes); was: host-2 resynced Counter/c2 at seq 0 to host-0, which had rejoined without its disk; host-0\'s replica store kept an entry with seq 0 and state undefined, and when host-0 became primary it took that replica: every turn of c2 threw "Cannot read properties of undefined" (ActorFailed until the end: liveness).',
   },
+  {
+    name: 'a recovery read that never completed kept the furthest copy in memory only; the activation stepped down and the next one started empty',
+    seed: 281,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a primary\'s recovery read installs each further copy in its journal as soon as it arrives; a load whose activation stepped down meanwhile starts no log). Found when `rejoined` was first announced three times (the repeat only reschedules the seed); was: host-1 restarted without its disk as primary of Account/a0 (strong, 2 backups) in view 8 and activated a0; its recovery read got 6@6 from host-0 but waited for host-2 (one-way partition, then host-2 crashed without its disk), and the backups\' offered copies were dropped as the key was active. At view 11 (host-1 had missed view 10) a0 stepped down with nothing in host-1\'s journal; the new owners host-2 and host-3 were empty and host-0 no longer an owner: the acknowledged deposits and withdraw of t=4326..6060 were lost.',
+  },
+  {
+    name: 'the one rejoined message of a host back without its disk was lost, so it never got its actors back',
+    seed: 1040,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a host back without its disk announces rejoined three times, at replicationRetryMs and twice that; handling a repeat is idempotent: a resync and offers installed only if they go further). Was: the single rejoined message was dropped and the acknowledged writes of the actors it is primary of were lost once their backups lost their disks.',
+  },
 ]

@@ -40,6 +40,8 @@ export interface RecoveryPorts {
 export class Recovery {
   private readonly ports: RecoveryPorts
   private readonly waiting = new Map<string, (from: PeerId, answer: FetchedEnvelope) => void>()
+  /** Per key, the journal installs of a `keep` read still under way (see `recover`). */
+  private readonly saving = new Map<string, Promise<void>>()
 
   constructor(ports: RecoveryPorts) {
     this.ports = ports
@@ -50,9 +52,13 @@ export class Recovery {
    * backups hold exactly the copy recovered, durably (`heldBy`). The read carries `start`, so an
    * owner that is behind installs it before answering: when `start` is the furthest, every backup
    * holds it after this one round trip. `abandon`: checked before each round of asking; when
-   * true the read gives up with `HostUnavailable`.
+   * true the read gives up with `HostUnavailable`. `keep`: each copy further than this host's is
+   * installed in its journal as soon as it arrives (until `abandon`), not only once enough owners
+   * answered: a read that never completes (an owner unreachable, then the activation steps down)
+   * must not leave the furthest copy in memory alone, where the next activation here cannot find it
+   * once the view no longer lists the owner that sent it.
    */
-  async recover(key: string, start: Replica, abandon?: () => boolean): Promise<{ copy: Replica; heldBy: HostId[] }> {
+  async recover(key: string, start: Replica, abandon?: () => boolean, keep = false): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
     if (ports.needed(key, ports.backupsOf(key).length) === 0) return { copy: start, heldBy: [] }
     // Only when the view moved on since this copy's last record (a backup may be new to the key):
@@ -66,6 +72,21 @@ export class Recovery {
     const copies = new Map<HostId, { epoch: number; seq: number }>()
     const id = ports.nextId()
     let best: ShippedSnapshot | undefined
+    let kept: ShippedSnapshot | undefined
+    const save = (copy: ShippedSnapshot): void => {
+      const previous = this.saving.get(key) ?? Promise.resolve()
+      const next = previous.then(async () => {
+        if (abandon?.() || (kept && !ahead(copy, kept))) return
+        const { seq, epoch, state, requests, reminders = [] } = copy
+        await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
+        kept = copy
+      })
+      const settled = next.catch(() => undefined)
+      this.saving.set(key, settled)
+      void settled.finally(() => {
+        if (this.saving.get(key) === settled) this.saving.delete(key)
+      })
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         let timer: TimerHandle | undefined
@@ -94,7 +115,10 @@ export class Recovery {
           }
           answers.add(from)
           if (answer.status === 'ok') copies.set(from, { epoch: answer.lastEpoch, seq: answer.seq })
-          if (answer.snapshot && ahead(answer.snapshot, best ?? start)) best = answer.snapshot
+          if (answer.snapshot && ahead(answer.snapshot, best ?? start)) {
+            best = answer.snapshot
+            if (keep) save(best)
+          }
           if (enough()) {
             if (timer !== undefined) ports.clock.clearTimeout(timer)
             resolve()
@@ -109,8 +133,15 @@ export class Recovery {
     const heldBy = [...copies].filter(([, c]) => c.epoch === chosen.epoch && c.seq === chosen.seq).map(([host]) => host)
     if (!best) return { copy: start, heldBy }
     const { seq, epoch, state, requests, reminders = [] } = best
-    await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
+    await this.settled(key)
+    if (keep && abandon?.()) throw new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key })
+    if (kept !== best) await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
     return { copy: { key, seq, epoch, state, requests: new RequestTable(ports.requestsMax, requests), reminders: new Map(reminders) }, heldBy }
+  }
+
+  /** Resolves once no journal install of an earlier `keep` read of `key` is under way. */
+  async settled(key: string): Promise<void> {
+    for (let saving = this.saving.get(key); saving; saving = this.saving.get(key)) await saving
   }
 
   /** An answer to one of this host's recovery reads. */
