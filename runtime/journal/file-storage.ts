@@ -83,10 +83,8 @@ export class FileJournalStorage implements JournalStorage {
   ) {
     for (const [key, head] of index.heads()) this.tracker.restore(key, head)
     this.entries = new EntryWriter(options.codec)
-    // A batch starts after the event loop's pending messages and immediates (setImmediate): what
-    // the same turn sends (say, a primary's records to its backups) leaves before a blocking sync.
     this.commits = new GroupCommit<FileOp>((ops) => this.commit(ops), options, (op) => op.end - op.start,
-      () => this.tracker.rollback(), () => this.tracker.settle(), setImmediate)
+      () => this.tracker.rollback(), () => this.tracker.settle())
   }
 
   /** Opens (creating or recovering) the journal in `options.dir`. */

@@ -15,9 +15,6 @@ const excluded = [
   // timings, rate windows, idle timers, Date headers) and never run inside the simulation.
   'runtime/cli/', 'runtime/gateway/',
   'transport/node-endpoint.ts', // Node worker_threads adapter
-  // The Node file journal: a batch starts on Node's event loop (setImmediate, after the messages a
-  // turn sends); the simulation runs its own journal storage instead.
-  'runtime/journal/file-storage.ts',
 ]
 
 /**
