@@ -5,10 +5,6 @@ import { fromWire, toWire } from './wire.ts'
 import { Outbox, type OutboxOptions } from './outbox.ts'
 import type { PeerId, Transport, TransportHandlers } from './transport.ts'
 
-/**
- * A transport over MessagePort-like endpoints, one per peer (a full mesh). The same code runs
- * over Node worker_threads ports, Web and Deno worker ports and browser tabs.
- */
 export interface PortTransportOptions extends OutboxOptions {
   /**
    * Checked before every frame leaves: while true, frames are dropped (not reported). A host's
@@ -17,6 +13,10 @@ export interface PortTransportOptions extends OutboxOptions {
   silenced?: () => boolean
 }
 
+/**
+ * A transport over MessagePort-like endpoints, one per peer (a full mesh). The same code runs
+ * over Node worker_threads ports, Web and Deno worker ports and browser tabs.
+ */
 export class PortTransport implements Transport {
   readonly self: PeerId
   private readonly links = new Map<PeerId, Endpoint>()
