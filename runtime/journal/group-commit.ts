@@ -44,8 +44,6 @@ export class GroupCommit<Op> {
     private readonly sizeOf: (op: Op) => number,
     private readonly onAbort: (error: unknown) => void,
     private readonly onIdle: () => void = () => {},
-    /** When a batch starts after its first submit. Default `queueMicrotask` (every submit of the current tick joins it). */
-    private readonly schedule: (run: () => void) => void = queueMicrotask,
   ) {
     assert(limits.batchOpsMax > 0 && limits.batchBytesMax > 0, 'batch limits must be positive')
   }
@@ -63,7 +61,8 @@ export class GroupCommit<Op> {
     batch.bytes += bytes
     if (!this.running) {
       this.running = true
-      this.schedule(() => void this.loop())
+      // A microtask, so every submit of the current tick joins the first batch.
+      queueMicrotask(() => void this.loop())
     }
     return batch.promise
   }
