@@ -126,6 +126,8 @@ export class Host {
   private readonly rejoinedAhead = new Map<PeerId, number>()
   /** Activations being passivated: their last records still collect acknowledgements. */
   private readonly leaving = new Map<string, Activation>()
+  /** Copies other owners offered for a loading activation before its recovery read began (see `handleShipment`). */
+  private readonly earlyOffers = new WeakMap<Activation, ShippedSnapshot[]>()
   private idleTimer: TimerHandle | undefined
   private stopped = false
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
@@ -641,16 +643,29 @@ export class Host {
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
+    // In its own view a primary gets no shipments: one for a key this host is primary of in the
+    // shipment's epoch is a backup's copy offered after this host rejoined without its disk (see
+    // `rereplicate`). It is installed only if it goes further than this host's copy.
+    const offered = shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) === this.id
+    const active = this.activations.get(shipment.key)
     // A key active here lives in its activation, not in the replica store: a shipment for it comes
     // from the primary of a view this host has not seen yet (an older one the store fences). Fed to
     // the store, it would make a warm copy that misses this activation's last records, which a
     // recovery read could take for this host's copy. No ack: the sender ships again, and by then
     // this host has the view and has stepped down.
-    if (shipment.epoch >= this.view.epoch && (this.activations.has(shipment.key) || this.leaving.has(shipment.key))) return
-    // In its own view a primary gets no shipments: one for a key this host is primary of in the
-    // shipment's epoch is a backup's copy offered after this host rejoined without its disk (see
-    // `rereplicate`). It is installed only if it goes further than this host's copy.
-    const offered = shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) === this.id
+    if (shipment.epoch >= this.view.epoch && (active || this.leaving.has(shipment.key))) {
+      // Offered while the actor loads here: its recovery read must take it, or the copy is lost
+      // with the backup that offered it if that backup never answers the read (it lost its disk
+      // since, or cannot reach this host) — maybe the only copy of acknowledged writes the view
+      // still lists (found by simulation, full seed 233). A loaded activation read the owners already.
+      if (offered && shipment.snapshot && active && !active.log && active.status === 'activating') {
+        // Before its read begins the copy waits in `earlyOffers`; after, the read under way takes it.
+        const early = this.earlyOffers.get(active)
+        if (early) early.push(shipment.snapshot)
+        else this.recovery.offered(shipment.key, shipment.snapshot)
+      }
+      return
+    }
     this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot, offered)
   }
 
@@ -692,6 +707,7 @@ export class Host {
     }
     const activation = new Activation(key, type, context, this.limits, this.clock.now())
     this.activations.set(key, activation)
+    this.earlyOffers.set(activation, [])
     this.counters.activationsTotal++
     this.onEvent?.({ kind: 'activate', key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
     void this.load(activation).then(
@@ -727,7 +743,9 @@ export class Host {
       // The read keeps every further copy it finds in the journal at once: if this activation steps
       // down before the read completes, the next one starts from it (see `Recovery.recover`).
       const gone = (): boolean => this.stopped || activation.status === 'gone'
-      ;({ copy: start, heldBy } = await this.recovery.recover(key, start, gone, true).catch((error: unknown) => {
+      const early = this.earlyOffers.get(activation) ?? []
+      this.earlyOffers.delete(activation)
+      ;({ copy: start, heldBy } = await this.recovery.recover(key, start, gone, true, early).catch((error: unknown) => {
         throw gone() ? abandonedLoad : error
       }))
       // Stepped down meanwhile: it must not start a log (nor ship its copy as a primary's).

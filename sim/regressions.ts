@@ -169,4 +169,11 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (a host back without its disk announces rejoined three times, at replicationRetryMs and twice that; handling a repeat is idempotent: a resync and offers installed only if they go further). Was: the single rejoined message was dropped and the acknowledged writes of the actors it is primary of were lost once their backups lost their disks.',
   },
+  {
+    name: 'a backup offered its copy to a primary back without its disk while the actor was loading there; the offer was dropped and the read never got the backup\'s answer',
+    seed: 233,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (an offered copy that reaches a loading activation goes to its recovery read, which takes it and installs it in the journal if it goes further, like a further copy in an answer; one that arrives before the read begins waits for it). Was: Register/r0 (quorum, 1 backup) wrote v1 on host-2 with backup host-4 in view 2 (acknowledged t=4768). host-0 restarted without its disk and view 3 made it r0\'s primary with host-2 its backup; a call activated r0 on host-0 (t=4956) and host-2 offered its copy 1@2 (t=4977, 5253), dropped since the key was active. The recovery read waited for host-2\'s answer (a corrupt read, then a one-way partition host-2 -> host-0) until host-2 crashed without its disk (t=6248, within the fault budget: host-0 had rejoined more than refillMs before); host-2 came back empty and r0 activated from 0@0: v1 was lost.',
+  },
 ]

@@ -42,6 +42,8 @@ export class Recovery {
   private readonly waiting = new Map<string, (from: PeerId, answer: FetchedEnvelope) => void>()
   /** Per key, the journal installs of a `keep` read still under way (see `recover`). */
   private readonly saving = new Map<string, Promise<void>>()
+  /** Per key, where copies offered by other owners go while a read of that key is under way (see `offered`). */
+  private readonly offers = new Map<string, Set<(copy: ShippedSnapshot) => void>>()
 
   constructor(ports: RecoveryPorts) {
     this.ports = ports
@@ -58,7 +60,7 @@ export class Recovery {
    * must not leave the furthest copy in memory alone, where the next activation here cannot find it
    * once the view no longer lists the owner that sent it.
    */
-  async recover(key: string, start: Replica, abandon?: () => boolean, keep = false): Promise<{ copy: Replica; heldBy: HostId[] }> {
+  async recover(key: string, start: Replica, abandon?: () => boolean, keep = false, early: readonly ShippedSnapshot[] = []): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
     if (ports.needed(key, ports.backupsOf(key).length) === 0) return { copy: start, heldBy: [] }
     // Only when the view moved on since this copy's last record (a backup may be new to the key):
@@ -87,6 +89,17 @@ export class Recovery {
         if (this.saving.get(key) === settled) this.saving.delete(key)
       })
     }
+    // A copy an owner offered (it re-replicates to this host, back without its disk) counts like a
+    // further copy in an answer: taken (and kept) if it goes further, though it answers nothing.
+    const consider = (copy: ShippedSnapshot): void => {
+      if (!ahead(copy, best ?? start)) return
+      best = copy
+      if (keep) save(best)
+    }
+    for (const copy of early) consider(copy)
+    const listening = this.offers.get(key) ?? new Set()
+    listening.add(consider)
+    this.offers.set(key, listening)
     try {
       await new Promise<void>((resolve, reject) => {
         let timer: TimerHandle | undefined
@@ -115,10 +128,7 @@ export class Recovery {
           }
           answers.add(from)
           if (answer.status === 'ok') copies.set(from, { epoch: answer.lastEpoch, seq: answer.seq })
-          if (answer.snapshot && ahead(answer.snapshot, best ?? start)) {
-            best = answer.snapshot
-            if (keep) save(best)
-          }
+          if (answer.snapshot) consider(answer.snapshot)
           if (enough()) {
             if (timer !== undefined) ports.clock.clearTimeout(timer)
             resolve()
@@ -128,6 +138,8 @@ export class Recovery {
       })
     } finally {
       this.waiting.delete(id)
+      listening.delete(consider)
+      if (listening.size === 0 && this.offers.get(key) === listening) this.offers.delete(key)
     }
     const chosen = best ?? start
     const heldBy = [...copies].filter(([, c]) => c.epoch === chosen.epoch && c.seq === chosen.seq).map(([host]) => host)
@@ -142,6 +154,17 @@ export class Recovery {
   /** Resolves once no journal install of an earlier `keep` read of `key` is under way. */
   async settled(key: string): Promise<void> {
     for (let saving = this.saving.get(key); saving; saving = this.saving.get(key)) await saving
+  }
+
+  /**
+   * Another owner offered its copy of `key` (see `Host.offerCopy`) while this host loads it: the
+   * read under way takes it if it goes further. False when no read of `key` is under way here.
+   */
+  offered(key: string, copy: ShippedSnapshot): boolean {
+    const listening = this.offers.get(key)
+    if (!listening || listening.size === 0) return false
+    for (const consider of listening) consider(copy)
+    return true
   }
 
   /** An answer to one of this host's recovery reads. */
