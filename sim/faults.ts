@@ -27,12 +27,6 @@ export interface FaultProfile {
   readonly oneBackup: number
   /** Whether a run of this profile is expected to pass on today's runtime. */
   readonly expectClean: boolean
-  /**
-   * Seeds that draw 'quorum' consistency never lose a disk (their `crash-without-disk` is
-   * dropped): a quorum primary that lost its disk recovers from too few copies (runtime bug,
-   * scenario "a quorum primary that lost its disk recovers every acknowledged write").
-   */
-  readonly diskLossStrongOnly?: boolean
 }
 
 const calm = { lossMax: 0, duplicationMax: 0, delayMsMax: 1, kinds: [], corruptReadMax: 0, transfers: false, retries: false, viewChanges: 0, quorum: 0, oneBackup: 0 }
@@ -43,7 +37,7 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
   ci: {
     ...calm,
     name: 'ci',
-    description: 'what today\'s runtime must survive: loss, duplication, delay and reordering, partitions, pauses, crashes with disk, crashes without disk (strong seeds, within the fault budget), slow and corrupting disks, retries; strong or quorum, 1 or 2 backups',
+    description: 'what today\'s runtime must survive: loss, duplication, delay and reordering, partitions, pauses, crashes with disk, crashes without disk (within the fault budget), slow and corrupting disks, retries; strong or quorum, 1 or 2 backups',
     swarmProbability: 0.6,
     lossMax: 0.3,
     duplicationMax: 0.5,
@@ -54,7 +48,6 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
     quorum: 0.3,
     oneBackup: 0.3,
     expectClean: true,
-    diskLossStrongOnly: true,
   },
   'ci-1': {
     ...calm,
@@ -157,9 +150,8 @@ export function drawFaultPlan(profile: FaultProfile, random: Random): FaultPlan 
   const viewChanges = chance(random, profile.viewChanges)
   const consistency = chance(random, profile.quorum) ? 'quorum' : 'strong'
   const replicas = chance(random, profile.oneBackup) ? 1 : 2
-  const kinds = profile.diskLossStrongOnly && consistency === 'quorum' ? drawn.filter((k) => k !== 'crash-without-disk') : drawn
   return {
-    profile: profile.name, loss, duplication, delayMsMin, delayMsMax, reorder, kinds, faultIntervalMs, corruptRead,
+    profile: profile.name, loss, duplication, delayMsMin, delayMsMax, reorder, kinds: drawn, faultIntervalMs, corruptRead,
     transfers: profile.transfers, retries: profile.retries, viewChanges, consistency, replicas,
   }
 }
