@@ -431,9 +431,10 @@ export class Host {
 
   private handleCall(from: PeerId, call: CallEnvelope): void {
     this.counters.callsReceived++
-    const slash = call.key.indexOf('/')
-    const type = this.registry.get(call.key.slice(0, slash))
-    if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, slash)} (known: ${this.registry.names().join(', ')})`)
+    // An active actor knows its type: the registry is searched only for a key not active here.
+    const active = this.activations.get(call.key)
+    const type = active?.type ?? this.registry.get(call.key.slice(0, call.key.indexOf('/')))
+    if (!type) return this.fail(from, call, 'UnknownActorType', `no actor type ${call.key.slice(0, call.key.indexOf('/'))} (known: ${this.registry.names().join(', ')})`)
     // The caller knows a newer view than this host, so this host's idea of who is primary may be
     // stale (say, it was paused meanwhile): wait for that view briefly rather than answer from it.
     if (call.epoch > this.placement.view.epoch) return void (this.parkForView(from, call) || this.redirect(from, call.id))
@@ -451,7 +452,7 @@ export class Host {
     }
     const method = type.methods.get(call.method)
     if (!method) return this.fail(from, call, 'UnknownMethod', `${type.name} has no method ${call.method}`)
-    const activation = this.activations.get(call.key) ?? this.activate(call.key, type)
+    const activation = active ?? this.activate(call.key, type)
     if (activation.failure) return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
     // A request this actor already answered is answered again from its journal, before anything else.
     const checked = activation.status === 'active'
