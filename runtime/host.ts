@@ -743,10 +743,10 @@ export class Host {
       start = warm !== undefined && warm.seq > 0 ? warm : await loadFromJournal(this.storage, key, this.limits.requestsMax, initial)
       // The read keeps every further copy it finds in the journal at once: if this activation steps
       // down before the read completes, the next one starts from it (see `Recovery.recover`).
-      const gone = (): boolean => this.stopped || activation.status === 'gone'
+      const gone = (): boolean => activation.status === 'gone'
       const early = this.earlyOffers.get(activation) ?? []
       this.earlyOffers.delete(activation)
-      ;({ copy: start, heldBy } = await this.recovery.recover(key, start, gone, true, early).catch((error: unknown) => {
+      ;({ copy: start, heldBy } = await this.recovery.recover(key, start, () => this.stopped || gone(), true, early).catch((error: unknown) => {
         throw gone() ? abandonedLoad : error
       }))
       // Stepped down meanwhile: it must not start a log (nor ship its copy as a primary's).
@@ -876,6 +876,7 @@ export class Host {
       else await activation.log?.whenDurable(activation.log.seq)?.catch(() => undefined)
     })().finally(() => {
       activation.status = 'gone'
+      activation.log?.retire()
       if (this.leaving.get(activation.key) === activation) this.leaving.delete(activation.key)
       if (this.deactivations.get(activation.key) === done) this.deactivations.delete(activation.key)
       this.counters.passivationsTotal++

@@ -73,12 +73,13 @@ export class Outbox {
   /** Sends everything queued now. */
   readonly flush = (): void => {
     this.scheduled = false
-    this.eagerSent.clear()
-    if (this.frames.size === 0) return
     for (const [to, frame] of this.frames) {
       this.frames.delete(to)
       this.flushFrame(to, frame)
     }
+    // After the drain: a push made while draining (from a flushFrame callback) queues behind its
+    // peer's frame instead of overtaking it.
+    this.eagerSent.clear()
   }
 
   clear(): void {

@@ -157,6 +157,14 @@ export class ActorLog {
   /** The view changed: count acks only from the new backups, and ship them what is pending. */
   retarget(rule: AckRule, backups: HostId[]): void {
     this.rule = { local: this.rule.local, backups: rule.backups }
+    // A backup new to the list counts as holding nothing, whatever it acknowledged before: a host
+    // that left the view and came back (a replacement with its id, maybe without its disk) may
+    // hold nothing now. It lags, so the retry gives it the whole actor.
+    for (const backup of backups) {
+      if (this.backups.includes(backup)) continue
+      this.ackedSeq.delete(backup)
+      for (const entry of this.pending) entry.acked.delete(backup)
+    }
     this.backups = backups
     const records = this.pending.filter((p) => !p.syncPoint).map((p) => p.record)
     if (this.pending.some((p) => p.syncPoint)) for (const backup of backups) this.ports.resync(backup)
@@ -176,6 +184,18 @@ export class ActorLog {
     for (const entry of this.pending) entry.acked.delete(backup)
     this.ports.resync(backup)
     this.armRetry()
+  }
+
+  /**
+   * The activation is gone (passivated): no ack will reach this log any more, so it stops its
+   * retries, after one last resync of every backup that still lags (an idle actor keeps its
+   * replication factor; a resync that is lost waits for the next re-replication).
+   */
+  retire(): void {
+    if (this.retryTimer !== undefined) this.ports.clock.clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    if (this.failure) return
+    for (const backup of this.lagging()) this.ports.resync(backup)
   }
 
   get currentBackups(): readonly HostId[] {

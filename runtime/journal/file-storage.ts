@@ -12,6 +12,9 @@ import { v8Codec } from './v8-codec.ts'
 
 const noBytes = new Uint8Array(0)
 
+/** Frames larger than this are never written with blocking calls, whatever `blockingOpsMax` says. */
+const blockingBytesMax = 64 * 1024
+
 /** Offset and length of every record and snapshot body of `ops` as laid out in `frame`, in op order. */
 function bodiesIn(frame: Uint8Array, ops: readonly FileOp[]): number[] {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
@@ -45,9 +48,9 @@ export interface FileJournalOptions {
   /** Value encoding. Default: `v8Codec`. */
   codec: JournalCodec
   /**
-   * A batch of at most this many writes is written and synced with blocking calls (a lone write's
-   * latency: no thread-pool round trips); larger batches use asynchronous I/O, so the thread
-   * keeps working while the disk syncs. 0: never block. Default 16.
+   * A batch of at most this many writes (and at most 64 KiB) is written and synced with blocking
+   * calls (a lone write's latency: no thread-pool round trips); larger batches use asynchronous
+   * I/O, so the thread keeps working while the disk syncs. 0: never block. Default 16.
    */
   blockingOpsMax: number
 }
@@ -203,7 +206,8 @@ export class FileJournalStorage implements JournalStorage {
 
   private async commit(ops: FileOp[]): Promise<void> {
     const frame = this.frameOf(ops)
-    const written = this.log.append(frame, ops.length <= this.options.blockingOpsMax)
+    // A blocking sync freezes this thread: only for a few small writes.
+    const written = this.log.append(frame, ops.length <= this.options.blockingOpsMax && frame.byteLength <= blockingBytesMax)
     // While the frame is written and synced: where its bodies are (they stay in the frame, so
     // the index keeps one buffer per batch, not one per record). They go into the index only
     // once the frame is durable.

@@ -379,9 +379,11 @@ export class Cluster {
       await this.retire(other)
     }
     for (const child of decision.children) {
-      const restarts = this.handles.find((h) => h.id === child)!.restarts + 1
-      this.emit({ kind: 'restart', host: child, restarts })
-      await this.join(child, restarts)
+      const previous = this.handles.find((h) => h.id === child)!
+      // A worker given up on may still be running (silenced): its replacement reopens its data directory.
+      if (previous.state === 'down') await previous.exited
+      this.emit({ kind: 'restart', host: child, restarts: previous.restarts + 1 })
+      await this.join(child, previous.restarts + 1)
     }
   }
 

@@ -89,6 +89,8 @@ export function whenReady(handle: HostHandle): Promise<{ types: string[] }> {
     handle.control.ready().then((ready) => {
       handle.worker.off('error', onError)
       handle.worker.off('exit', onExit)
+      // Given up on meanwhile (it crashed right after start-up): it stays down.
+      if (handle.state === 'down') return reject(new TroupeError('HostUnavailable', `${handle.id} failed while starting`))
       handle.state = 'up'
       resolve(ready)
     }, reject)

@@ -139,7 +139,7 @@ describe('file journal storage: which I/O a batch uses', () => {
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'troupe-journal-')) })
   afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  test('a lone write is written and synced with blocking calls; a batch over blockingOpsMax asynchronously', async () => {
+  test('a lone write is written and synced with blocking calls; a batch over blockingOpsMax, or over 64 KiB, asynchronously', async () => {
     const { fs, plan } = faultyFs()
     const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax: 4 })
     await storage.append('K/1', [rec(1)])
@@ -147,9 +147,13 @@ describe('file journal storage: which I/O a batch uses', () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => storage.append(`K/${i + 2}`, [rec(1)])))
     expect(plan.blockingWrites).toBe(1)
     expect(plan.writes).toBe(2)
+    // One write, but a frame over 64 KiB: never with blocking calls.
+    await storage.append('K/big', [rec(1, 1, 'x'.repeat(100_000))])
+    expect(plan.blockingWrites).toBe(1)
+    expect(plan.writes).toBe(3)
     await storage.close()
     const reopened = await FileJournalStorage.open({ dir })
-    expect((await reopened.keys()).length).toBe(21)
+    expect((await reopened.keys()).length).toBe(22)
     await reopened.close()
   })
 

@@ -52,4 +52,30 @@ describe('Outbox', () => {
     endOfTick()
     expect(frames.at(-1)).toEqual(['h1', ['r5']])
   })
+
+  test('eagerFirst: an envelope pushed while the flush drains (from a send callback) queues behind its peer\'s frame', () => {
+    const frames: Array<[string, string[]]> = []
+    let pending: (() => void) | undefined
+    let draining = false
+    const outbox: Outbox = new Outbox((to, frame) => {
+      frames.push([to, frame.map((e) => (e as { id: string }).id)])
+      // Sending h1's queued frame makes the sender push to h2, whose frame has not gone yet.
+      if (to === 'h1' && draining) {
+        draining = false
+        outbox.push('h2', reply(9))
+      }
+    }, { eagerFirst: true, schedule: (flush) => { pending = flush } })
+    outbox.push('h1', reply(1))
+    outbox.push('h2', reply(2))
+    outbox.push('h1', reply(3))
+    outbox.push('h2', reply(4))
+    draining = true
+    for (let turns = 0; pending && turns < 3; turns++) {
+      const flush = pending
+      pending = undefined
+      flush()
+    }
+    const toH2 = frames.filter(([to]) => to === 'h2').flatMap(([, ids]) => ids)
+    expect(toH2).toEqual(['r2', 'r4', 'r9'])
+  })
 })
