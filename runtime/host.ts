@@ -11,7 +11,7 @@ import { ackRule, type Consistency } from './durability/consistency.ts'
 import { parseReminder } from './durability/reminders.ts'
 import { ActivationTimers } from './activation-timers.ts'
 import { Recovery } from './durability/recovery.ts'
-import { loadFromJournal, ReplicaStore, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
+import { loadFromJournal, ReplicaStore, shippedOf, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
@@ -326,7 +326,7 @@ export class Host {
   private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<void> {
     const copy = (await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined))?.copy
     if (!copy || this.activations.has(key) || this.leaving.has(key) || this.placement.view.epoch !== epoch) return
-    const snapshot: ShippedSnapshot = { seq: copy.seq, epoch: copy.epoch, state: copy.state, requests: copy.requests.toEntries(), reminders: [...copy.reminders] }
+    const snapshot = shippedOf(copy)
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it.
     if (copy.reminders.size > 0) this.activate(key, type)
     for (const backup of this.backupsOf(key)) {
@@ -341,9 +341,8 @@ export class Host {
    * furthest copy among the owners when it activates the actor.
    */
   private offerCopy(primary: HostId, key: string, own: Replica, epoch: number): void {
-    const snapshot: ShippedSnapshot = { seq: own.seq, epoch: own.epoch, state: own.state, requests: own.requests.toEntries(), reminders: [...own.reminders] }
     this.counters.recordsShipped++
-    this.deliver(primary, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+    this.deliver(primary, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot: shippedOf(own) })
   }
 
   /**
@@ -647,7 +646,7 @@ export class Host {
     // In its own view a primary gets no shipments: one for a key this host is primary of in the
     // shipment's epoch is a backup's copy offered after this host rejoined without its disk (see
     // `rereplicate`). It is installed only if it goes further than this host's copy.
-    const offered = shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) === this.id
+    const offered = shipment.snapshot !== undefined && shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) === this.id
     const active = this.activations.get(shipment.key)
     // A key active here lives in its activation, not in the replica store: a shipment for it comes
     // from the primary of a view this host has not seen yet (an older one the store fences). Fed to
@@ -779,7 +778,7 @@ export class Host {
     }
     // A replica answers once every shipment (and offered copy) before it is in its journal: peek waits for them.
     const replica = await this.replicas.peek(key)
-    return { copy: { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }, durable: true }
+    return { copy: shippedOf(replica), durable: true }
   }
 
   /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */

@@ -160,11 +160,7 @@ export class ActorLog {
     // A backup new to the list counts as holding nothing, whatever it acknowledged before: a host
     // that left the view and came back (a replacement with its id, maybe without its disk) may
     // hold nothing now. It lags, so the retry gives it the whole actor.
-    for (const backup of backups) {
-      if (this.backups.includes(backup)) continue
-      this.ackedSeq.delete(backup)
-      for (const entry of this.pending) entry.acked.delete(backup)
-    }
+    for (const backup of backups) if (!this.backups.includes(backup)) this.forget(backup)
     this.backups = backups
     const records = this.pending.filter((p) => !p.syncPoint).map((p) => p.record)
     if (this.pending.some((p) => p.syncPoint)) for (const backup of backups) this.ports.resync(backup)
@@ -180,8 +176,7 @@ export class ActorLog {
    */
   lost(backup: HostId): void {
     if (this.failure || !this.backups.includes(backup)) return
-    this.ackedSeq.delete(backup)
-    for (const entry of this.pending) entry.acked.delete(backup)
+    this.forget(backup)
     this.ports.resync(backup)
     this.armRetry()
   }
@@ -196,6 +191,12 @@ export class ActorLog {
     this.retryTimer = undefined
     if (this.failure) return
     for (const backup of this.lagging()) this.ports.resync(backup)
+  }
+
+  /** Counts nothing `backup` acknowledged so far. */
+  private forget(backup: HostId): void {
+    this.ackedSeq.delete(backup)
+    for (const entry of this.pending) entry.acked.delete(backup)
   }
 
   get currentBackups(): readonly HostId[] {

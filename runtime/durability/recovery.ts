@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock.ts'
 import { TroupeError } from '../errors.ts'
 import type { JournalStorage } from '../journal/storage.ts'
 import type { HostId, View } from '../view.ts'
-import type { Replica, ShippedSnapshot } from './replica-store.ts'
+import { ahead, installShipped, shippedOf, type Replica, type ShippedSnapshot } from './replica-store.ts'
 import { RequestTable } from './request-table.ts'
 
 /** What recovery needs from its host. */
@@ -66,7 +66,7 @@ export class Recovery {
     // Only when the view moved on since this copy's last record (a backup may be new to the key):
     // an actor reactivated where it last wrote has backups that already hold its copy.
     const offered: ShippedSnapshot | undefined = start.seq === 0 || start.epoch >= ports.view().epoch ? undefined
-      : { seq: start.seq, epoch: start.epoch, state: start.state, requests: start.requests.toEntries(), reminders: [...start.reminders] }
+      : shippedOf(start)
     // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
     // been lost (an empty copy on a host that replaced one without a disk): then one more backup must answer.
     const extra = start.seq === 0 && ports.forgetful ? 1 : 0
@@ -79,8 +79,7 @@ export class Recovery {
       const previous = this.saving.get(key) ?? Promise.resolve()
       const next = previous.then(async () => {
         if (abandon?.() || (kept && !ahead(copy, kept))) return
-        const { seq, epoch, state, requests, reminders = [] } = copy
-        await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
+        await installShipped(ports.storage, key, copy)
         kept = copy
       })
       const settled = next.catch(() => undefined)
@@ -147,7 +146,7 @@ export class Recovery {
     const { seq, epoch, state, requests, reminders = [] } = best
     await this.settled(key)
     if (keep && abandon?.()) throw new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key })
-    if (kept !== best) await ports.storage.installSnapshot(key, { seq, epoch, state: { state, requests, reminders } })
+    if (kept !== best) await installShipped(ports.storage, key, best)
     return { copy: { key, seq, epoch, state, requests: new RequestTable(ports.requestsMax, requests), reminders: new Map(reminders) }, heldBy }
   }
 
@@ -191,9 +190,4 @@ export class Recovery {
     const mine = local.copy
     reply(mine.epoch, mine.seq, local.durable ? 'ok' : 'unsynced', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
   }
-}
-
-/** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */
-export function ahead(a: { epoch: number; seq: number }, b: { epoch: number; seq: number }): boolean {
-  return a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq)
 }

@@ -106,11 +106,9 @@ export class ReplicaStore {
     if (epoch < viewEpoch()) return ack(from, key, 0, 'stale')
     const replica = await this.load(key)
     if (epoch < replica.epoch) return ack(from, key, replica.seq, 'stale')
-    const further = snapshot && (offered
-      ? snapshot.epoch > replica.epoch || (snapshot.epoch === replica.epoch && snapshot.seq > replica.seq)
-      : snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)
+    const further = snapshot && (offered ? ahead(snapshot, replica) : snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)
     if (snapshot && further) {
-      await storage.installSnapshot(key, { seq: snapshot.seq, epoch: snapshot.epoch, state: { state: snapshot.state, requests: snapshot.requests, reminders: snapshot.reminders ?? [] } satisfies StoredSnapshot })
+      await installShipped(storage, key, snapshot)
       replica.seq = snapshot.seq
       replica.epoch = snapshot.epoch
       replica.state = snapshot.state
@@ -157,6 +155,22 @@ export class ReplicaStore {
     }
     return replica
   }
+}
+
+/** True when copy `a` goes further than `b`: a newer last-record epoch, or the same epoch and more records. */
+export function ahead(a: { epoch: number; seq: number }, b: { epoch: number; seq: number }): boolean {
+  return a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq)
+}
+
+/** A replica as it travels: the whole actor as of its last record (a resync, an offer, an answer). */
+export function shippedOf(replica: Replica): ShippedSnapshot {
+  return { seq: replica.seq, epoch: replica.epoch, state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
+}
+
+/** Stores a shipped actor in `storage` as an installed snapshot (it replaces the key's log). */
+export function installShipped(storage: JournalStorage, key: string, copy: ShippedSnapshot): Promise<void> {
+  const state: StoredSnapshot = { state: copy.state, requests: copy.requests, reminders: copy.reminders ?? [] }
+  return storage.installSnapshot(key, { seq: copy.seq, epoch: copy.epoch, state })
 }
 
 /** Rebuilds an actor from its journal: latest snapshot, then every record after it. */
