@@ -122,7 +122,7 @@ for (let round = 0; round < failovers; round++) {
   const resolved = now()
   if (first.reply.count !== writesBeforeKill) throw new Error(`${victim}: ${writesBeforeKill} increments acknowledged, new primary has ${first.reply.count}`)
   record('failover: kill → first call answered by the new primary', first.at - t0)
-  record('failover: kill → cluster.kill resolved (view published)', resolved - t0)
+  record('failover: kill → cluster.kill resolved (worker exited)', resolved - t0)
   const events = seen.slice(mark)
   const down = events.find((e) => e.event.kind === 'host-down' && e.event.host === primary)
   const view = events.find((e) => e.event.kind === 'view' && !e.event.view.hosts.includes(primary))
@@ -252,7 +252,7 @@ const groups: Array<[string, string[]]> = [
     'failover: kill → first call answered by the new primary',
     'failover: kill → host-down event',
     'failover: kill → view without the host (client)',
-    'failover: kill → cluster.kill resolved (view published)',
+    'failover: kill → cluster.kill resolved (worker exited)',
     'failover: uncaught throw in the host → host-down event',
     'failover: uncaught throw in the host → first call answered by the new primary',
     'raw: uncaught throw → worker error event',

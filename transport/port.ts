@@ -7,8 +7,10 @@ import type { PeerId, Transport, TransportHandlers } from './transport.ts'
 
 export interface PortTransportOptions extends OutboxOptions {
   /**
-   * Checked before every frame leaves: while true, frames are dropped (not reported). A host's
-   * supervisor silences a host it gave up on, so the host can say nothing once its keys move.
+   * Checked before every frame leaves and as every frame arrives: while true, frames are dropped
+   * both ways (not reported). A host's supervisor silences a host it gave up on, so the host can
+   * say nothing once its keys move, and does no more work (turns, journal syncs) that would take
+   * a core and the disk from the hosts taking over.
    */
   silenced?: () => boolean
 }
@@ -91,7 +93,7 @@ export class PortTransport implements Transport {
 
   private receive(from: PeerId, data: unknown): void {
     const handlers = this.handlers
-    if (this.closed || !handlers) return
+    if (this.closed || !handlers || this.silenced?.()) return
     const envelopes = fromWire(data, (error, raw) => handlers.malformed?.(from, error, raw))
     for (const envelope of envelopes) handlers.envelope(from, envelope)
   }

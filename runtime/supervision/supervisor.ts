@@ -17,8 +17,9 @@ export interface SupervisionOptions {
   /** Default `permanent`: a failed host is always replaced. */
   restart?: RestartType
   /**
-   * How long after the failover (the view without the failed host is out) its replacement
-   * starts, in ms. Default 50: starting a worker takes a core for a while, and the backups
+   * How long after the failover (every host has the view without the failed host) its
+   * replacement starts, in ms; a silenced host's worker is terminated at that moment too.
+   * Default 50: starting or tearing down a worker takes a core for a while, and the backups
    * taking over the failed host's actors come first (a short backoff, as Akka's backoff supervisor).
    */
   restartDelayMs?: number

@@ -91,4 +91,26 @@ describe('a silenced PortTransport', () => {
       port2.close()
     }
   })
+
+  test('drops what arrives while silenced (the host does no more work), and hears again once it is not', async () => {
+    const { port1, port2 } = new MessageChannel()
+    let silenced = false
+    const transport = new PortTransport('a', [['b', nodeEndpoint(port1)]], { silenced: () => silenced })
+    const heard: string[] = []
+    transport.listen({ envelope: (_from, envelope) => void heard.push(envelope.id) })
+    const peer = new PortTransport('b', [['a', nodeEndpoint(port2)]])
+    try {
+      silenced = true
+      peer.send('a', call('while-silenced'))
+      await sleep(20)
+      expect(heard).toEqual([])
+      silenced = false
+      peer.send('a', call('after'))
+      for (let i = 0; i < 200 && heard.length === 0; i++) await sleep(5)
+      expect(heard).toEqual(['after'])
+    } finally {
+      transport.close()
+      peer.close()
+    }
+  })
 })
