@@ -15,7 +15,7 @@
  *   worker from spawn to its first message.
  *
  * Run: `npm run build`, then `node --import tsx bench/failover.bench.ts`; results go to
- * bench/results/failover.json. Rounds: BENCH_FAILOVERS (20), BENCH_STARTS (10).
+ * bench/results/failover.json. Rounds: BENCH_FAILOVERS (20, for kills and for crashes each), BENCH_STARTS (10).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,7 +28,7 @@ import { summarize, type Summary } from './lib/samples.ts'
 import { troupe } from './lib/troupe.ts'
 
 const failovers = Number(process.env.BENCH_FAILOVERS ?? 20)
-const crashes = Math.max(1, Math.round(failovers / 2))
+const crashes = failovers
 const starts = Number(process.env.BENCH_STARTS ?? 10)
 const replayRecords = [1, 500] as const
 const replayActors = 10
