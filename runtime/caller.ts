@@ -36,10 +36,14 @@ export interface CallOptions {
   persistent?: boolean
 }
 
-interface Pending {
-  readonly envelope: CallEnvelope
+interface Settler {
   readonly resolve: (value: unknown) => void
   readonly reject: (error: Error) => void
+}
+
+/** One call in flight: plain fields, no closure per call (a client makes hundreds of thousands a second). */
+interface Pending extends Settler {
+  readonly envelope: CallEnvelope
   /** The sweep tick at which the call times out (no clock read per call). */
   readonly expiresTick: number
   redirects: number
@@ -50,8 +54,18 @@ interface Pending {
   backoffTicks: number
   /** Keep resending until a definite answer (see `CallOptions.persistent`). */
   readonly persistent: boolean
-  /** Later calls with the same request id, answered with this one. */
-  readonly followers: Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }>
+  /** Later calls with the same request id, answered with this one (made on the first such call). */
+  followers: Settler[] | undefined
+}
+
+function resolveEntry(entry: Pending, value: unknown): void {
+  entry.resolve(value)
+  if (entry.followers) for (const f of entry.followers) f.resolve(value)
+}
+
+function rejectEntry(entry: Pending, error: Error): void {
+  entry.reject(error)
+  if (entry.followers) for (const f of entry.followers) f.reject(error)
 }
 
 export interface CallerOptions {
@@ -79,11 +93,14 @@ export class Caller {
   /** Sweeps so far; deadlines are counted in sweeps of `sweepIntervalMs`. */
   private tick = 0
   private readonly sweepIntervalMs: number
+  /** A call's first resend comes this many sweeps after it was sent (`callRetryMs`). */
+  private readonly backoffTicks: number
 
   constructor(options: CallerOptions) {
     this.options = options
     // A timeout fires between its deadline and one interval later.
     this.sweepIntervalMs = Math.max(1, Math.min(1000, Math.ceil(options.limits.callTimeoutMs / 8)))
+    this.backoffTicks = Math.max(1, Math.ceil(options.limits.callRetryMs / this.sweepIntervalMs))
   }
 
   /** Calls `method` on the actor `key`; resolves with its result or rejects with a TroupeError. */
@@ -100,27 +117,23 @@ export class Caller {
     if (options.chain && options.chain.length > 0) envelope.chain = options.chain
     if (options.stale) envelope.stale = true
     const timeoutMs = options.timeoutMs ?? limits.callTimeoutMs
-    const already = this.pending.get(id)
+    // Only a given id can be in flight already (a fresh one is unique to this caller).
+    const already = options.requestId === undefined ? undefined : this.pending.get(id)
     if (already) {
       // The same request again (a turn re-run after a failover repeats its derived ids): share the answer.
-      return new Promise((resolve, reject) => already.followers.push({ resolve, reject }))
+      return new Promise((resolve, reject) => (already.followers ??= []).push({ resolve, reject }))
     }
     return new Promise((resolve, reject) => {
       // +1: the sweep in progress may fire at once, so count only whole intervals after it.
       const expiresTick = this.tick + 1 + Math.ceil(timeoutMs / this.sweepIntervalMs)
-      const backoffTicks = Math.max(1, Math.ceil(limits.callRetryMs / this.sweepIntervalMs))
-      const followers: Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }> = []
-      const settleAll = <T>(first: (value: T) => void, pick: (f: { resolve: (value: unknown) => void; reject: (error: Error) => void }) => (value: T) => void) => (value: T): void => {
-        first(value)
-        for (const f of followers) pick(f)(value)
+      const backoffTicks = this.backoffTicks
+      const entry: Pending = {
+        envelope, resolve, reject, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks,
+        persistent: options.persistent ?? false, followers: undefined,
       }
-      this.pending.set(id, {
-        envelope, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks, followers, persistent: options.persistent ?? false,
-        resolve: settleAll(resolve, (f) => f.resolve),
-        reject: settleAll(reject, (f) => f.reject),
-      })
+      this.pending.set(id, entry)
       this.armSweep()
-      this.dispatch(envelope)
+      this.dispatch(entry)
     })
   }
 
@@ -134,8 +147,8 @@ export class Caller {
       return true
     }
     this.pending.delete(envelope.id)
-    if (envelope.ok) entry.resolve(envelope.value)
-    else entry.reject(TroupeError.from(envelope.error))
+    if (envelope.ok) resolveEntry(entry, envelope.value)
+    else rejectEntry(entry, TroupeError.from(envelope.error))
     return true
   }
 
@@ -146,7 +159,7 @@ export class Caller {
     if (!entry) return
     if (entry.persistent && error.kind === 'HostUnavailable') return // resent later, or on the next view
     this.pending.delete(envelope.id)
-    entry.reject(error)
+    rejectEntry(entry, error)
   }
 
   /**
@@ -158,7 +171,7 @@ export class Caller {
     for (const entry of [...this.pending.values()]) {
       if (entry.envelope.stale || this.options.router.primary(entry.envelope.key) === entry.to) continue
       entry.envelope.epoch = this.options.router.epoch()
-      this.dispatch(entry.envelope)
+      this.dispatch(entry)
     }
   }
 
@@ -174,7 +187,7 @@ export class Caller {
     this.sweepTimer = undefined
     const entries = [...this.pending.values()]
     this.pending.clear()
-    for (const entry of entries) entry.reject(error)
+    for (const entry of entries) rejectEntry(entry, error)
   }
 
   private redirect(entry: Pending): void {
@@ -187,27 +200,26 @@ export class Caller {
     }
     if (entry.redirects > this.options.limits.redirectsMax) {
       this.pending.delete(entry.envelope.id)
-      entry.reject(new TroupeError('HostUnavailable', `${entry.envelope.key}: gave up after ${entry.redirects - 1} redirects`, { actor: entry.envelope.key }))
+      rejectEntry(entry, new TroupeError('HostUnavailable', `${entry.envelope.key}: gave up after ${entry.redirects - 1} redirects`, { actor: entry.envelope.key }))
       return
     }
     entry.envelope.epoch = this.options.router.epoch()
     // A backup that cannot answer a stale read sends it on to the primary.
     delete entry.envelope.stale
-    this.dispatch(entry.envelope)
+    this.dispatch(entry)
   }
 
-  private dispatch(envelope: CallEnvelope): void {
+  private dispatch(entry: Pending): void {
+    const { envelope } = entry
     const router = this.options.router
     const to = (envelope.stale ? router.backup?.(envelope.key) : undefined) ?? router.primary(envelope.key)
     if (to === undefined) {
-      const entry = this.pending.get(envelope.id)
-      if (entry?.persistent) return // no host now: the next resend or view tries again
+      if (entry.persistent) return // no host now: the next resend or view tries again
       this.pending.delete(envelope.id)
-      entry?.reject(new TroupeError('HostUnavailable', 'the cluster has no hosts', { actor: envelope.key }))
+      rejectEntry(entry, new TroupeError('HostUnavailable', 'the cluster has no hosts', { actor: envelope.key }))
       return
     }
-    const entry = this.pending.get(envelope.id)
-    if (entry) entry.to = to
+    entry.to = to
     this.options.send(to, envelope)
   }
 
@@ -222,14 +234,14 @@ export class Caller {
     for (const [id, entry] of [...this.pending]) {
       if (entry.expiresTick <= tick && !entry.persistent) {
         this.pending.delete(id)
-        entry.reject(new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
+        rejectEntry(entry, new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
       } else if (entry.resendTick <= tick || buggify('caller.resend-early')) {
         if (entry.persistent) entry.backoffTicks = Math.min(entry.backoffTicks, Math.max(1, Math.ceil(this.options.limits.callTimeoutMs / this.sweepIntervalMs)))
         // The call or its reply may have been lost: send it again; the primary answers a repeat once.
         entry.backoffTicks *= 2
         entry.resendTick = tick + entry.backoffTicks
         entry.envelope.epoch = this.options.router.epoch()
-        this.dispatch(entry.envelope)
+        this.dispatch(entry)
       }
     }
     if (this.pending.size > 0 && !this.stoppedWith) this.armSweep()

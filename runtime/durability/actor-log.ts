@@ -77,6 +77,11 @@ export class ActorLog {
     this.seq = record.seq
     this.epoch = record.epoch
     this.requests.set(record.requestId, record.seq, record.result)
+    if (!this.rule.local && this.backups.length === 0 && this.pending.length === 0) {
+      // Nothing to write or wait for (`memory`, no backup in the view): durable at once.
+      this.durableSeq = record.seq
+      return
+    }
     const entry: PendingRecord = { record, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
     this.pending.push(entry)
     // Shipped first: the backups' syncs then run while this host writes its own copy.
