@@ -195,6 +195,11 @@ export class Activation {
     return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch)
   }
 
+  /** A call refused before its turn ran (a call cycle): journaled as a failed turn of that request id. */
+  refuse(error: SerializedError, requestId: string, epoch: number): TurnOutcome {
+    return this.failed(error, this.committed, requestId, epoch)
+  }
+
   /**
    * A write turn failed: nothing of it is kept, but its outcome is journaled (an empty patch and
    * the error), so a duplicate or a retry of the same request id gets the same error instead of

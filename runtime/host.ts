@@ -385,6 +385,14 @@ export class Host {
     return { snapshot, records }
   }
 
+  /** Calls queued or running on this host's activations (also those passivating): 0 when it is quiet. */
+  callsInFlight(): number {
+    let n = 0
+    for (const activation of this.activations.values()) n += activation.inFlight.size
+    for (const activation of this.leaving.values()) n += activation.inFlight.size
+    return n
+  }
+
   /** Keys active on this host now. */
   activeKeys(): string[] {
     return [...this.activations.keys()]
@@ -471,12 +479,17 @@ export class Host {
       } else if (!waiting.includes(from)) waiting.push(from)
       return
     }
-    if (call.chain && wouldWait(activation, method)) {
+    // Only a loaded activation can be in a cycle: one still loading runs no turn here (a turn of
+    // this actor in the chain runs on a primary that was fenced off, and cannot block this one).
+    if (checked && call.chain && wouldWait(activation, method)) {
       // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
       // this actor's running turn is itself waiting on (A -> B while B -> A).
       const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
       if (waitedOn !== undefined) {
-        return this.fail(from, call, 'Deadlock', `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
+        // Journaled like a failed turn: the refusal is the answer to this request id for good, so
+        // a copy of the call delayed in the network cannot take effect after its caller gave up.
+        const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`, actor: call.key }
+        return this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
       }
     }
     const job: Job = {

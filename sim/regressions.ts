@@ -176,4 +176,25 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (an offered copy that reaches a loading activation goes to its recovery read, which takes it and installs it in the journal if it goes further, like a further copy in an answer; one that arrives before the read begins waits for it). Was: Register/r0 (quorum, 1 backup) wrote v1 on host-2 with backup host-4 in view 2 (acknowledged t=4768). host-0 restarted without its disk and view 3 made it r0\'s primary with host-2 its backup; a call activated r0 on host-0 (t=4956) and host-2 offered its copy 1@2 (t=4977, 5253), dropped since the key was active. The recovery read waited for host-2\'s answer (a corrupt read, then a one-way partition host-2 -> host-0) until host-2 crashed without its disk (t=6248, within the fault budget: host-0 had rejoined more than refillMs before); host-2 came back empty and r0 activated from 0@0: v1 was lost.',
   },
+  {
+    name: 'a call refused as a Deadlock took effect later, from a copy delayed in the network',
+    seed: 16,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a cycle refused at arrival is journaled as a failed turn of its request id, so every later copy gets the same refusal; an activation still loading checks no cycle, since it runs no turn). Was: two transfers Account/bank1 -> bank0 crossed a view change; the deposit of client-0#111 was refused with Deadlock and the transfer failed, but a duplicate of that deposit (same derived id) arrived later at bank0\'s new primary and ran: money created, and a failed call with an effect.',
+  },
+  {
+    name: 'the final reads ran while a transfer a client had given up on was still under way',
+    seed: 44,
+    profile: 'full',
+    expect: 'clean',
+    note: 'a checker fix (the liveness phase waits until nothing is on the wire and no host has a call queued or running before the final reads, which are one actor at a time, not a snapshot). Was: client-1 timed out on bank0.transfer during a partition; its resent call arrived after the faults stopped and ran while the final reads went on: bank1 was read before the deposit, bank0 after the withdraw (money "lost").',
+  },
+  {
+    name: 'disk reads still came back corrupt after the faults stopped',
+    seed: 123,
+    profile: 'full',
+    expect: 'clean',
+    note: 'a simulation fix (the liveness phase turns corrupt reads off with the other faults). Was: Register/r2\'s primary read a corrupt record on each of the three final-read attempts (ActivationFailed), a liveness violation.',
+  },
 ]

@@ -107,12 +107,19 @@ async function livenessPhase(world: World, workload: Workload, nemesis: Nemesis,
   workload.stop()
   nemesis.stop()
   world.quietNetwork()
+  world.setCorruptReads(0)
   const settled = await world.runUntil(() => workload.idle && ports.every((p) => p.inFlight === 0), settleMs)
   if (!settled) {
     const pending = ports.reduce((n, p) => n + p.inFlight, 0)
     violations.push({ invariant: 'liveness', key: undefined, message: `${pending} calls still pending ${settleMs} ms after the faults stopped` })
   }
   for (const port of ports) port.stop()
+  // The final reads are one actor at a time, not a snapshot: they must not run while a turn is
+  // still under way (a transfer between two accounts read halfway is neither lost nor created
+  // money). A client may have given up on a call its host still runs, or whose frame is still
+  // delayed in the network; the cluster has until then to finish it.
+  const quiet = await world.runUntil(() => world.quiescent(), settleMs)
+  if (!quiet) world.trace.add('liveness phase: still busy, final reads start anyway')
   const reader = clusterClientPort(world, 'final-reader', componentRandom(world.seed, 'final-reader'))
   let unreachable: string[] | undefined
   const reading = workload.finalReads(reader, finalReadAttempts).then((keys) => { unreachable = keys })

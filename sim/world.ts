@@ -243,6 +243,16 @@ export class World {
     this.trace.add('network quiet')
   }
 
+  /**
+   * Nothing on the wire and no call queued or running on any live host: a turn a client gave up
+   * on (its frame still delayed in the network, or its host still running it) has finished.
+   */
+  quiescent(): boolean {
+    if (this.network.framesInTransit > 0) return false
+    for (const sim of this.hosts.values()) if ((sim.host?.callsInFlight() ?? 0) > 0) return false
+    return true
+  }
+
   /** Resolves after `ms` of simulated time. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms))

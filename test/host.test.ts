@@ -9,6 +9,12 @@ import { ActorRegistry } from '../runtime/registry.ts'
 import { MemoryNetwork } from '../transport/memory.ts'
 import { Placement } from '../runtime/ring.ts'
 import type { View } from '../runtime/view.ts'
+import type { CallEnvelope, ReplyEnvelope } from '../transport/envelope.ts'
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  expect(done()).toBe(true)
+}
 
 class Greeter extends Actor<{ greeted: string[] }> {
   initialState() {
@@ -23,11 +29,29 @@ class Greeter extends Actor<{ greeted: string[] }> {
   }
 }
 
+/** Holds its turn until `release` is called; `bump` counts. */
+class Gate extends Actor<{ bumps: number }> {
+  static release: (() => void) | undefined
+  initialState() {
+    return { bumps: 0 }
+  }
+  async hold(): Promise<void> {
+    await new Promise<void>((resolve) => { Gate.release = resolve })
+  }
+  bump() {
+    return ++this.state.bumps
+  }
+  bumps() {
+    return this.state.bumps
+  }
+}
+
 async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }) {
   const hasher = await loadPointHasher()
   const network = new MemoryNetwork()
   const registry = new ActorRegistry()
   registry.register(Greeter)
+  registry.register(Gate)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e) }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
@@ -75,6 +99,30 @@ describe('hosts in one thread over the in-memory transport', () => {
     target.deliver('rogue', [{ v: 1, t: 'call', id: 'x' }])
     expect(hosts[0]!.stats().malformedReceived).toBe(2)
     expect(await client.actor(Greeter, 'still').greet('ok')).toContain('hello ok')
+  })
+
+  test('a call refused as a Deadlock stays refused: a copy of it arriving later does not run', async () => {
+    const { network, client } = await world(['h0'])
+    const gate = client.actor(Gate, 'g')
+    expect(await gate.bump()).toBe(1)
+    const replies: ReplyEnvelope[] = []
+    const caller = network.connect('caller')
+    caller.listen({ envelope: (_from, envelope) => void (envelope.t === 'reply' && replies.push(envelope)) })
+    const held = gate.hold()
+    await until(() => Gate.release !== undefined)
+    // A call from a turn that Gate/g's running turn waits on (its chain names Gate/g): a cycle.
+    const cycle: CallEnvelope = { v: 1, t: 'call', id: 'caller:1', epoch: 1, key: 'Gate/g', method: 'bump', args: [], chain: ['Gate/g'] }
+    caller.send('h0', cycle)
+    await until(() => replies.length === 1)
+    expect(replies[0]).toMatchObject({ ok: false, error: { kind: 'Deadlock' } })
+    Gate.release!()
+    await held
+    // The same request again, with no cycle now (as a copy delayed in the network would come):
+    // answered from the journal with the same refusal, and it never bumps.
+    caller.send('h0', { ...cycle, chain: undefined })
+    await until(() => replies.length === 2)
+    expect(replies[1]).toMatchObject({ ok: false, error: { kind: 'Deadlock' } })
+    expect(await gate.bumps()).toBe(1)
   })
 
   test('a call to a stopped cluster fails with ClusterStopped', async () => {

@@ -66,6 +66,7 @@ export class SimulatedNetwork implements InProcessNetwork {
   /** Latest due time per link, for FIFO links when `reorder` is false. */
   private readonly linkDueMs = new Map<string, number>()
   private readonly counters: SimulatedNetworkStats = { delivered: 0, dropped: 0, duplicated: 0, delayed: 0, partitioned: 0 }
+  private inTransit = 0
 
   constructor(options: SimulatedNetworkOptions) {
     this.clock = options.clock
@@ -104,6 +105,11 @@ export class SimulatedNetwork implements InProcessNetwork {
   /** Cuts the link from `from` to `to` only; `to` can still reach `from`. */
   partitionOneWay(from: PeerId, to: PeerId): void {
     this.blocked.add(linkKey(from, to))
+  }
+
+  /** Frames sent and not yet arrived (or lost on arrival): 0 when nothing is on the wire. */
+  get framesInTransit(): number {
+    return this.inTransit
   }
 
   /** Removes every partition. Frames lost to them stay lost. */
@@ -167,10 +173,12 @@ export class SimulatedNetwork implements InProcessNetwork {
       dueMs = Math.max(dueMs, this.linkDueMs.get(key) ?? 0)
       this.linkDueMs.set(key, dueMs)
     }
+    this.inTransit++
     this.clock.setTimeout(() => this.arrive(from, to, frame), dueMs - this.clock.now())
   }
 
   private arrive(from: PeerId, to: PeerId, frame: Envelope[]): void {
+    this.inTransit--
     if (!this.reachable(from, to)) {
       this.counters.partitioned += frame.length
       return
