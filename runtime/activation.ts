@@ -1,6 +1,7 @@
 import { actorContext, type Actor, type ActorContext, type ActorHooks, type TimerRef } from '../actors/actor.ts'
 import type { TimerHandle } from './clock.ts'
 import type { ActorLog } from './durability/actor-log.ts'
+import { intentTag, isTurnIntent, type TurnIntent } from './durability/request-table.ts'
 import { applyReminderOps, reminderOp, type ReminderSpec, type ReminderTable } from './durability/reminders.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { Limits } from './limits.ts'
@@ -17,8 +18,12 @@ export type TurnOutcome =
   | { ok: true; value: unknown; gate: Promise<void> | undefined }
   | { ok: false; error: SerializedError; gate?: Promise<void> | undefined }
 
-/** Errors after which nobody knows whether a nested call took effect. */
-const outcomeUnknown: ReadonlySet<string> = new Set(['CallTimeout', 'HostUnavailable', 'ClusterStopped', 'StaleEpoch'])
+/**
+ * Errors after which nobody knows whether a nested call took effect: none is an answer from the
+ * callee's journal (an activation that failed to load, or a full mailbox, says nothing of an
+ * earlier copy of the same request id, which may have run).
+ */
+const outcomeUnknown: ReadonlySet<string> = new Set(['CallTimeout', 'HostUnavailable', 'ClusterStopped', 'StaleEpoch', 'ActivationFailed', 'MailboxFull'])
 
 /** How a journal record says its turn failed: the request id then answers this error on every retry. */
 const failureTag = '~troupe.failed'
@@ -30,6 +35,14 @@ interface RecordedFailure {
 
 function isRecordedFailure(result: unknown): result is RecordedFailure {
   return typeof result === 'object' && result !== null && (result as Record<string, unknown>)[failureTag] === true
+}
+
+/** A write turn that journaled its intent and no outcome. */
+export interface UnfinishedTurn {
+  requestId: string
+  method: string
+  args: unknown[]
+  chain: string[] | undefined
 }
 
 /**
@@ -50,6 +63,10 @@ export class Activation {
   /** The request id of the turn running now, and how many calls it has made (for derived ids). */
   turnId = ''
   turnCalls = 0
+  /** The running turn's intent while it is being journaled: its calls wait for it, in order. */
+  turnIntent: Promise<void> | undefined
+  /** The call whose write turn runs now; undefined for reminder and timer turns (they journal no intent). */
+  turnCall: { id: string; method: string; args: unknown[]; chain?: string[] } | undefined
   /** Actors this activation's turns are waiting on now, with how many calls to each. */
   readonly waitingOn = new Map<string, number>()
   /** Set when activation failed: calls that reach this instance get this error. */
@@ -107,7 +124,8 @@ export class Activation {
   /** The recorded answer to a request id this actor already ran, if it remembers it. */
   recorded(requestId: string): TurnOutcome | undefined {
     const entry = this.log?.requests.get(requestId)
-    if (!entry) return undefined
+    // An intent is not an answer: the turn has to run (again) to have one.
+    if (!entry || isTurnIntent(entry.result)) return undefined
     const gate = this.log!.whenDurable(entry.seq)
     if (isRecordedFailure(entry.result)) return { ok: false, error: entry.result.error, gate }
     return { ok: true, value: entry.result, gate }
@@ -169,11 +187,13 @@ export class Activation {
       patch = [...(patch ?? []), ...reminderOps]
     }
     const log = this.log
-    if (patch !== undefined && log) {
+    // A turn that journaled an intent journals its end even when it changed nothing, or it would
+    // count as unfinished and run again on the next activation.
+    if (log && (patch !== undefined || isTurnIntent(log.requests.get(requestId)?.result))) {
       const seq = log.seq + 1
       // The first record carries the whole state it started from: a journal replays without the class.
-      const full = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp, ...patch] : patch
-      log.append({ seq, epoch, requestId, patch: full, result: value })
+      const full = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp, ...(patch ?? [])] : patch ?? []
+      log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId, patch: full, result: value })
     }
     return { ok: true, value, gate: log?.whenDurable(log.seq) }
   }
@@ -195,6 +215,34 @@ export class Activation {
     return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch)
   }
 
+  /**
+   * Journals that the write turn of `call`, running now, is about to call other actors; its
+   * first call leaves once this is durable (undefined: at once).
+   */
+  intend(call: { id: string; method: string; args: unknown[]; chain?: string[] }, epoch: number): Promise<void> | undefined {
+    const log = this.log
+    if (!log) return undefined
+    const seq = log.seq + 1
+    // The first record carries the whole state it started from (as every first record does).
+    const patch = log.seq === 0 ? [{ op: 'set', path: [], value: this.committed } as PatchOp] : []
+    const intent: TurnIntent = { [intentTag]: true, method: call.method, args: call.args }
+    if (call.chain) intent.chain = call.chain
+    log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId: call.id, patch, result: intent })
+    return log.whenDurable(seq)
+  }
+
+  /** The write turns this actor's journal says began calling other actors and never ended, oldest first. */
+  unfinishedTurns(): UnfinishedTurn[] {
+    const requests = this.log?.requests
+    if (!requests?.hasUnfinished) return []
+    return requests.unfinished().map(({ requestId, intent }) => ({ requestId, method: intent.method, args: intent.args, chain: intent.chain }))
+  }
+
+  /** True when the journal holds a turn that began calling other actors and never ended. */
+  get hasUnfinishedTurns(): boolean {
+    return this.log?.requests.hasUnfinished ?? false
+  }
+
   /** A call refused before its turn ran (a call cycle): journaled as a failed turn of that request id. */
   refuse(error: SerializedError, requestId: string, epoch: number): TurnOutcome {
     return this.failed(error, this.committed, requestId, epoch)
@@ -205,6 +253,8 @@ export class Activation {
    * the error), so a duplicate or a retry of the same request id gets the same error instead of
    * running again and perhaps succeeding. Lifecycle turns (ids starting with `~`) are not recorded.
    */
+  // Records are written at the newest epoch the log has seen: a turn that began in an older view
+  // (its host stayed primary) may end after a record of a newer one (a refusal or an intent).
   private failed(error: SerializedError, base: unknown, requestId: string, epoch: number): TurnOutcome {
     const log = this.log
     // An error that leaves a nested call's outcome unknown is not an answer: a retry must run again
@@ -212,7 +262,7 @@ export class Activation {
     if (!log || requestId.startsWith('~') || outcomeUnknown.has(error.kind)) return { ok: false, error }
     const seq = log.seq + 1
     const patch = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp] : []
-    log.append({ seq, epoch, requestId, patch, result: { [failureTag]: true, error } satisfies RecordedFailure })
+    log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId, patch, result: { [failureTag]: true, error } satisfies RecordedFailure })
     return { ok: false, error, gate: log.whenDurable(seq) }
   }
 }

@@ -306,7 +306,8 @@ export class Host {
       const own = await this.replicas.peek(key).catch(() => undefined)
       if (!own || own.seq === 0) continue
       if (!primary) {
-        if (own.reminders.size > 0) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
+        // Likewise an actor whose journal holds an unfinished turn: its new activation finishes it.
+        if (own.reminders.size > 0 || own.requests.hasUnfinished) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
         // `rejoined` came back without its disk as this actor's primary: a primary re-replicates to
         // its backups only, so nothing else gives it back its copy (until a call activates it
         // there, the actor's acknowledged writes would be on the backups alone). Offer ours.
@@ -327,8 +328,9 @@ export class Host {
     const copy = (await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined))?.copy
     if (!copy || this.activations.has(key) || this.leaving.has(key) || this.placement.view.epoch !== epoch) return
     const snapshot = shippedOf(copy)
-    // An actor with reminders is activated at once: its reminders must fire even if nobody calls it.
-    if (copy.reminders.size > 0) this.activate(key, type)
+    // An actor with reminders is activated at once: its reminders must fire even if nobody calls it;
+    // so is one with an unfinished turn, which its activation finishes.
+    if (copy.reminders.size > 0 || copy.requests.hasUnfinished) this.activate(key, type)
     for (const backup of this.backupsOf(key)) {
       this.counters.recordsShipped++
       this.deliver(backup, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
@@ -492,7 +494,31 @@ export class Host {
         return this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
       }
     }
-    const job: Job = {
+    const job = this.jobOf(activation, method, call, from, checked)
+    if (!activation.mailbox.offer(job)) {
+      return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
+    }
+    activation.inFlight.set(call.id, from)
+    if (checked && call.chain && wouldWait(activation, method)) this.refuseIfStillWaiting(activation, job, call, from)
+  }
+
+  /**
+   * A call from another actor's turn that still waits in the mailbox after `callTimeoutMs` is
+   * refused as a Deadlock, for good (journaled): a cycle through three or more actors (A -> B ->
+   * C -> A) is not seen at arrival, and a turn waits on its calls until they answer, so one of
+   * them has to give way.
+   */
+  private refuseIfStillWaiting(activation: Activation, job: Job, call: CallEnvelope, from: PeerId): void {
+    this.clock.setTimeout(() => {
+      if (activation.status !== 'active' || !activation.mailbox.withdraw(job)) return
+      const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`, actor: call.key }
+      // Everyone waiting for this request id (the caller's resends joined it) gets the refusal.
+      this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
+    }, this.limits.callTimeoutMs)
+  }
+
+  private jobOf(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId, checked: boolean): Job {
+    return {
       mode: method.mode,
       start: () => this.runTurn(activation, method, call, from, checked),
       reject: (error) => {
@@ -501,8 +527,26 @@ export class Host {
         else this.settle(activation, call, from, { v: 1, t: 'reply', id: call.id, ok: false, error: error.toJSON() })
       },
     }
-    if (!activation.mailbox.offer(job)) return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
-    activation.inFlight.set(call.id, from)
+  }
+
+  /**
+   * A new activation first finishes the write turns its journal says began calling other actors
+   * and never ended (their host died, or stepped down, mid-turn), whether or not their callers
+   * still wait: ahead of every queued call, with the same request id, so the calls they make are
+   * answered from the callees' journals. A caller that retries gets the answer.
+   */
+  private finishUnfinishedTurns(activation: Activation): void {
+    const turns = activation.unfinishedTurns()
+    for (let i = turns.length - 1; i >= 0; i--) {
+      const { requestId, method: name, args, chain } = turns[i]!
+      const method = activation.type.methods.get(name)
+      if (!method || method.mode !== 'write') continue
+      const call: CallEnvelope = { v: 1, t: 'call', id: requestId, epoch: this.placement.view.epoch, key: activation.key, method: name, args }
+      if (chain) call.chain = chain
+      // Nobody may be waiting: the answer then goes to this host's own caller, which drops it.
+      if (!activation.inFlight.has(requestId)) activation.inFlight.set(requestId, this.id)
+      activation.mailbox.offerFirst(this.jobOf(activation, method, call, this.id, false))
+    }
   }
 
   /**
@@ -564,12 +608,18 @@ export class Host {
       activation.chain = call.chain ? [...call.chain, activation.key] : [activation.key]
       activation.turnId = call.id
       activation.turnCalls = 0
+      activation.turnCall = call
+      activation.turnIntent = undefined
       outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, what)
     } else {
       outcome = activation.read(method, call.args, what)
     }
-    if (isThenable(outcome)) return outcome.then((o) => this.answer(from, call, o, activation))
-    this.answer(from, call, outcome, activation)
+    const ended = (o: TurnOutcome): void => {
+      if (activation.turnCall === call) activation.turnCall = undefined
+      this.answer(from, call, o, activation)
+    }
+    if (isThenable(outcome)) return outcome.then(ended)
+    ended(outcome)
     return undefined
   }
 
@@ -726,6 +776,7 @@ export class Host {
     void this.load(activation).then(
       () => {
         activation.status = 'active'
+        this.finishUnfinishedTurns(activation)
         activation.mailbox.resume()
         this.timers.arm(activation)
       },
@@ -833,6 +884,15 @@ export class Host {
     // Ids derive from the turn's id only while one write turn runs alone; interleaved turns
     // cannot tell whose call this is, so they use fresh ids.
     const alone = activation.mailbox.writing && activation.mailbox.running === 1
+    // The calls of a turn run for a caller leave once its intent is journaled (see Activation.intend),
+    // in the order the turn made them.
+    const turn = activation.turnCall
+    if (alone && activation.turnCalls === 0 && turn?.id === activation.turnId) {
+      const journaled = activation.intend(turn, this.placement.view.epoch)
+      activation.turnIntent = journaled
+      journaled?.then(() => { if (activation.turnIntent === journaled) activation.turnIntent = undefined }, () => undefined)
+    }
+    const intent = alone ? activation.turnIntent : undefined
     const requestId = alone ? `${activation.turnId}/${activation.turnCalls++}` : undefined
     const waiting = activation.waitingOn
     waiting.set(key, (waiting.get(key) ?? 0) + 1)
@@ -841,7 +901,8 @@ export class Host {
       if (left === 0) waiting.delete(key)
       else waiting.set(key, left)
     }
-    const pending = this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId, persistent: true })
+    const send = (): Promise<unknown> => this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId, persistent: true })
+    const pending = intent ? intent.then(send) : send()
     pending.then(settled, settled)
     return pending
   }
@@ -907,8 +968,11 @@ export class Host {
       for (const activation of [...this.activations.values()]) {
         const early = buggify('host.passivate-early') // a simulation may passivate an idle actor at any time
         const idle = activation.status === 'active' && activation.mailbox.idle && (activation.lastUsedMs <= cutoff || early)
-        // An actor with durable reminders stays active so they fire on time.
-        if (idle && activation.reminders.size === 0) void this.passivate(activation)
+        // An actor with durable reminders stays active so they fire on time; one with an unfinished
+        // turn (it failed with an unknown outcome, and nobody retried it) runs it again instead.
+        if (!idle || activation.reminders.size > 0) continue
+        if (activation.hasUnfinishedTurns) this.finishUnfinishedTurns(activation)
+        else void this.passivate(activation)
       }
       this.armIdleSweep()
     }, interval)

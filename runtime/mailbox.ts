@@ -57,10 +57,24 @@ export class Mailbox {
     return true
   }
 
+  /** Queues a job ahead of every waiting one (a turn a new activation must finish first); never refused. */
+  offerFirst(job: Job): void {
+    this.queue.splice(this.head, 0, job)
+    this.pump()
+  }
+
   /** Starts running jobs (after activation). */
   resume(): void {
     this.paused = false
     this.pump()
+  }
+
+  /** Removes `job` if it is still waiting (not started); true when it was. */
+  withdraw(job: Job): boolean {
+    const at = this.queue.indexOf(job, this.head)
+    if (at < 0) return false
+    this.queue.splice(at, 1)
+    return true
   }
 
   /** Removes every waiting job (they have not started) and returns them. */

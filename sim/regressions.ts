@@ -197,4 +197,25 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'a simulation fix (the liveness phase turns corrupt reads off with the other faults). Was: Register/r2\'s primary read a corrupt record on each of the three final-read attempts (ActivationFailed), a liveness violation.',
   },
+  {
+    name: 'a transfer whose host died after the deposit, its caller gone, was never finished: money created',
+    seed: 39,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a write turn journals an intent, durably, before its first call to another actor; until the turn\'s own record follows, its actor\'s next activation runs it again first, with the same request id, so its calls are answered from the callees\' journals; a new primary or an idle sweep activates such an actor at once). Was: bank0.transfer #29 deposited into bank2 (derived id r7/0), then its host crashed before the withdraw was journaled; the client had timed out and never retried. Also seeds 45, 111, 147, 148, 180, 205 of the full profile.',
+  },
+  {
+    name: 'a re-run transfer whose deposit answered ActivationFailed was journaled as failed, though the deposit had run',
+    seed: 988,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (ActivationFailed and MailboxFull leave a nested call\'s outcome unknown, like a timeout: a turn failing with them is not journaled, so its intent stays and it runs again). Found with the first version of turn intents.',
+  },
+  {
+    name: 'three transfers in a cycle (bank1 -> bank2 -> bank0 -> bank1) waited on each other forever',
+    seed: 347,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a call from another actor\'s turn still queued after callTimeoutMs is refused as a Deadlock, journaled; the arrival check sees only two-actor cycles). Made likely by turn intents (each first call waits for its intent, so the three turns overlapped); also seed 735.',
+  },
 ]

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { RequestTable } from '../runtime/durability/request-table.ts'
+import { intentTag, RequestTable } from '../runtime/durability/request-table.ts'
 
 describe('RequestTable', () => {
   test('keeps the newest sizeMax request ids and forgets the oldest', () => {
@@ -20,6 +20,22 @@ describe('RequestTable', () => {
     expect(table.toEntries()).toEqual([['a', 3, 'z'], ['b', 2, 'y']])
     table.set('c', 4, 'w')
     expect(table.get('a')).toBeUndefined()
+  })
+
+  test('knows its unfinished turns (an intent, no outcome yet): ended by the outcome, kept by snapshots, dropped on eviction', () => {
+    const intent = (method: string) => ({ [intentTag]: true as const, method, args: [1] })
+    const table = new RequestTable(3)
+    table.set('t1', 1, intent('transfer'))
+    table.set('t2', 2, intent('move'))
+    table.set('x', 3, 'plain')
+    expect(table.hasUnfinished).toBe(true)
+    expect(table.unfinished().map((u) => [u.requestId, u.seq, u.intent.method])).toEqual([['t1', 1, 'transfer'], ['t2', 2, 'move']])
+    table.set('t2', 4, 7) // t2's own record: it ended
+    expect(table.unfinished().map((u) => u.requestId)).toEqual(['t1'])
+    expect(new RequestTable(3, table.toEntries()).unfinished().map((u) => u.requestId)).toEqual(['t1'])
+    table.set('y', 5, 'plain') // evicts t1, the oldest
+    expect(table.hasUnfinished).toBe(false)
+    expect(table.unfinished()).toEqual([])
   })
 
   test('round-trips through its entries (snapshots and replicas)', () => {

@@ -6,6 +6,26 @@ export interface RequestEntry {
   result: unknown
 }
 
+/**
+ * How a journal record says a write turn began calling other actors: its "result" until a record
+ * with the turn's own outcome follows (same request id). Until then the turn is unfinished: the
+ * actor's next activation runs it again first, and its calls, with the same derived ids, are
+ * answered from the callees' journals. So a transfer whose host died after the deposit still
+ * withdraws, even when its caller gave up.
+ */
+export const intentTag = '~troupe.intent'
+
+export interface TurnIntent {
+  [intentTag]: true
+  method: string
+  args: unknown[]
+  chain?: string[]
+}
+
+export function isTurnIntent(result: unknown): result is TurnIntent {
+  return typeof result === 'object' && result !== null && (result as Record<string, unknown>)[intentTag] === true
+}
+
 /** The wire and snapshot form of a request table: `[requestId, seq, result]` oldest first. */
 export type RequestEntries = Array<[string, number, unknown]>
 
@@ -23,6 +43,8 @@ export class RequestTable {
   private readonly results: unknown[] = []
   private oldest = 0
   private readonly sizeMax: number
+  /** Ids whose entry is an intent (an unfinished turn): few, so finding them scans nothing. */
+  private readonly open = new Set<string>()
 
   constructor(sizeMax: number, initial: RequestEntries = []) {
     assert(Number.isInteger(sizeMax) && sizeMax > 0, 'request table size must be a positive integer')
@@ -38,6 +60,8 @@ export class RequestTable {
   set(requestId: string, seq: number, result: unknown): void {
     // One hash lookup on the usual path (a new id). A repeat is answered, not run again: it keeps
     // its place in the eviction order and takes the newer record.
+    if (isTurnIntent(result)) this.open.add(requestId)
+    else if (this.open.size > 0) this.open.delete(requestId)
     const known = this.slots.get(requestId)
     if (known !== undefined) {
       this.seqs[known] = seq
@@ -53,6 +77,7 @@ export class RequestTable {
     } else {
       slot = this.oldest
       this.slots.delete(this.ids[slot]!)
+      if (this.open.size > 0) this.open.delete(this.ids[slot]!)
       this.ids[slot] = requestId
       this.seqs[slot] = seq
       this.results[slot] = result
@@ -63,6 +88,21 @@ export class RequestTable {
 
   get size(): number {
     return this.slots.size
+  }
+
+  /** True when some entry is an intent: a turn that began calling other actors and never ended. */
+  get hasUnfinished(): boolean {
+    return this.open.size > 0
+  }
+
+  /** The unfinished turns, oldest first. */
+  unfinished(): Array<{ requestId: string; seq: number; intent: TurnIntent }> {
+    const out: Array<{ requestId: string; seq: number; intent: TurnIntent }> = []
+    for (const requestId of this.open) {
+      const slot = this.slots.get(requestId)!
+      out.push({ requestId, seq: this.seqs[slot]!, intent: this.results[slot] as TurnIntent })
+    }
+    return out.sort((a, b) => a.seq - b.seq)
   }
 
   /** Oldest first. */

@@ -155,6 +155,44 @@ describe('named scenarios', () => {
     expect((a.ok ? (a.value as number) : NaN) + (b.ok ? (b.value as number) : NaN)).toBe(10)
   })
 
+  /** A transfer from `from` (on host-0) to `to` (on host-1) whose host dies after the deposit ran, its caller not retrying. */
+  async function transferCutByACrash(viewChanges: boolean): Promise<{ s: Scenario; balances: () => Promise<number[]> }> {
+    const s = await start({ plan: { viewChanges } })
+    const from = s.keyOn('Account', 'host-0', false, 'from')
+    const to = s.keyOn('Account', 'host-1', false, 'to')
+    const client = s.client('client-0', false)
+    expect((await s.settle(client.call(from, 'deposit', [10]))).ok).toBe(true)
+    const transfer = s.settle(client.call(from, 'transfer', [to.slice(to.indexOf('/') + 1), 4, 't1']))
+    for (let i = 0; i < 300 && s.effectsOf('t1>deposit') === 0; i++) await s.run(1)
+    expect(s.effectsOf('t1>deposit')).toBe(1)
+    // At once, before the deposit's reply is back: the transfer's turn dies with its host, its withdraw never journaled.
+    s.world.crash('host-0', true)
+    expect((await transfer).ok).toBe(false) // the caller gives up: it will not retry
+    expect(s.effectsOf('t1')).toBe(0)
+    const reader = s.client('reader', false)
+    const balance = async (key: string): Promise<number> => {
+      const read = await s.settle(reader.call(key, 'balance', []))
+      return read.ok ? (read.value as number) : Number.NaN
+    }
+    return { s, balances: async () => [await balance(from), await balance(to)] }
+  }
+
+  test('a transfer whose host died after the deposit is finished by the next primary, though its caller gave up', async () => {
+    const { s, balances } = await transferCutByACrash(true)
+    await s.run(3000) // the view drops host-0; the new primary finds the unfinished turn and runs it again
+    expect(await balances()).toEqual([6, 4])
+    expect(s.effectsOf('t1>deposit')).toBe(1) // the deposit, asked again with the same id, answered from its journal
+  })
+
+  test('a transfer whose host died after the deposit is finished when that host comes back, though its caller gave up', async () => {
+    const { s, balances } = await transferCutByACrash(false)
+    await s.run(200)
+    s.world.restart('host-0')
+    await s.run(3000)
+    expect(await balances()).toEqual([6, 4])
+    expect(s.effectsOf('t1>deposit')).toBe(1)
+  })
+
   // Once a runtime bug (Host.handleAck routed a backup's ack to the new, still-loading activation
   // instead of the passivating one waiting for it: passivation never ended; ci seeds 1, 4, 7, 21,
   // 25, 33). Fixed: a passivating activation with records pending gets the acks first.

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { Cluster, isTroupeError } from '../index.ts'
+import { Teller } from './fixtures/actors.ts'
+
+const actors = new URL('./fixtures/actors.ts', import.meta.url)
+
+describe('call cycles through real worker threads', () => {
+  let cluster: Cluster
+  beforeAll(async () => {
+    // A short call timeout: a call from a turn still queued after it is refused.
+    cluster = await Cluster.start({ actors, hosts: 3, limits: { callTimeoutMs: 1500 } })
+  })
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  test('three transfers that wait on each other in a ring (A -> B -> C -> A) give way, and no money is lost or made', async () => {
+    const ids = ['ring-a', 'ring-b', 'ring-c']
+    const tellers = ids.map((id) => cluster.actor(Teller, id))
+    // Each withdraws, pauses so all three are under way, then deposits into the next: a cycle of three.
+    // The callers here wait longer than the hosts' call timeout, so only the hosts' refusal can end it.
+    const outcomes = await Promise.allSettled(ids.map((id, i) => cluster.call(`Teller/${id}`, 'transferSlowly', [ids[(i + 1) % 3], 10, 100], { timeoutMs: 8000 })))
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+    // The arrival check sees only two-actor cycles; a deposit left waiting is refused, so at least one gives way.
+    expect(failed.length).toBeGreaterThanOrEqual(1)
+    for (const f of failed) expect(isTroupeError(f.reason, 'Deadlock')).toBe(true)
+    const balances = await Promise.all(tellers.map((t) => t.balance()))
+    expect(balances.reduce((a, b) => a + b, 0)).toBe(300)
+    // Each ended as one whole: a transfer that went through moved 10, one that failed moved nothing.
+    const succeeded = outcomes.map((o) => o.status === 'fulfilled')
+    balances.forEach((balance, i) => {
+      expect(balance).toBe(100 - (succeeded[i] ? 10 : 0) + (succeeded[(i + 2) % 3] ? 10 : 0))
+    })
+  })
+})
