@@ -216,8 +216,8 @@ export class Activation {
   }
 
   /**
-   * Journals that the write turn of `call`, running now, is about to call other actors; its
-   * first call leaves once this is durable (undefined: at once).
+   * Journals that the write turn of `call`, running now, is about to call other actors (see
+   * `isTurnIntent`); its calls leave once this is durable (undefined: at once).
    */
   intend(call: { id: string; method: string; args: unknown[]; chain?: string[] }, epoch: number): Promise<void> | undefined {
     const log = this.log
@@ -252,9 +252,9 @@ export class Activation {
    * A write turn failed: nothing of it is kept, but its outcome is journaled (an empty patch and
    * the error), so a duplicate or a retry of the same request id gets the same error instead of
    * running again and perhaps succeeding. Lifecycle turns (ids starting with `~`) are not recorded.
+   * Like every record here, it takes the newest epoch the log has seen: a turn that began in an
+   * older view (its host stayed primary) may end after a record of a newer one (a refusal, an intent).
    */
-  // Records are written at the newest epoch the log has seen: a turn that began in an older view
-  // (its host stayed primary) may end after a record of a newer one (a refusal or an intent).
   private failed(error: SerializedError, base: unknown, requestId: string, epoch: number): TurnOutcome {
     const log = this.log
     // An error that leaves a nested call's outcome unknown is not an answer: a retry must run again
