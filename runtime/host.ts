@@ -494,12 +494,12 @@ export class Host {
         return this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
       }
     }
-    const job = this.jobOf(activation, method, call, from, checked)
+    const waits = checked && call.chain !== undefined && wouldWait(activation, method)
+    const job = waits ? this.refusedIfStillWaiting(activation, method, call, from) : this.jobOf(activation, method, call, from, checked)
     if (!activation.mailbox.offer(job)) {
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     }
     activation.inFlight.set(call.id, from)
-    if (checked && call.chain && wouldWait(activation, method)) this.refuseIfStillWaiting(activation, job, call, from)
   }
 
   /**
@@ -508,13 +508,27 @@ export class Host {
    * C -> A) is not seen at arrival, and a turn waits on its calls until they answer, so one of
    * them has to give way.
    */
-  private refuseIfStillWaiting(activation: Activation, job: Job, call: CallEnvelope, from: PeerId): void {
-    this.clock.setTimeout(() => {
+  private refusedIfStillWaiting(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId): Job {
+    const queued = this.jobOf(activation, method, call, from, true)
+    // One timer per call waiting, cleared as it starts (or is answered otherwise).
+    const timer = this.clock.setTimeout(() => {
       if (activation.status !== 'active' || !activation.mailbox.withdraw(job)) return
       const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`, actor: call.key }
       // Everyone waiting for this request id (the caller's resends joined it) gets the refusal.
       this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
     }, this.limits.callTimeoutMs)
+    const job: Job = {
+      mode: queued.mode,
+      start: () => {
+        this.clock.clearTimeout(timer)
+        return queued.start()
+      },
+      reject: (error) => {
+        this.clock.clearTimeout(timer)
+        queued.reject(error)
+      },
+    }
+    return job
   }
 
   private jobOf(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId, checked: boolean): Job {
