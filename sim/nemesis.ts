@@ -12,7 +12,8 @@ const faultMsMax = 2000
 /**
  * How long a host that rejoined a view (restarted, or resumed after the supervisor removed it)
  * still counts as out of the fault budget: its copies are stale or (without its disk) gone until
- * the primaries re-replicate to it after the view that adds it back.
+ * the primaries re-replicate to it after the view that adds it back. The time runs only while no
+ * partition splits the hosts: a primary cannot refill a host it cannot reach.
  */
 export const refillMs = 1000
 
@@ -33,8 +34,9 @@ export function toleratedFailures(replicas: number, consistency: string): number
  * It keeps within the fault budget the runtime is built for (`toleratedFailures`), where
  * exceeding it loses data by design rather than by a bug:
  * - with view changes, a crash or pause is refused while that many hosts are out already — down,
- *   paused, or rejoined less than `refillMs` ago — since the supervisor would otherwise remove
- *   every owner of a key and a new primary would start without its history;
+ *   paused, or still refilling after a rejoin (`refillMs` of a network that splits no hosts) —
+ *   since the supervisor would otherwise remove every owner of a key and a new primary would
+ *   start without its history;
  * - without view changes nothing refills a host that lost its disk (re-replication runs on view
  *   changes), so at most that many distinct hosts lose their disk in a run.
  * Crashes with disk and pauses without view changes lose nothing and are not limited.
@@ -46,8 +48,11 @@ export class Nemesis {
   private readonly peers: () => readonly PeerId[]
   private readonly timers = new Set<TimerHandle>()
   private readonly heals = new Map<string, () => void>()
-  /** When each host last rejoined (restart or resume), for the fault budget. */
-  private readonly rejoinedAt = new Map<string, number>()
+  /**
+   * Until when each host that rejoined (restart or resume) is still refilling, for the fault
+   * budget: Infinity while a partition splits the hosts (the clock starts again when it heals).
+   */
+  private readonly refillingUntil = new Map<string, number>()
   /** Hosts that lost their disk in this run. */
   private readonly disksLost = new Set<string>()
   private readonly tolerated: number
@@ -84,9 +89,13 @@ export class Nemesis {
       if (this.heals.has('network')) return false
       if (kind === 'partition') this.partition()
       else this.oneWay()
+      // A host still refilling may be cut off from the primaries that refill it: its refill
+      // starts over once the network heals (found by simulation, full seeds 626 and 690).
+      if (this.hostsSplit()) this.suspendRefills()
       this.healLater('network', () => {
         world.network.heal()
         world.trace.add('heal network')
+        this.resumeRefills()
       })
     } else if (kind === 'crash' || kind === 'crash-without-disk') {
       if (hosts.length === 0 || this.overBudget()) return false
@@ -117,13 +126,31 @@ export class Nemesis {
     const world = this.world
     if (!world.viewChanges) return false
     const now = world.clock.now()
-    const out = world.hostIds.filter((id) => world.isDown(id) || world.isPaused(id) || now - (this.rejoinedAt.get(id) ?? -Infinity) < refillMs)
+    const out = world.hostIds.filter((id) => world.isDown(id) || world.isPaused(id) || now < (this.refillingUntil.get(id) ?? -Infinity))
     return out.length >= this.tolerated
   }
 
   private rejoin(id: string, heal: () => void): void {
-    this.rejoinedAt.set(id, this.world.clock.now())
+    this.refillingUntil.set(id, this.hostsSplit() ? Infinity : this.world.clock.now() + refillMs)
     heal()
+  }
+
+  /** True when some host cannot reach another (a partition or one-way partition cuts a link between hosts). */
+  private hostsSplit(): boolean {
+    const { hostIds, network } = this.world
+    return hostIds.some((a) => hostIds.some((b) => a !== b && !network.reachable(a, b)))
+  }
+
+  /** The network now splits the hosts: a host still refilling waits for it to heal. */
+  private suspendRefills(): void {
+    const now = this.world.clock.now()
+    for (const [id, until] of this.refillingUntil) if (until > now) this.refillingUntil.set(id, Infinity)
+  }
+
+  /** The network healed: a host whose refill a partition suspended gets `refillMs` from now. */
+  private resumeRefills(): void {
+    const now = this.world.clock.now()
+    for (const [id, until] of this.refillingUntil) if (until === Infinity) this.refillingUntil.set(id, now + refillMs)
   }
 
   private scheduleNext(): void {

@@ -217,5 +217,18 @@ export const regressions: readonly Regression[] = [
     profile: 'full',
     expect: 'clean',
     note: 'fixed (a call from another actor\'s turn still queued after callTimeoutMs is refused as a Deadlock, journaled; the arrival check sees only two-actor cycles). Made likely by turn intents (each first call waits for its intent, so the three turns overlapped); also seed 735.',
+  },  {
+    name: 'a host that rejoined during a partition counted as refilled after refillMs though no primary could reach it; the last owner with the copy then lost its disk',
+    seed: 626,
+    profile: 'full',
+    expect: 'clean',
+    note: 'a simulation fix (the fault budget\'s refill time runs only while no partition splits the hosts: a host still refilling when one starts waits for it to heal, then gets refillMs). Was: Counter/c2 (strong, 1 backup) at seq 2 on host-2 and host-1 (view 2, host-0 down without its disk); host-0 rejoined in view 3 (t=1967) as c2\'s backup during a partition that cut it from host-2 until t=3338, and again from t=3448; its rejoined messages reached host-1 only. host-2 crashed without its disk at t=4174 (host-0 counted refilled), leaving c2 on neither owner of view 3: only on host-1, an owner again in view 4 but not in view 5, whose owners host-2 and host-0 were both empty. The increments acknowledged at t=228, 231 were lost.',
+  },
+  {
+    name: 'the last copy of an actor lost its disk while the backup the budget counted as refilled had been cut off from its primary since it rejoined',
+    seed: 690,
+    profile: 'full',
+    expect: 'clean',
+    note: 'the same simulation fix as seed 626. Was: Account/a1 (strong, 2 backups) held deposit(7) (acknowledged t=862) on host-2 and host-0 in view 5; host-4 rejoined as its backup at t=3306 during a partition (t=3068..4452) that cut it from host-2, which crashed without its disk at t=4061; view 6 made the empty host-4 primary, and host-0, the one host left with a copy, crashed without its disk at t=4722 (host-4 counted refilled since t=4306): nothing of the deposit was left anywhere.',
   },
 ]
