@@ -217,7 +217,8 @@ export const regressions: readonly Regression[] = [
     profile: 'full',
     expect: 'clean',
     note: 'fixed (a call from another actor\'s turn still queued after callTimeoutMs is refused as a Deadlock, journaled; the arrival check sees only two-actor cycles). Made likely by turn intents (each first call waits for its intent, so the three turns overlapped); also seed 735.',
-  },  {
+  },
+  {
     name: 'a host that rejoined during a partition counted as refilled after refillMs though no primary could reach it; the last owner with the copy then lost its disk',
     seed: 626,
     profile: 'full',
