@@ -19,7 +19,7 @@ describe.each([
 
   test('coalesces concurrent appends from many keys into few write + fdatasync pairs', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax, blockingAfterQuietMs: 0 })
     await Promise.all(Array.from({ length: 500 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
     expect(plan.syncs).toBeLessThanOrEqual(2)
     expect(plan.writes).toBe(plan.syncs)
@@ -28,14 +28,14 @@ describe.each([
 
   test('splits a batch at batchOpsMax', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, batchOpsMax: 10, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, fs, batchOpsMax: 10, blockingOpsMax, blockingAfterQuietMs: 0 })
     await Promise.all(Array.from({ length: 100 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
     expect(plan.syncs).toBe(10)
     await storage.close()
   })
 
   test('rolls segments over at segmentBytesMax and deletes the ones compaction emptied', async () => {
-    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax, blockingAfterQuietMs: 0 })
     for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
     await storage.append('K/2', [rec(1)])
     const before = storage.segments().length
@@ -45,7 +45,7 @@ describe.each([
     expect(storage.segments().length).toBeLessThan(before)
     expect((await readdir(dir)).length).toBe(storage.segments().length)
     await storage.close()
-    const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
+    const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax, blockingAfterQuietMs: 0 })
     expect((await reopened.read('K/1')).map((r) => r.seq)).toEqual([51, 52, 53, 54, 55, 56, 57, 58, 59, 60])
     expect(await reopened.read('K/2')).toEqual([rec(1)])
     expect(await reopened.readSnapshot('K/1')).toEqual({ seq: 50, epoch: 1, state: 'fifty' })
@@ -54,7 +54,7 @@ describe.each([
   })
 
   test('an installed snapshot drops records in older segments for good, and frees the segments they filled', async () => {
-    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax, blockingAfterQuietMs: 0 })
     for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
     await storage.writeSnapshot('K/1', { seq: 30, epoch: 1, state: 'thirty' })
     await storage.append('K/2', [rec(1)])
@@ -66,7 +66,7 @@ describe.each([
     await storage.append('K/1', [rec(501, 2)])
     await storage.close()
     for (let round = 0; round < 2; round++) {
-      const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax })
+      const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax, blockingAfterQuietMs: 0 })
       expect(await reopened.read('K/1')).toEqual([rec(501, 2)])
       expect(await reopened.readSnapshot('K/1')).toEqual({ seq: 500, epoch: 2, state: 'caught up' })
       expect(await reopened.read('K/2')).toEqual([rec(1)])
@@ -77,7 +77,7 @@ describe.each([
 
   test('an install that never reached the disk is not acknowledged and the old log stays', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax, blockingAfterQuietMs: 0 })
     await storage.append('K/1', [rec(1), rec(2)])
     plan.writeError = 'EIO'
     await expect(storage.installSnapshot('K/1', { seq: 9, epoch: 1, state: 9 })).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
@@ -93,7 +93,7 @@ describe.each([
 
   test('a failed write rejects its whole batch with StorageFailed, then the journal writes again', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax, blockingAfterQuietMs: 0 })
     await storage.append('K/1', [rec(1)])
     plan.writeError = 'EIO'
     const results = await Promise.allSettled([storage.append('K/1', [rec(2)]), storage.append('K/2', [rec(1)])])
@@ -111,7 +111,7 @@ describe.each([
 
   test('maps an injected ENOSPC to StorageFull', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax, blockingAfterQuietMs: 0 })
     plan.writeError = 'ENOSPC'
     await expect(storage.append('K/1', [rec(1)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFull'))
     await storage.close()
@@ -119,7 +119,7 @@ describe.each([
 
   test('a failed fdatasync poisons writes but reads go on; reopening recovers', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax })
+    const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax, blockingAfterQuietMs: 0 })
     await storage.append('K/1', [rec(1)])
     plan.syncError = 'EIO'
     await expect(storage.append('K/1', [rec(2)])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFailed'))
@@ -157,9 +157,25 @@ describe('file journal storage: which I/O a batch uses', () => {
     await reopened.close()
   })
 
-  test('blockingOpsMax must be a non-negative integer', async () => {
+  test('a small batch right after another commit (a busy journal) is written asynchronously; after a quiet spell, with blocking calls', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs, blockingAfterQuietMs: 50 })
+    await storage.append('K/1', [rec(1)]) // the first commit: nothing before it
+    expect([plan.blockingWrites, plan.writes]).toEqual([1, 1])
+    await storage.append('K/2', [rec(1)]) // at once after it: busy
+    expect([plan.blockingWrites, plan.writes]).toEqual([1, 2])
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    await storage.append('K/3', [rec(1)]) // quiet again
+    expect([plan.blockingWrites, plan.writes]).toEqual([2, 3])
+    await storage.close()
+  })
+
+  test('blockingOpsMax must be a non-negative integer, blockingAfterQuietMs a non-negative number', async () => {
     for (const bad of [-1, 1.5, Number.NaN]) {
       await expect(FileJournalStorage.open({ dir, blockingOpsMax: bad })).rejects.toThrow(/blockingOpsMax/)
+    }
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(FileJournalStorage.open({ dir, blockingAfterQuietMs: bad })).rejects.toThrow(/blockingAfterQuietMs/)
     }
   })
 })
