@@ -122,7 +122,9 @@ async function killHalfway(): Promise<void> {
   const probe = Array.from({ length: counters }, (_, c) => `c${c}`).find((id) => cluster.ownerOf(Counter, id) === victim)!
   bar.mark(`killing ${victim}…`)
   killStartMs = performance.now()
-  await cluster.kill(victim)
+  // The view without the victim is out as kill returns; the probe starts at once (kill itself
+  // resolves once the worker has exited, a moment after the failover).
+  const killed = cluster.kill(victim)
   for (;;) {
     try {
       await cluster.call(`Counter/${probe}`, 'get', [], { timeoutMs: 5000 })
@@ -132,6 +134,7 @@ async function killHalfway(): Promise<void> {
       if (!isTroupeError(error) || !retryable.has(error.kind)) throw error
     }
   }
+  await killed
   bar.mark(`${victim} killed at 50%; its actors answered again after ${formatDuration(failoverMs)}`)
 }
 
