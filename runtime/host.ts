@@ -494,8 +494,10 @@ export class Host {
         return this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
       }
     }
-    const waits = checked && call.chain !== undefined && wouldWait(activation, method)
-    const job = waits ? this.refusedIfStillWaiting(activation, method, call, from) : this.jobOf(activation, method, call, from, checked)
+    // A call from a turn that has to wait (or arrives while the actor loads: no cycle check then,
+    // and an unfinished turn may run first) is refused if it is still waiting after callTimeoutMs.
+    const waits = call.chain !== undefined && (!checked || wouldWait(activation, method))
+    const job = waits ? this.refusedIfStillWaiting(activation, method, call, from, checked) : this.jobOf(activation, method, call, from, checked)
     if (!activation.mailbox.offer(job)) {
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     }
@@ -508,11 +510,14 @@ export class Host {
    * C -> A) is not seen at arrival, and a turn waits on its calls until they answer, so one of
    * them has to give way.
    */
-  private refusedIfStillWaiting(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId): Job {
-    const queued = this.jobOf(activation, method, call, from, true)
+  private refusedIfStillWaiting(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId, checked: boolean): Job {
+    const queued = this.jobOf(activation, method, call, from, checked)
     // One timer per call waiting, cleared as it starts (or is answered otherwise).
     const timer = this.clock.setTimeout(() => {
       if (activation.status !== 'active' || !activation.mailbox.withdraw(job)) return
+      // Queued while the actor loaded, a retry of a request it already ran: that is the answer.
+      const recorded = activation.recorded(call.id)
+      if (recorded) return this.answer(from, call, recorded, activation)
       const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`, actor: call.key }
       // Everyone waiting for this request id (the caller's resends joined it) gets the refusal.
       this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)

@@ -232,4 +232,18 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'the same simulation fix as seed 626. Was: Account/a1 (strong, 2 backups) held deposit(7) (acknowledged t=862) on host-2 and host-0 in view 5; host-4 rejoined as its backup at t=3306 during a partition (t=3068..4452) that cut it from host-2, which crashed without its disk at t=4061; view 6 made the empty host-4 primary, and host-0, the one host left with a copy, crashed without its disk at t=4722 (host-4 counted refilled since t=4306): nothing of the deposit was left anywhere.',
   },
+  {
+    name: 'the final reads activated an actor whose unfinished turn then ran between two reads',
+    seed: 2760,
+    profile: 'full',
+    expect: 'clean',
+    note: 'a checker fix (when any turn ran during a round of final reads, the cluster settles and every key is read again, up to three rounds). Was: bank1.transfer #45 ended StaleEpoch (its host fenced) with its intent journaled; the final read of bank1 activated it and it ran again, its deposit into bank0 after bank0 had been read: money "lost". Also seed 1574.',
+  },
+  {
+    name: 'two unfinished transfers in opposite directions, each queued behind the other while its actor loaded',
+    seed: 1275,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a call from a turn that arrives while its actor loads gets the same refusal timer as one that has to wait: still queued after callTimeoutMs, it is refused as a Deadlock, unless its request id turns out to be answered in the journal). Was: bank0 and bank1 each re-ran an unfinished transfer to the other; each deposit had arrived while the callee loaded (no cycle check then) and waited behind the callee\'s own re-run for good.',
+  },
 ]

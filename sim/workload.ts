@@ -65,6 +65,9 @@ export class Workload {
 
   /** Reads every key's final value and tags through `port`, `attempts` tries each; returns the keys it could not read. */
   async finalReads(port: CallPort, attempts: number): Promise<string[]> {
+    // A round of reads replaces the last one's.
+    this.finals.clear()
+    this.finalTags.clear()
     const unreachable: string[] = []
     await Promise.all([...this.families].map(async ([key, family]) => {
       let read = false

@@ -117,31 +117,42 @@ export class ReplicaStore {
     }
     const accepted: JournalRecord[] = []
     let status: AckStatus = 'ok'
+    let seq = replica.seq
+    let lastEpoch = replica.epoch
     for (const record of records) {
-      if (record.seq <= replica.seq) {
-        if (record.epoch > replica.epoch) status = 'resync' // our tail came from an older primary
+      if (record.seq <= seq) {
+        if (record.epoch > lastEpoch) status = 'resync' // our tail came from an older primary
         continue
       }
-      if (record.seq !== replica.seq + 1) {
+      if (record.seq !== seq + 1) {
         status = 'resync'
         break
       }
-      const parts = splitPatch(record.patch as Patch)
-      replica.state = applyPatch(replica.state, parts.state)
-      applyReminderOps(replica.reminders, parts.reminders)
-      replica.requests.set(record.requestId, record.seq, record.result)
-      replica.seq = record.seq
-      replica.epoch = record.epoch
       accepted.push(record)
+      seq = record.seq
+      lastEpoch = record.epoch
     }
     if (accepted.length > 0) {
+      // Journaled and acknowledged first, then applied to the warm copy: the primary waits for the
+      // ack, not for the patches (shipments of a key apply one at a time, and a promotion waits
+      // for them, so nothing reads the copy in between).
+      await storage.append(key, accepted)
+      ack(from, key, seq, status)
+      for (const record of accepted) {
+        const parts = splitPatch(record.patch as Patch)
+        replica.state = applyPatch(replica.state, parts.state)
+        applyReminderOps(replica.reminders, parts.reminders)
+        replica.requests.set(record.requestId, record.seq, record.result)
+        replica.seq = record.seq
+        replica.epoch = record.epoch
+      }
       const every = this.options.snapshotEveryRecords
       const crossed = Math.floor(replica.seq / every) > Math.floor((accepted[0]!.seq - 1) / every)
-      await storage.append(key, accepted)
       if (crossed) {
         const stored: StoredSnapshot = { state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
         await storage.writeSnapshot(key, { seq: replica.seq, epoch: replica.epoch, state: stored }).then(() => storage.compact(key, replica.seq)).catch(() => undefined)
       }
+      return
     }
     ack(from, key, replica.seq, status)
   }

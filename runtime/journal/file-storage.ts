@@ -1,4 +1,5 @@
 import { assert } from '../assert.ts'
+import { systemClock, type Clock } from '../clock.ts'
 import { decodeValue, type JournalCodec } from './codec.ts'
 import { EntryWriter, entryHeadBytes, readEntries, type FileOp } from './file-entries.ts'
 import { bodyOf, FileIndex } from './file-index.ts'
@@ -60,6 +61,8 @@ export interface FileJournalOptions {
    * three hosts blocking halved the throughput). Default 0.25 (ms); 0: whenever the batch is small.
    */
   blockingAfterQuietMs: number
+  /** Time source for `blockingAfterQuietMs`. Default: the system clock. */
+  clock: Pick<Clock, 'now'>
 }
 
 /** The file journal's defaults (all but `dir`). */
@@ -71,6 +74,7 @@ export const defaultFileJournalOptions: Readonly<Omit<FileJournalOptions, 'dir'>
   codec: v8Codec,
   blockingOpsMax: 16,
   blockingAfterQuietMs: 0.25,
+  clock: systemClock,
 })
 
 /**
@@ -83,7 +87,7 @@ export const defaultFileJournalOptions: Readonly<Omit<FileJournalOptions, 'dir'>
 export class FileJournalStorage implements JournalStorage {
   private readonly tracker = new SeqTracker()
   private readonly commits: GroupCommit<FileOp>
-  /** When the last commit's write and sync ended (`performance.now()`), for `blockingAfterQuietMs`. */
+  /** When the last commit's write and sync ended (`options.clock`), for `blockingAfterQuietMs`. */
   private lastCommitEndMs = Number.NEGATIVE_INFINITY
   private readonly entries: EntryWriter
   private closed = false
@@ -218,13 +222,13 @@ export class FileJournalStorage implements JournalStorage {
   private async commit(ops: FileOp[]): Promise<void> {
     const frame = this.frameOf(ops)
     // A blocking sync freezes this thread: only for a few small writes, on a quiet journal.
-    const quiet = performance.now() - this.lastCommitEndMs >= this.options.blockingAfterQuietMs
+    const quiet = this.options.clock.now() - this.lastCommitEndMs >= this.options.blockingAfterQuietMs
     const written = this.log.append(frame, quiet && ops.length <= this.options.blockingOpsMax && frame.byteLength <= blockingBytesMax)
     // While the frame is written and synced: where its bodies are (they stay in the frame, so
     // the index keeps one buffer per batch, not one per record). They go into the index only
     // once the frame is durable.
     const bodies = bodiesIn(frame, ops)
-    const segment = await written.finally(() => { this.lastCommitEndMs = performance.now() })
+    const segment = await written.finally(() => { this.lastCommitEndMs = this.options.clock.now() })
     let compacted = false, b = 0, records = 0
     for (const op of ops) {
       if (op.kind === 'records') {

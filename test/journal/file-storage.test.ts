@@ -159,12 +159,14 @@ describe('file journal storage: which I/O a batch uses', () => {
 
   test('a small batch right after another commit (a busy journal) is written asynchronously; after a quiet spell, with blocking calls', async () => {
     const { fs, plan } = faultyFs()
-    const storage = await FileJournalStorage.open({ dir, fs, blockingAfterQuietMs: 50 })
+    let nowMs = 1000
+    const storage = await FileJournalStorage.open({ dir, fs, blockingAfterQuietMs: 50, clock: { now: () => nowMs } })
     await storage.append('K/1', [rec(1)]) // the first commit: nothing before it
     expect([plan.blockingWrites, plan.writes]).toEqual([1, 1])
-    await storage.append('K/2', [rec(1)]) // at once after it: busy
+    nowMs += 10
+    await storage.append('K/2', [rec(1)]) // 10 ms after it: busy
     expect([plan.blockingWrites, plan.writes]).toEqual([1, 2])
-    await new Promise((resolve) => setTimeout(resolve, 80))
+    nowMs += 60
     await storage.append('K/3', [rec(1)]) // quiet again
     expect([plan.blockingWrites, plan.writes]).toEqual([2, 3])
     await storage.close()
