@@ -554,8 +554,9 @@ export class Host {
    * still wait: ahead of every queued call, with the same request id, so the calls they make are
    * answered from the callees' journals. A caller that retries gets the answer.
    */
-  private finishUnfinishedTurns(activation: Activation): void {
+  private finishUnfinishedTurns(activation: Activation): number {
     const turns = activation.unfinishedTurns()
+    let queued = 0
     for (let i = turns.length - 1; i >= 0; i--) {
       const { requestId, method: name, args, chain } = turns[i]!
       const method = activation.type.methods.get(name)
@@ -565,7 +566,9 @@ export class Host {
       // Nobody may be waiting: the answer then goes to this host's own caller, which drops it.
       if (!activation.inFlight.has(requestId)) activation.inFlight.set(requestId, this.id)
       activation.mailbox.offerFirst(this.jobOf(activation, method, call, this.id, false))
+      queued++
     }
+    return queued
   }
 
   /**
@@ -990,8 +993,9 @@ export class Host {
         // An actor with durable reminders stays active so they fire on time; one with an unfinished
         // turn (it failed with an unknown outcome, and nobody retried it) runs it again instead.
         if (!idle || activation.reminders.size > 0) continue
-        if (activation.hasUnfinishedTurns) this.finishUnfinishedTurns(activation)
-        else void this.passivate(activation)
+        // (A turn whose method is gone, or no longer a write, cannot run: it does not pin the actor.)
+        if (activation.hasUnfinishedTurns && this.finishUnfinishedTurns(activation) > 0) continue
+        void this.passivate(activation)
       }
       this.armIdleSweep()
     }, interval)
