@@ -60,7 +60,7 @@ export class Activation {
   lastUsedMs: number
   /** The call chain of the write turn running now (keys outermost first, ending with this key). */
   chain: string[]
-  /** The request id of the turn running now, and how many calls it has made (for derived ids). */
+  /** What the running write turn's call ids derive from ('' : fresh ids), and how many calls it has made. */
   turnId = ''
   turnCalls = 0
   /** The running turn's intent while it is being journaled: its calls wait for it, in order. */
@@ -115,6 +115,17 @@ export class Activation {
     return [...names]
   }
 
+  /**
+   * The ids of the calls the write turn `requestId` makes derive from it, so a repeat of the turn
+   * repeats them: a caller's request id is unique already; the runtime's own turn ids (`~…`: a
+   * reminder's tick, a lifecycle hook) are unique only within this actor, so they get its key. An
+   * in-memory timer's turn never repeats (nor do its ids outlive a host): its calls take fresh ids.
+   */
+  private startCalls(requestId: string): void {
+    this.turnId = requestId.startsWith('~timer:') ? '' : requestId.startsWith('~') ? `${this.key}|${requestId}` : requestId
+    this.turnCalls = 0
+  }
+
   /** Records a reminder change in the write turn running now. */
   changeReminder(name: string, spec: ReminderSpec | undefined): void {
     if (!this.reminderOps) throw new TroupeError('InvalidArgument', `${this.key}: reminders change only inside a write turn`)
@@ -133,6 +144,7 @@ export class Activation {
 
   /** Runs a write turn: tracked, atomic, journaled. */
   write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, what: string): TurnOutcome | Promise<TurnOutcome> {
+    this.startCalls(requestId)
     const base = this.committed
     const turn = beginTurn(base)
     const draft = turn.draft
@@ -236,6 +248,11 @@ export class Activation {
     const requests = this.log?.requests
     if (!requests?.hasUnfinished) return []
     return requests.unfinished().map(({ requestId, intent }) => ({ requestId, method: intent.method, args: intent.args, chain: intent.chain }))
+  }
+
+  /** True when `requestId`'s turn began calling other actors and has not ended: it is not refused, only run (again). */
+  isUnfinished(requestId: string): boolean {
+    return isTurnIntent(this.log?.requests.get(requestId)?.result)
   }
 
   /** True when the journal holds a turn that began calling other actors and never ended. */

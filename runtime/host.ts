@@ -483,7 +483,10 @@ export class Host {
     }
     // Only a loaded activation can be in a cycle: one still loading runs no turn here (a turn of
     // this actor in the chain runs on a primary that was fenced off, and cannot block this one).
-    if (checked && call.chain && wouldWait(activation, method)) {
+    // Never a request whose turn began calling other actors: refusing it would close a turn that is
+    // half done (its calls took effect); it runs (again) instead.
+    const unfinished = checked && activation.isUnfinished(call.id)
+    if (checked && !unfinished && call.chain && wouldWait(activation, method)) {
       // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
       // this actor's running turn is itself waiting on (A -> B while B -> A).
       const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
@@ -496,7 +499,7 @@ export class Host {
     }
     // A call from a turn that has to wait (or arrives while the actor loads: no cycle check then,
     // and an unfinished turn may run first) is refused if it is still waiting after callTimeoutMs.
-    const waits = call.chain !== undefined && (!checked || wouldWait(activation, method))
+    const waits = call.chain !== undefined && !unfinished && (!checked || wouldWait(activation, method))
     const job = waits ? this.refusedIfStillWaiting(activation, method, call, from, checked) : this.jobOf(activation, method, call, from, checked)
     if (!activation.mailbox.offer(job)) {
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
@@ -515,9 +518,12 @@ export class Host {
     // One timer per call waiting, cleared as it starts (or is answered otherwise).
     const timer = this.clock.setTimeout(() => {
       if (activation.status !== 'active' || !activation.mailbox.withdraw(job)) return
-      // Queued while the actor loaded, a retry of a request it already ran: that is the answer.
+      // Queued while the actor loaded: a retry of a request it already ran gets that answer, and one
+      // whose turn began and has not ended stays queued (its re-run answers it; this copy then finds
+      // the record).
       const recorded = activation.recorded(call.id)
       if (recorded) return this.answer(from, call, recorded, activation)
+      if (activation.isUnfinished(call.id)) return void activation.mailbox.offer(job)
       const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`, actor: call.key }
       // Everyone waiting for this request id (the caller's resends joined it) gets the refusal.
       this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
@@ -628,8 +634,6 @@ export class Host {
     let outcome: TurnOutcome | Promise<TurnOutcome>
     if (method.mode === 'write') {
       activation.chain = call.chain ? [...call.chain, activation.key] : [activation.key]
-      activation.turnId = call.id
-      activation.turnCalls = 0
       activation.turnCall = call
       activation.turnIntent = undefined
       outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, what)
@@ -905,11 +909,11 @@ export class Host {
   private callFromTurn(activation: Activation, key: string, method: string, args: unknown[]): Promise<unknown> {
     // Ids derive from the turn's id only while one write turn runs alone; interleaved turns
     // cannot tell whose call this is, so they use fresh ids.
-    const alone = activation.mailbox.writing && activation.mailbox.running === 1
+    const alone = activation.mailbox.writing && activation.mailbox.running === 1 && activation.turnId !== ''
     // The calls of a turn run for a caller leave once its intent is journaled (see Activation.intend),
     // in the order the turn made them.
     const turn = activation.turnCall
-    if (alone && activation.turnCalls === 0 && turn?.id === activation.turnId) {
+    if (alone && activation.turnCalls === 0 && turn !== undefined) {
       const journaled = activation.intend(turn, this.placement.view.epoch)
       activation.turnIntent = journaled
       journaled?.then(() => { if (activation.turnIntent === journaled) activation.turnIntent = undefined }, () => undefined)

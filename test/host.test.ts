@@ -46,12 +46,41 @@ class Gate extends Actor<{ bumps: number }> {
   }
 }
 
+/** A callee, and actors whose timer (set in onActivate) calls it. */
+class Tally extends Actor<{ n: number }> {
+  initialState() {
+    return { n: 0 }
+  }
+  bump() {
+    return ++this.state.n
+  }
+  get() {
+    return this.state.n
+  }
+}
+class Ticker extends Actor<{ got: number[] }> {
+  static readOnly = ['seen']
+  initialState() {
+    return { got: [] as number[] }
+  }
+  onActivate() {
+    this.setTimer(async () => {
+      this.state.got.push(await this.actor(Tally, 'z').bump())
+    }, 5)
+  }
+  seen() {
+    return this.state.got
+  }
+}
+
 async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }) {
   const hasher = await loadPointHasher()
   const network = new MemoryNetwork()
   const registry = new ActorRegistry()
   registry.register(Greeter)
   registry.register(Gate)
+  registry.register(Tally)
+  registry.register(Ticker)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e) }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
@@ -123,6 +152,20 @@ describe('hosts in one thread over the in-memory transport', () => {
     await until(() => replies.length === 2)
     expect(replies[1]).toMatchObject({ ok: false, error: { kind: 'Deadlock' } })
     expect(await gate.bumps()).toBe(1)
+  })
+
+  test("calls made by two actors' timer turns are two calls (their ids do not collide at the callee)", async () => {
+    const { client } = await world(['h0'])
+    await client.actor(Ticker, 'x').seen()
+    await client.actor(Ticker, 'y').seen()
+    for (let i = 0; i < 100; i++) {
+      const [x, y] = await Promise.all([client.actor(Ticker, 'x').seen(), client.actor(Ticker, 'y').seen()])
+      if (x.length === 1 && y.length === 1) break
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const seen = [...(await client.actor(Ticker, 'x').seen()), ...(await client.actor(Ticker, 'y').seen())].sort()
+    expect(seen).toEqual([1, 2])
+    expect(await client.actor(Tally, 'z').get()).toBe(2)
   })
 
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
