@@ -276,7 +276,15 @@ export class Activation {
     const log = this.log
     // An error that leaves a nested call's outcome unknown is not an answer: a retry must run again
     // (its nested calls carry the same derived ids, so what did happen is not repeated).
-    if (!log || requestId.startsWith('~') || outcomeUnknown.has(error.kind)) return { ok: false, error }
+    if (!log || requestId.startsWith('~')) return { ok: false, error }
+    if (outcomeUnknown.has(error.kind)) {
+      // A turn that began calling other actors stays unfinished and runs again later: its caller
+      // must hear "unknown outcome, retry with the same id", not an error that reads as definite.
+      if (isTurnIntent(log.requests.get(requestId)?.result) && (error.kind === 'MailboxFull' || error.kind === 'ActivationFailed')) {
+        return { ok: false, error: { kind: 'HostUnavailable', message: `${this.key}: a call of this turn failed with ${error.kind}: ${error.message}; the turn will be run again (retry with the same request id)`, actor: this.key } }
+      }
+      return { ok: false, error }
+    }
     const seq = log.seq + 1
     const patch = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp] : []
     log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId, patch, result: { [failureTag]: true, error } satisfies RecordedFailure })

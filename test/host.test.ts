@@ -73,6 +73,28 @@ class Ticker extends Actor<{ got: number[] }> {
   }
 }
 
+/** An actor that cannot activate, and one whose turn calls it. */
+class Broken extends Actor<{ n: number }> {
+  initialState() {
+    return { n: 0 }
+  }
+  onActivate() {
+    throw new Error('cannot start')
+  }
+  poke() {
+    return ++this.state.n
+  }
+}
+class Poker extends Actor<{ pokes: number }> {
+  initialState() {
+    return { pokes: 0 }
+  }
+  async poke() {
+    this.state.pokes++
+    return this.actor(Broken, 'b').poke()
+  }
+}
+
 async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }) {
   const hasher = await loadPointHasher()
   const network = new MemoryNetwork()
@@ -80,6 +102,8 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Greeter)
   registry.register(Gate)
   registry.register(Tally)
+  registry.register(Broken)
+  registry.register(Poker)
   registry.register(Ticker)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e) }))
@@ -166,6 +190,13 @@ describe('hosts in one thread over the in-memory transport', () => {
     const seen = [...(await client.actor(Ticker, 'x').seen()), ...(await client.actor(Ticker, 'y').seen())].sort()
     expect(seen).toEqual([1, 2])
     expect(await client.actor(Tally, 'z').get()).toBe(2)
+  })
+
+  test('a turn whose call failed with ActivationFailed answers an unknown outcome (it may still complete), not a definite error', async () => {
+    const { client } = await world(['h0'])
+    const error = await client.actor(Poker, 'p').poke().catch((e: unknown) => e)
+    expect(isTroupeError(error, 'HostUnavailable')).toBe(true)
+    expect((error as Error).message).toMatch(/ActivationFailed.*retry with the same request id/)
   })
 
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
