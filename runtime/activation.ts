@@ -37,14 +37,6 @@ function isRecordedFailure(result: unknown): result is RecordedFailure {
   return typeof result === 'object' && result !== null && (result as Record<string, unknown>)[failureTag] === true
 }
 
-/** A write turn that journaled its intent and no outcome. */
-export interface UnfinishedTurn {
-  requestId: string
-  method: string
-  args: unknown[]
-  chain: string[] | undefined
-}
-
 /**
  * The one live instance of an actor on its primary host: its mailbox, its committed state and
  * its journal. A write turn runs against a change-tracking draft of the state; if it throws,
@@ -201,12 +193,7 @@ export class Activation {
     const log = this.log
     // A turn that journaled an intent journals its end even when it changed nothing, or it would
     // count as unfinished and run again on the next activation.
-    if (log && (patch !== undefined || isTurnIntent(log.requests.get(requestId)?.result))) {
-      const seq = log.seq + 1
-      // The first record carries the whole state it started from: a journal replays without the class.
-      const full = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp, ...(patch ?? [])] : patch ?? []
-      log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId, patch: full, result: value })
-    }
+    if (log && (patch !== undefined || log.requests.isUnfinished(requestId))) journal(log, base, requestId, epoch, patch ?? [], value)
     return { ok: true, value, gate: log?.whenDurable(log.seq) }
   }
 
@@ -234,25 +221,20 @@ export class Activation {
   intend(call: { id: string; method: string; args: unknown[]; chain?: string[] }, epoch: number): Promise<void> | undefined {
     const log = this.log
     if (!log) return undefined
-    const seq = log.seq + 1
-    // The first record carries the whole state it started from (as every first record does).
-    const patch = log.seq === 0 ? [{ op: 'set', path: [], value: this.committed } as PatchOp] : []
     const intent: TurnIntent = { [intentTag]: true, method: call.method, args: call.args }
     if (call.chain) intent.chain = call.chain
-    log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId: call.id, patch, result: intent })
-    return log.whenDurable(seq)
+    return log.whenDurable(journal(log, this.committed, call.id, epoch, [], intent))
   }
 
   /** The write turns this actor's journal says began calling other actors and never ended, oldest first. */
-  unfinishedTurns(): UnfinishedTurn[] {
+  unfinishedTurns(): Array<{ requestId: string; intent: TurnIntent }> {
     const requests = this.log?.requests
-    if (!requests?.hasUnfinished) return []
-    return requests.unfinished().map(({ requestId, intent }) => ({ requestId, method: intent.method, args: intent.args, chain: intent.chain }))
+    return requests?.hasUnfinished ? requests.unfinished() : []
   }
 
   /** True when `requestId`'s turn began calling other actors and has not ended: it is not refused, only run (again). */
   isUnfinished(requestId: string): boolean {
-    return isTurnIntent(this.log?.requests.get(requestId)?.result)
+    return this.log?.requests.isUnfinished(requestId) ?? false
   }
 
   /** True when the journal holds a turn that began calling other actors and never ended. */
@@ -269,8 +251,6 @@ export class Activation {
    * A write turn failed: nothing of it is kept, but its outcome is journaled (an empty patch and
    * the error), so a duplicate or a retry of the same request id gets the same error instead of
    * running again and perhaps succeeding. Lifecycle turns (ids starting with `~`) are not recorded.
-   * Like every record here, it takes the newest epoch the log has seen: a turn that began in an
-   * older view (its host stayed primary) may end after a record of a newer one (a refusal, an intent).
    */
   private failed(error: SerializedError, base: unknown, requestId: string, epoch: number): TurnOutcome {
     const log = this.log
@@ -280,16 +260,27 @@ export class Activation {
     if (outcomeUnknown.has(error.kind)) {
       // A turn that began calling other actors stays unfinished and runs again later: its caller
       // must hear "unknown outcome, retry with the same id", not an error that reads as definite.
-      if (isTurnIntent(log.requests.get(requestId)?.result) && (error.kind === 'MailboxFull' || error.kind === 'ActivationFailed')) {
+      if (log.requests.isUnfinished(requestId) && (error.kind === 'MailboxFull' || error.kind === 'ActivationFailed')) {
         return { ok: false, error: { kind: 'HostUnavailable', message: `${this.key}: a call of this turn failed with ${error.kind}: ${error.message}; the turn will be run again (retry with the same request id)`, actor: this.key } }
       }
       return { ok: false, error }
     }
-    const seq = log.seq + 1
-    const patch = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp] : []
-    log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId, patch, result: { [failureTag]: true, error } satisfies RecordedFailure })
+    const seq = journal(log, base, requestId, epoch, [], { [failureTag]: true, error } satisfies RecordedFailure)
     return { ok: false, error, gate: log.whenDurable(seq) }
   }
+}
+
+/**
+ * Appends the next record of a turn that started from `base`; returns its seq. The first record
+ * carries the whole state it started from (a journal replays without the class). Records take the
+ * newest epoch the log has seen: a turn that began in an older view (its host stayed primary) may
+ * end after a record of a newer one (a refusal, an intent).
+ */
+function journal(log: ActorLog, base: unknown, requestId: string, epoch: number, patch: PatchOp[], result: unknown): number {
+  const seq = log.seq + 1
+  const full = log.seq === 0 ? [{ op: 'set', path: [], value: base } as PatchOp, ...patch] : patch
+  log.append({ seq, epoch: Math.max(epoch, log.epoch), requestId, patch: full, result })
+  return seq
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

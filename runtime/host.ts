@@ -491,10 +491,7 @@ export class Host {
       // this actor's running turn is itself waiting on (A -> B while B -> A).
       const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
       if (waitedOn !== undefined) {
-        // Journaled like a failed turn: the refusal is the answer to this request id for good, so
-        // a copy of the call delayed in the network cannot take effect after its caller gave up.
-        const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`, actor: call.key }
-        return this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
+        return this.refuseAsDeadlock(activation, call, from, `would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
       }
     }
     // A call from a turn that has to wait (or arrives while the actor loads: no cycle check then,
@@ -524,9 +521,7 @@ export class Host {
       const recorded = activation.recorded(call.id)
       if (recorded) return this.answer(from, call, recorded, activation)
       if (activation.isUnfinished(call.id)) return void activation.mailbox.offer(job)
-      const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`, actor: call.key }
-      // Everyone waiting for this request id (the caller's resends joined it) gets the refusal.
-      this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
+      this.refuseAsDeadlock(activation, call, from, `waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`)
     }, this.limits.callTimeoutMs)
     const job: Job = {
       mode: queued.mode,
@@ -540,6 +535,16 @@ export class Host {
       },
     }
     return job
+  }
+
+  /**
+   * Refuses a call as a Deadlock, journaled like a failed turn: the refusal is the answer to its
+   * request id for good, so a copy delayed in the network cannot take effect after its caller gave
+   * up. Everyone waiting for the id (the caller's resends joined it) gets it.
+   */
+  private refuseAsDeadlock(activation: Activation, call: CallEnvelope, from: PeerId, why: string): void {
+    const error = { kind: 'Deadlock' as const, message: `${call.key}.${call.method} ${why}`, actor: call.key }
+    this.answer(from, call, activation.refuse(error, call.id, this.placement.view.epoch), activation)
   }
 
   private jobOf(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId, checked: boolean): Job {
@@ -564,7 +569,7 @@ export class Host {
     const turns = activation.unfinishedTurns()
     let queued = 0
     for (let i = turns.length - 1; i >= 0; i--) {
-      const { requestId, method: name, args, chain } = turns[i]!
+      const { requestId, intent: { method: name, args, chain } } = turns[i]!
       const method = activation.type.methods.get(name)
       if (!method || method.mode !== 'write') continue
       const call: CallEnvelope = { v: 1, t: 'call', id: requestId, epoch: this.placement.view.epoch, key: activation.key, method: name, args }

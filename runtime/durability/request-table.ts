@@ -95,9 +95,14 @@ export class RequestTable {
     return this.open.size > 0
   }
 
+  /** True when `requestId`'s entry is an intent (no lookup in the table while none is). */
+  isUnfinished(requestId: string): boolean {
+    return this.open.size > 0 && this.open.has(requestId)
+  }
+
   /** The unfinished turns, oldest first. */
   unfinished(): Array<{ requestId: string; seq: number; intent: TurnIntent }> {
-    const out: Array<{ requestId: string; seq: number; intent: TurnIntent }> = []
+    const out: ReturnType<RequestTable['unfinished']> = []
     for (const requestId of this.open) {
       const slot = this.slots.get(requestId)!
       out.push({ requestId, seq: this.seqs[slot]!, intent: this.results[slot] as TurnIntent })
