@@ -498,10 +498,12 @@ export class Host {
     // and an unfinished turn may run first) is refused if it is still waiting after callTimeoutMs.
     const waits = call.chain !== undefined && !unfinished && (!checked || wouldWait(activation, method))
     const job = waits ? this.refusedIfStillWaiting(activation, method, call, from, checked) : this.jobOf(activation, method, call, from, checked)
+    // In flight before it is offered: a turn that ends at once is answered (and forgotten) inside `offer`.
+    activation.inFlight.set(call.id, from)
     if (!activation.mailbox.offer(job)) {
+      activation.inFlight.delete(call.id)
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     }
-    activation.inFlight.set(call.id, from)
   }
 
   /**

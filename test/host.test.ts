@@ -199,6 +199,24 @@ describe('hosts in one thread over the in-memory transport', () => {
     expect((error as Error).message).toMatch(/ActivationFailed.*retry with the same request id/)
   })
 
+  test('a host forgets every answered call, whether its turn ended at once or later (nothing stays in flight)', async () => {
+    for (const consistency of ['memory', 'strong'] as const) {
+      const hasher = await loadPointHasher()
+      const network = new MemoryNetwork()
+      const registry = new ActorRegistry()
+      registry.register(Greeter)
+      const view = { epoch: 1, hosts: ['h0'] }
+      const host = new Host({ id: 'h0', transport: network.connect('h0'), registry, hasher, view, consistency })
+      const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+      const ref = client.actor(Greeter, 'ann')
+      for (let i = 0; i < 20; i++) await ref.greet(`n${i}`) // a write turn that ends at once
+      for (let i = 0; i < 20; i++) await ref.count() // a read that ends later (async)
+      await Promise.all([ref.greet('x'), ref.greet('y'), ref.count()])
+      expect(host.callsInFlight(), consistency).toBe(0)
+      await host.stop()
+    }
+  })
+
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
     const { client } = await world(['h0'])
     client.stop()
