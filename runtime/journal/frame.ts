@@ -10,6 +10,8 @@ import { createCRC32 } from 'hash-wasm'
  * crash interrupted, never acknowledged, and recovery truncates it. When a valid frame follows,
  * the damage is in the middle of the log: `corrupt`, and the journal refuses to open.
  * So a bit flip in the tail frame is treated as torn; in any earlier frame, as corrupt.
+ * Zeros after the last valid frame are the clean end of a segment written into preallocated
+ * space (see `JournalFile.preallocate`), not damage.
  */
 
 /** Bytes before a frame's payload. */
@@ -68,10 +70,16 @@ export function scanFrames(bytes: Uint8Array, checksum: FrameChecksum): FrameSca
     payloads.push(payload)
     offset += frameHeaderBytes + payload.byteLength
   }
-  if (offset === bytes.byteLength) return { payloads, validBytes: offset, damage: undefined }
+  if (offset === bytes.byteLength || zerosFrom(bytes, offset)) return { payloads, validBytes: offset, damage: undefined }
   // Damage at `offset`: corrupt if any valid frame starts later, else a torn tail.
   for (let probe = offset + 1; probe + frameHeaderBytes < bytes.byteLength; probe++) {
     if (frameAt(bytes, view, probe, checksum) !== undefined) return { payloads, validBytes: offset, damage: 'corrupt' }
   }
   return { payloads, validBytes: offset, damage: 'torn' }
+}
+
+/** True when every byte from `offset` on is zero (unwritten preallocated space). */
+function zerosFrom(bytes: Uint8Array, offset: number): boolean {
+  for (let i = offset; i < bytes.byteLength; i++) if (bytes[i] !== 0) return false
+  return true
 }

@@ -4,6 +4,10 @@ import { pathIn, type JournalFile, type JournalFs } from './journal-fs.ts'
 
 const segmentName = /^(\d{12})\.seg$/
 
+/** The first preallocation of a segment, and the most one preallocation writes (bytes). */
+const preallocateFirstBytes = 1024 * 1024
+const preallocateMaxBytes = 8 * 1024 * 1024
+
 /** The file name of segment `id`. */
 export function segmentFile(id: number): string {
   return `${String(id).padStart(12, '0')}.seg`
@@ -27,6 +31,14 @@ export function storageError(error: unknown, doing: string): TroupeError {
  */
 export class SegmentLog {
   private failure: TroupeError | undefined
+  /** Bytes of the active segment on disk (data, then preallocated zeros): writes below it change no file metadata. */
+  private allocated: number
+  /** The zeros being written ahead of the data now, if any. */
+  private extending: Promise<void> | undefined
+  /** Bytes a preallocation writes ahead: doubles each time the data outruns it (a busy journal extends less often). */
+  private chunkBytes = preallocateFirstBytes
+  /** Cleared when a preallocation fails (a full disk): the next segment tries again. */
+  private preallocating = true
 
   private constructor(
     private readonly fs: JournalFs,
@@ -35,7 +47,10 @@ export class SegmentLog {
     private readonly ids: number[],
     private file: JournalFile,
     private offset: number,
-  ) {}
+    fileBytes: number,
+  ) {
+    this.allocated = fileBytes
+  }
 
   /**
    * Opens the segments in `dir`, handing every valid frame's payload to `onPayload` in log
@@ -49,7 +64,7 @@ export class SegmentLog {
     let names: string[]
     try { names = await fs.list(dir) } catch (error) { throw storageError(error, 'list') }
     const ids = names.flatMap((n) => { const m = segmentName.exec(n); return m ? [Number(m[1])] : [] }).sort((a, b) => a - b)
-    let tailBytes = 0
+    let tailBytes = 0, fileBytes = 0
     for (const [i, id] of ids.entries()) {
       let bytes: Uint8Array
       try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, 'read') }
@@ -60,6 +75,7 @@ export class SegmentLog {
       }
       for (const payload of scan.payloads) onPayload(id, payload)
       tailBytes = scan.validBytes
+      fileBytes = scan.damage === 'torn' ? scan.validBytes : bytes.byteLength
       if (scan.damage === 'torn') await SegmentLog.cut(fs, dir, id, scan.validBytes)
     }
     if (ids.length === 0) ids.push(1)
@@ -69,7 +85,7 @@ export class SegmentLog {
       file = await fs.openForWrite(pathIn(dir, segmentFile(active)))
       await fs.syncDir(dir)
     } catch (error) { throw storageError(error, 'open') }
-    return new SegmentLog(fs, dir, segmentBytesMax, ids, file, tailBytes)
+    return new SegmentLog(fs, dir, segmentBytesMax, ids, file, tailBytes, fileBytes)
   }
 
   private static async cut(fs: JournalFs, dir: string, id: number, length: number): Promise<void> {
@@ -91,13 +107,22 @@ export class SegmentLog {
   async append(frame: Uint8Array, blocking = false): Promise<number> {
     if (this.failure !== undefined) throw this.failure
     if (this.offset > 0 && this.offset + frame.byteLength > this.segmentBytesMax) await this.roll()
+    if (this.offset + frame.byteLength > this.allocated && this.extending) {
+      // The data outran the zeros: preallocate more at a time. Never write beside zeros being written over the same bytes.
+      this.chunkBytes = Math.min(this.chunkBytes * 2, preallocateMaxBytes)
+      await this.extending
+    }
     const now = blocking ? this.file.blocking : undefined
     try {
       if (now) now.write(frame, this.offset)
       else await this.file.write(frame, this.offset)
     } catch (error) {
       const mapped = storageError(error, 'write')
-      try { await this.file.truncate(this.offset) } catch { this.failure = mapped }
+      await this.extending
+      try {
+        await this.file.truncate(this.offset)
+        this.allocated = this.offset
+      } catch { this.failure = mapped }
       throw mapped
     }
     try {
@@ -108,11 +133,32 @@ export class SegmentLog {
       throw this.failure
     }
     this.offset += frame.byteLength
+    this.allocated = Math.max(this.allocated, this.offset)
+    this.preallocate()
     return this.ids[this.ids.length - 1]!
+  }
+
+  /**
+   * Keeps zeros written and synced ahead of the data in the active segment (when the file
+   * system can): an append then syncs data alone. In the background, never past the segment's
+   * size limit; a failure (a full disk) only stops it, appends go on as before. It starts after
+   * a segment's first append, so no append waits for it unless the data outruns it.
+   */
+  private preallocate(): void {
+    const preallocate = this.file.preallocate
+    if (!preallocate || !this.preallocating || this.extending || this.failure !== undefined) return
+    const end = Math.min(this.segmentBytesMax, this.offset + this.chunkBytes)
+    if (this.allocated - this.offset >= this.chunkBytes / 2 || end <= this.allocated) return
+    const file = this.file, from = this.allocated
+    this.extending = preallocate.call(file, from, end - from).then(
+      () => { if (this.file === file) this.allocated = Math.max(this.allocated, end) },
+      () => { this.preallocating = false }
+    ).finally(() => { this.extending = undefined })
   }
 
   private async roll(): Promise<void> {
     const next = this.ids[this.ids.length - 1]! + 1
+    await this.extending
     try {
       const file = await this.fs.openForWrite(pathIn(this.dir, segmentFile(next)))
       await this.fs.syncDir(this.dir)
@@ -121,6 +167,8 @@ export class SegmentLog {
     } catch (error) { throw storageError(error, 'segment roll-over') }
     this.ids.push(next)
     this.offset = 0
+    this.allocated = 0
+    this.preallocating = true
   }
 
   /** Deletes the oldest segments while `isDead(id)` holds, never the active one. */
@@ -140,6 +188,7 @@ export class SegmentLog {
 
   /** Closes the active segment. */
   async close(): Promise<void> {
+    await this.extending
     await this.file.close()
   }
 }

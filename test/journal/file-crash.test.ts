@@ -25,11 +25,13 @@ describe('file journal recovery after crashes and corruption', () => {
     for (let seq = 1; seq <= 5; seq++) await storage.append('Counter/alice', [rec(seq, 1, { add: seq })])
     await storage.close()
     segment = join(dir, (await readdir(dir))[0]!)
-    original = await readFile(segment)
+    // The data, without the zeros preallocated after it (see SegmentLog).
+    const file = await readFile(segment)
     bounds = [0]
-    const view = new DataView(original.buffer, original.byteOffset, original.byteLength)
-    while (bounds[bounds.length - 1]! < original.byteLength) bounds.push(bounds[bounds.length - 1]! + 8 + view.getUint32(bounds[bounds.length - 1]!, true))
+    const view = new DataView(file.buffer, file.byteOffset, file.byteLength)
+    while (bounds[bounds.length - 1]! < file.byteLength && view.getUint32(bounds[bounds.length - 1]!, true) > 0) bounds.push(bounds[bounds.length - 1]! + 8 + view.getUint32(bounds[bounds.length - 1]!, true))
     expect(bounds).toHaveLength(6)
+    original = file.subarray(0, bounds[5])
   })
   afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 
@@ -61,7 +63,8 @@ describe('file journal recovery after crashes and corruption', () => {
     const storage = await FileJournalStorage.open({ dir })
     await storage.installSnapshot('Counter/alice', { seq: 50, epoch: 2, state: 'caught up' })
     await storage.close()
-    const installed = await readFile(segment)
+    const file = await readFile(segment)
+    const installed = file.subarray(0, bounds[5]! + 8 + new DataView(file.buffer, file.byteOffset).getUint32(bounds[5]!, true)) // without the zeros after it
     for (let cut = bounds[5]!; cut <= installed.byteLength; cut++) {
       await writeFile(segment, installed.subarray(0, cut))
       const reopened = await FileJournalStorage.open({ dir })
@@ -97,10 +100,45 @@ describe('file journal recovery after crashes and corruption', () => {
     }
   })
 
-  test('a zero-filled tail (space allocated, data never written) is torn', async () => {
+  test('a zero-filled tail (preallocated space never written) is the clean end: nothing is lost and appends go on there', async () => {
     const padded = new Uint8Array(original.byteLength + 4096)
     padded.set(original)
     expect(await recoveredSeqs(padded)).toEqual([1, 2, 3, 4, 5])
+    const storage = await FileJournalStorage.open({ dir })
+    await storage.append('Counter/alice', [rec(6)])
+    await storage.close()
+    const file = await readFile(segment)
+    expect(file.byteLength).toBeGreaterThanOrEqual(padded.byteLength) // written into the zeros, not after them
+    expect(await recoveredSeqs(file)).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  test('zeros with a valid frame after them are damage in the middle of the log: CorruptRecord', async () => {
+    const gapped = new Uint8Array(original.byteLength + 64)
+    gapped.set(original.subarray(0, bounds[4]))
+    gapped.set(original.subarray(bounds[4]!), bounds[4]! + 64)
+    expect(isTroupeError(await openError(gapped), 'CorruptRecord')).toBe(true)
+  })
+
+  test('a segment that is not the newest may end in preallocated zeros', async () => {
+    const padded = new Uint8Array(original.byteLength + 4096)
+    padded.set(original)
+    await writeFile(join(dir, '000000000002.seg'), new Uint8Array(0))
+    expect(await recoveredSeqs(padded)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  test('the active segment keeps synced zeros ahead of its data, within the segment size limit', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'troupe-prealloc-'))
+    try {
+      const storage = await FileJournalStorage.open({ dir: fresh, segmentBytesMax: 256 * 1024 })
+      for (let seq = 1; seq <= 3; seq++) await storage.append('Counter/alice', [rec(seq)])
+      await storage.close() // waits for the preallocation under way
+      const [name] = await readdir(fresh)
+      const bytes = await readFile(join(fresh, name!))
+      expect(bytes.byteLength).toBe(256 * 1024)
+      const reopened = await FileJournalStorage.open({ dir: fresh, segmentBytesMax: 256 * 1024 })
+      expect((await reopened.read('Counter/alice')).map((r) => r.seq)).toEqual([1, 2, 3])
+      await reopened.close()
+    } finally { await rm(fresh, { recursive: true, force: true }) }
   })
 
   test('damage at the end of a segment that is not the newest is CorruptRecord', async () => {
