@@ -133,6 +133,12 @@ export class Host {
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
   private leaseUntilMs: number | undefined
   private shipments = 0
+  /**
+   * This host's id and a random part, new with every start: the ids of the calls, shipments and
+   * recovery reads it makes begin with it, so an answer to a read of an earlier incarnation of
+   * the host (delayed in the network) is never taken for the answer to a read of this one.
+   */
+  private readonly incarnation: string
   private readonly counters = { remindersFired: 0, turns: 0, callsReceived: 0, redirectsSent: 0, malformedReceived: 0, activationsTotal: 0, passivationsTotal: 0, dedupedCalls: 0, recordsShipped: 0, fencedWrites: 0 }
 
   constructor(options: HostOptions) {
@@ -153,7 +159,7 @@ export class Host {
       clock: this.clock,
       epoch: () => this.placement.view.epoch,
       fired: () => { this.counters.remindersFired++ },
-      timerId: () => `~timer:${this.id}:${this.shipments++}`,
+      timerId: () => `~timer:${this.incarnation}:${this.shipments++}`,
     })
     this.recovery = new Recovery({
       self: this.id,
@@ -189,9 +195,10 @@ export class Host {
       epoch: () => this.placement.view.epoch,
       adopt: (view) => this.setView(view),
     }
+    this.incarnation = `${this.id}.${randomId(options.random ?? systemRandom)}`
     this.caller = new Caller({
       self: this.id,
-      idPrefix: `${this.id}.${randomId(options.random ?? systemRandom)}`,
+      idPrefix: this.incarnation,
       clock: this.clock,
       limits: this.limits,
       router,
@@ -392,6 +399,13 @@ export class Host {
     let n = 0
     for (const activation of this.activations.values()) n += activation.inFlight.size
     for (const activation of this.leaving.values()) n += activation.inFlight.size
+    return n
+  }
+
+  /** Activations here whose journal holds a turn that began calling other actors and never ended: work still to do (the idle sweep runs it again). */
+  unfinishedTurns(): number {
+    let n = 0
+    for (const activation of this.activations.values()) if (activation.hasUnfinishedTurns) n++
     return n
   }
 
@@ -708,7 +722,7 @@ export class Host {
   }
 
   private nextShipmentId(): string {
-    return `${this.id}~${(this.shipments++).toString(36)}`
+    return `${this.incarnation}~${(this.shipments++).toString(36)}`
   }
 
   private ship(backup: HostId, key: string, records: JournalRecord[], activation?: Activation): void {

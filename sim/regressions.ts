@@ -246,4 +246,18 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (a call from a turn that arrives while its actor loads gets the same refusal timer as one that has to wait: still queued after callTimeoutMs, it is refused as a Deadlock, unless its request id turns out to be answered in the journal). Was: bank0 and bank1 each re-ran an unfinished transfer to the other; each deposit had arrived while the callee loaded (no cycle check then) and waited behind the callee\'s own re-run for good.',
   },
+  {
+    name: 'the final reads began while an active actor still had an unfinished transfer to run again',
+    seed: 155,
+    profile: 'full',
+    expect: 'clean',
+    note: 'a checker fix (the cluster counts as quiet only once no active actor has an unfinished turn: the idle sweep runs it again). Was: bank0.transfer #31 deposited into bank1, then its calls failed with ActivationFailed (a corrupt read) and it answered HostUnavailable with its intent open; the final reads came before the idle sweep ran it again: money "created". The in-flight leak fixed in the same session had kept the cluster from ever counting as quiet, which hid this.',
+  },
+  {
+    name: 'a restarted host took a delayed answer to its previous incarnation\'s recovery read for the answer to its own',
+    seed: 228,
+    profile: 'ci',
+    expect: 'clean',
+    note: 'fixed (a host\'s shipment, ack and read ids begin with its id and a random part new at every start, like its call ids). Was: host-1, back without its disk (incarnation 4), read Register/r1 from host-2 with the id host-1~2; host-2\'s late answer to incarnation 3\'s read of the same id (asked at seq 6, so it carried no copy) arrived first and counted as host-2\'s answer: host-1 started r1 empty and six acknowledged writes were lost. Surfaced by the timing of synchronous backup appends.',
+  },
 ]

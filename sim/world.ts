@@ -244,12 +244,16 @@ export class World {
   }
 
   /**
-   * Nothing on the wire and no call queued or running on any live host: a turn a client gave up
-   * on (its frame still delayed in the network, or its host still running it) has finished.
+   * Nothing on the wire, no call queued or running on any live host, and no active actor with an
+   * unfinished turn (one whose call failed with an unknown outcome; the host's idle sweep runs it
+   * again): a turn a client gave up on (its frame still delayed in the network, or its host still
+   * running it, or to run it again) has finished.
    */
   quiescent(): boolean {
     if (this.network.framesInTransit > 0) return false
-    for (const sim of this.hosts.values()) if ((sim.host?.callsInFlight() ?? 0) > 0) return false
+    for (const sim of this.hosts.values()) {
+      if (sim.host && (sim.host.callsInFlight() > 0 || sim.host.unfinishedTurns() > 0)) return false
+    }
     return true
   }
 

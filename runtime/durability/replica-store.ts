@@ -52,8 +52,14 @@ export interface ReplicaStoreOptions {
  */
 export class ReplicaStore {
   private readonly options: ReplicaStoreOptions
+  /** Replicas loaded or being loaded here. */
   private readonly replicas = new Map<string, Promise<Replica>>()
+  /** The same replicas once loaded: a shipment of records for one of them is applied at once. */
+  private readonly warm = new Map<string, Replica>()
+  /** Per key: work before the next shipment may be looked at (loading the copy, installing a snapshot). */
   private readonly queues = new Map<string, Promise<void>>()
+  /** Per key: the newest append under way (it settles after every earlier one); reading the copy waits for it. */
+  private readonly appending = new Map<string, Promise<void>>()
 
   constructor(options: ReplicaStoreOptions) {
     this.options = options
@@ -62,13 +68,23 @@ export class ReplicaStore {
   /**
    * Handles one shipment from `from`, in arrival order per key. `offered`: the snapshot is a
    * recovering owner's own copy, not a primary's, so it is installed only if it goes further than
-   * this copy (a newer last-record epoch, or the same epoch and more records).
+   * this copy (a newer last-record epoch, or the same epoch and more records). Records for a
+   * loaded copy with nothing queued before them are applied synchronously: no promise per hop
+   * between the message and the journal write, nor between the sync and the ack.
    */
   receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered = false): void {
+    const replica = this.warm.get(key)
+    if (replica !== undefined && snapshot === undefined && !this.queues.has(key)) {
+      try {
+        return this.applyRecords(from, key, epoch, replica, records)
+      } catch {
+        return this.forget(key) // a record that does not apply: reload what the journal holds, no ack
+      }
+    }
     const previous = this.queues.get(key) ?? Promise.resolve()
     const next = previous.then(() => this.apply(from, key, epoch, records, snapshot, offered)).catch(() => {
       // Storage failed: forget the warm copy (it may be ahead of the disk) and send no ack.
-      this.replicas.delete(key)
+      this.forget(key)
     })
     this.queues.set(key, next)
     void next.finally(() => {
@@ -76,17 +92,17 @@ export class ReplicaStore {
     })
   }
 
-  /** Hands over a replica for promotion to primary (after pending shipments are applied). */
+  /** Hands over a replica for promotion to primary (after pending shipments are applied and journaled). */
   async take(key: string): Promise<Replica | undefined> {
-    await this.queues.get(key)
+    await this.settled(key)
     const replica = this.replicas.get(key)
-    this.replicas.delete(key)
+    this.forget(key)
     return replica ? await replica : undefined
   }
 
   /** This host's copy of `key` (loaded from its journal if needed), after pending shipments. */
   async peek(key: string): Promise<Replica> {
-    await this.queues.get(key)
+    await this.settled(key)
     const existing = this.replicas.get(key)
     return existing ? await existing : loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined)
   }
@@ -98,16 +114,28 @@ export class ReplicaStore {
 
   /** Drops the replica of `key` (this host is no longer one of its owners). */
   drop(key: string): void {
+    this.forget(key)
+  }
+
+  private forget(key: string): void {
     this.replicas.delete(key)
+    this.warm.delete(key)
+  }
+
+  /** Resolves once the shipments of `key` that arrived so far are applied and journaled (or failed). */
+  private async settled(key: string): Promise<void> {
+    await this.queues.get(key)
+    await this.appending.get(key)
   }
 
   private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered: boolean): Promise<void> {
-    const { storage, viewEpoch, ack } = this.options
-    if (epoch < viewEpoch()) return ack(from, key, 0, 'stale')
+    const { storage, viewEpoch } = this.options
+    if (epoch < viewEpoch()) return this.ackInOrder(from, key, undefined, 0, 'stale')
     const replica = await this.load(key)
-    if (epoch < replica.epoch) return ack(from, key, replica.seq, 'stale')
+    if (epoch < replica.epoch) return this.ackInOrder(from, key, replica, replica.seq, 'stale')
     const further = snapshot && (offered ? ahead(snapshot, replica) : snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)
     if (snapshot && further) {
+      await this.appending.get(key) // the copy's earlier records first, or they would land after the snapshot
       await installShipped(storage, key, snapshot)
       replica.seq = snapshot.seq
       replica.epoch = snapshot.epoch
@@ -115,6 +143,19 @@ export class ReplicaStore {
       replica.requests = new RequestTable(this.options.requestsMax, snapshot.requests)
       replica.reminders = new Map(snapshot.reminders ?? [])
     }
+    this.applyRecords(from, key, epoch, replica, records)
+  }
+
+  /**
+   * Appends the records that follow the copy to the local journal and applies them to the warm
+   * copy while the disk syncs; the ack leaves once they are durable. A failed append drops the
+   * copy (it is ahead of the disk) and sends no ack: the primary ships again, and the copy is
+   * reloaded from what the journal holds.
+   */
+  private applyRecords(from: HostId, key: string, epoch: number, replica: Replica, records: JournalRecord[]): void {
+    const { storage, viewEpoch } = this.options
+    if (epoch < viewEpoch()) return this.ackInOrder(from, key, undefined, 0, 'stale')
+    if (epoch < replica.epoch) return this.ackInOrder(from, key, replica, replica.seq, 'stale')
     const accepted: JournalRecord[] = []
     let status: AckStatus = 'ok'
     let seq = replica.seq
@@ -132,37 +173,55 @@ export class ReplicaStore {
       seq = record.seq
       lastEpoch = record.epoch
     }
-    if (accepted.length > 0) {
-      // Journaled and acknowledged first, then applied to the warm copy: the primary waits for the
-      // ack, not for the patches (shipments of a key apply one at a time, and a promotion waits
-      // for them, so nothing reads the copy in between).
-      await storage.append(key, accepted)
-      ack(from, key, seq, status)
-      for (const record of accepted) {
-        const parts = splitPatch(record.patch as Patch)
-        replica.state = applyPatch(replica.state, parts.state)
-        applyReminderOps(replica.reminders, parts.reminders)
-        replica.requests.set(record.requestId, record.seq, record.result)
-        replica.seq = record.seq
-        replica.epoch = record.epoch
-      }
-      const every = this.options.snapshotEveryRecords
-      const crossed = Math.floor(replica.seq / every) > Math.floor((accepted[0]!.seq - 1) / every)
-      if (crossed) {
-        const stored: StoredSnapshot = { state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
-        await storage.writeSnapshot(key, { seq: replica.seq, epoch: replica.epoch, state: stored }).then(() => storage.compact(key, replica.seq)).catch(() => undefined)
-      }
-      return
+    if (accepted.length === 0) return this.ackInOrder(from, key, replica, replica.seq, status)
+    let appended: Promise<void>
+    try { appended = storage.append(key, accepted) } catch (error) { appended = Promise.reject(error) }
+    for (const record of accepted) {
+      const parts = splitPatch(record.patch as Patch)
+      replica.state = applyPatch(replica.state, parts.state)
+      applyReminderOps(replica.reminders, parts.reminders)
+      replica.requests.set(record.requestId, record.seq, record.result)
+      replica.seq = record.seq
+      replica.epoch = record.epoch
     }
-    ack(from, key, replica.seq, status)
+    const every = this.options.snapshotEveryRecords
+    if (Math.floor(replica.seq / every) > Math.floor((accepted[0]!.seq - 1) / every)) {
+      // Queued behind the append; a failed snapshot costs only a longer replay.
+      const stored: StoredSnapshot = { state: replica.state, requests: replica.requests.toEntries(), reminders: [...replica.reminders] }
+      storage.writeSnapshot(key, { seq: replica.seq, epoch: replica.epoch, state: stored }).then(() => storage.compact(key, replica.seq)).catch(() => undefined)
+    }
+    const done = appended.then(
+      () => this.options.ack(from, key, seq, status),
+      () => { if (this.warm.get(key) === replica) this.forget(key) },
+    )
+    this.appending.set(key, done)
+    void done.then(() => {
+      if (this.appending.get(key) === done) this.appending.delete(key)
+    })
+  }
+
+  /**
+   * Acks once the appends under way for `key` are durable, so no ack overtakes an earlier one
+   * nor counts records the disk does not hold yet; none when they failed (the copy was dropped).
+   */
+  private ackInOrder(from: HostId, key: string, replica: Replica | undefined, seq: number, status: AckStatus): void {
+    const pending = this.appending.get(key)
+    if (pending === undefined) return this.options.ack(from, key, seq, status)
+    void pending.then(() => {
+      if (replica === undefined || this.warm.get(key) === replica) this.options.ack(from, key, seq, status)
+    })
   }
 
   private load(key: string): Promise<Replica> {
     let replica = this.replicas.get(key)
     if (!replica) {
-      replica = loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined)
-      this.replicas.set(key, replica)
-      replica.catch(() => this.replicas.delete(key))
+      const loading = loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined)
+      replica = loading
+      this.replicas.set(key, loading)
+      loading.then(
+        (loaded) => { if (this.replicas.get(key) === loading) this.warm.set(key, loaded) },
+        () => { if (this.replicas.get(key) === loading) this.replicas.delete(key) },
+      )
     }
     return replica
   }
