@@ -39,6 +39,16 @@ function backup(storage = new GatedStorage()) {
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
+/** A backup that holds record 1 of `key` durably (loaded, acknowledged). */
+async function backupAtOne() {
+  const b = backup()
+  b.store.receive('p', key, 1, [record(1)], undefined)
+  await settle()
+  b.storage.release()
+  await settle()
+  return b
+}
+
 describe('a backup applying shipments (ReplicaStore)', () => {
   test('acks a shipment only once its journal holds it; a promotion waits for the append', async () => {
     const { store, storage, acks } = backup()
@@ -65,11 +75,7 @@ describe('a backup applying shipments (ReplicaStore)', () => {
   })
 
   test('a failed append sends no ack and drops the copy: the next read has what the journal holds', async () => {
-    const { store, storage, acks } = backup()
-    store.receive('p', key, 1, [record(1)], undefined)
-    await settle()
-    storage.release()
-    await settle()
+    const { store, storage, acks } = await backupAtOne()
     store.receive('p', key, 1, [record(2)], undefined)
     storage.fail()
     const copy = await store.peek(key)
@@ -78,11 +84,7 @@ describe('a backup applying shipments (ReplicaStore)', () => {
   })
 
   test('no ack overtakes an earlier one nor counts records the disk does not hold yet', async () => {
-    const { store, storage, acks } = backup()
-    store.receive('p', key, 1, [record(1)], undefined)
-    await settle()
-    storage.release()
-    await settle()
+    const { store, storage, acks } = await backupAtOne()
     store.receive('p', key, 1, [record(2)], undefined)
     store.receive('p', key, 1, [record(2)], undefined) // a duplicate: nothing to append, acked as held
     store.receive('p', key, 1, [record(4)], undefined) // a gap: the primary must resync
