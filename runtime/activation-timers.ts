@@ -73,7 +73,7 @@ export class ActivationTimers {
     const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
       // A tick that threw still moves the reminder on (or it would fire again at once).
       if (!outcome.ok) {
-        const moved = activation.write(move, [], `~advance:${name}:${spec.dueAtMs}`, this.ports.epoch(), `${activation.key} reminder`)
+        const moved = activation.write(move, [], `~advance:${name}:${spec.dueAtMs}`, this.ports.epoch(), 'receiveReminder')
         if (isThenable(moved)) return moved.then(() => this.arm(activation))
       }
       this.arm(activation)
@@ -84,7 +84,7 @@ export class ActivationTimers {
       start: () => {
         if (activation.recorded(requestId)) return void this.arm(activation)
         this.ports.fired()
-        const outcome = activation.write(tick, [], requestId, this.ports.epoch(), `${activation.key} reminder`)
+        const outcome = activation.write(tick, [], requestId, this.ports.epoch(), 'receiveReminder')
         return isThenable(outcome) ? outcome.then(done) : done(outcome)
       },
       reject: () => undefined,
@@ -104,7 +104,7 @@ export class ActivationTimers {
       activation.mailbox.offer({
         mode: 'write',
         start: () => {
-          const outcome = activation.write(fn, [], this.ports.timerId(), this.ports.epoch(), `${activation.key} timer`)
+          const outcome = activation.write(fn, [], this.ports.timerId(), this.ports.epoch(), 'setTimer callback')
           return isThenable(outcome) ? outcome : undefined
         },
         reject: () => undefined,

@@ -50,8 +50,10 @@ export class Activation {
   readonly mailbox: Mailbox
   status: ActivationStatus = 'activating'
   lastUsedMs: number
-  /** The call chain of the write turn running now (keys outermost first, ending with this key). */
-  chain: string[]
+  /** The chain of the call the write turn running now serves (keys outermost first); undefined: a call from outside. */
+  private callerChain: string[] | undefined
+  /** `chain`, once a turn asked for it. */
+  private chainOfTurn: string[] | undefined
   /** What the running write turn's call ids derive from ('' : fresh ids), and how many calls it has made. */
   turnId = ''
   turnCalls = 0
@@ -86,7 +88,17 @@ export class Activation {
     this.instance[actorContext] = context
     this.mailbox = new Mailbox(limits.mailboxDepthMax)
     this.lastUsedMs = nowMs
-    this.chain = [key]
+  }
+
+  /** A write turn starts for a call with this chain. */
+  setCaller(chain: string[] | undefined): void {
+    this.callerChain = chain
+    this.chainOfTurn = undefined
+  }
+
+  /** The call chain of the write turn running now (keys outermost first, ending with this key); built when a turn makes a call. */
+  get chain(): string[] {
+    return this.chainOfTurn ??= this.callerChain ? [...this.callerChain, this.key] : [this.key]
   }
 
   /** Sets the state the first turn starts from (from the journal, a warm replica, or initialState). */
@@ -134,8 +146,11 @@ export class Activation {
     return { ok: true, value: entry.result, gate }
   }
 
-  /** Runs a write turn: tracked, atomic, journaled. */
-  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, what: string): TurnOutcome | Promise<TurnOutcome> {
+  /**
+   * Runs a write turn: tracked, atomic, journaled. `source` names what returns the result in an
+   * error about it (`the result of ${key}.${source}`): the method, or the hook or timer.
+   */
+  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, source: string): TurnOutcome | Promise<TurnOutcome> {
     this.startCalls(requestId)
     const base = this.committed
     const turn = beginTurn(base)
@@ -149,13 +164,13 @@ export class Activation {
       return this.abort(turn, thrown, base, requestId, epoch)
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, what), (thrown) => this.abort(turn, thrown, base, requestId, epoch))
+      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, source), (thrown) => this.abort(turn, thrown, base, requestId, epoch))
     }
-    return this.finish(turn, draft, base, result, requestId, epoch, what)
+    return this.finish(turn, draft, base, result, requestId, epoch, source)
   }
 
   /** Runs a read-only or reentrant turn: it sees the state as it is and journals nothing. */
-  read(method: MethodEntry, args: unknown[], what: string): TurnOutcome | Promise<TurnOutcome> {
+  read(method: MethodEntry, args: unknown[], source: string): TurnOutcome | Promise<TurnOutcome> {
     let result: unknown
     try {
       result = method.fn.apply(this.instance, args)
@@ -163,18 +178,18 @@ export class Activation {
       return { ok: false, error: serializeThrown(thrown, this.key) }
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.released(value, what), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
+      return Promise.resolve(result).then((value) => this.released(value, source), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
     }
-    return this.released(result, what)
+    return this.released(result, source)
   }
 
-  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, what: string): TurnOutcome {
+  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string): TurnOutcome {
     // `this.state = next` inside the turn replaced the draft.
     if (this.instance.state !== draft) turn.replace(this.instance.state)
     let patch: PatchOp[] | undefined
     try {
       value = resolveDrafts(value)
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, what)
+      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', this.key, source)
       patch = turn.commit() as PatchOp[] | undefined
     } catch (error) {
       if (turn.open) turn.rollback()
@@ -197,10 +212,10 @@ export class Activation {
     return { ok: true, value, gate: log?.whenDurable(log.seq) }
   }
 
-  private released(value: unknown, what: string): TurnOutcome {
+  private released(value: unknown, source: string): TurnOutcome {
     try {
       value = resolveDrafts(value)
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, what)
+      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', this.key, source)
     } catch (error) {
       return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
     }

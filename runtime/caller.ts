@@ -108,7 +108,7 @@ export class Caller {
     if (this.stoppedWith) return Promise.reject(this.stoppedWith)
     const { limits } = this.options
     try {
-      checkPayload(args, limits.payloadBytesMax, limits.payloadDepthMax, `the arguments of ${key}.${method}`)
+      checkPayload(args, limits.payloadBytesMax, limits.payloadDepthMax, 'arguments', key, method)
     } catch (error) {
       return Promise.reject(error)
     }

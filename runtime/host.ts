@@ -133,6 +133,8 @@ export class Host {
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
   private leaseUntilMs: number | undefined
   private shipments = 0
+  /** The call `settle` answered last: one whose turn ended inside the mailbox's `offer` needs no in-flight entry. */
+  private settledLast: CallEnvelope | undefined
   /**
    * This host's id and a random part, new with every start: the ids of the calls, shipments and
    * recovery reads it makes begin with it, so an answer to a read of an earlier incarnation of
@@ -487,7 +489,7 @@ export class Host {
     }
     // A duplicate of a call still queued or running waits for the same answer (before the cycle
     // check: the first copy is already past it, and its effect may be on the way).
-    const waiting = activation.inFlight.get(call.id)
+    const waiting = activation.inFlight.size === 0 ? undefined : activation.inFlight.get(call.id)
     if (waiting !== undefined) {
       this.counters.dedupedCalls++
       if (typeof waiting === 'string') {
@@ -512,12 +514,12 @@ export class Host {
     // and an unfinished turn may run first) is refused if it is still waiting after callTimeoutMs.
     const waits = call.chain !== undefined && !unfinished && (!checked || wouldWait(activation, method))
     const job = waits ? this.refusedIfStillWaiting(activation, method, call, from, checked) : this.jobOf(activation, method, call, from, checked)
-    // In flight before it is offered: a turn that ends at once is answered (and forgotten) inside `offer`.
-    activation.inFlight.set(call.id, from)
     if (!activation.mailbox.offer(job)) {
-      activation.inFlight.delete(call.id)
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     }
+    // A turn that ended inside `offer` with nothing to wait for is answered already: nothing is in
+    // flight (no copy of it can have arrived meanwhile). Any other call is, until `settle`.
+    if (this.settledLast !== call) activation.inFlight.set(call.id, from)
   }
 
   /**
@@ -621,7 +623,7 @@ export class Host {
     instance.state = copy.state
     try {
       const value = resolveDrafts(await method.fn.apply(instance, call.args))
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, `the result of ${call.key}.${call.method}`)
+      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', call.key, call.method)
       this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: true, value })
     } catch (thrown) {
       this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: serializeThrown(thrown, call.key) })
@@ -630,7 +632,9 @@ export class Host {
 
   /** Sends a call's answer to everyone waiting for it. */
   private settle(activation: Activation, call: CallEnvelope, from: PeerId, envelope: Envelope): void {
-    const recipients = activation.inFlight.get(call.id) ?? from
+    this.settledLast = call
+    const recipients = activation.inFlight.size === 0 ? undefined : activation.inFlight.get(call.id)
+    if (recipients === undefined) return this.deliver(from, envelope)
     activation.inFlight.delete(call.id)
     if (typeof recipients === 'string') this.deliver(recipients, envelope)
     else for (const to of recipients) this.deliver(to, envelope)
@@ -651,15 +655,14 @@ export class Host {
       return undefined
     }
     this.counters.turns++
-    const what = `the result of ${call.key}.${call.method}`
     let outcome: TurnOutcome | Promise<TurnOutcome>
     if (method.mode === 'write') {
-      activation.chain = call.chain ? [...call.chain, activation.key] : [activation.key]
+      activation.setCaller(call.chain)
       activation.turnCall = call
       activation.turnIntent = undefined
-      outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, what)
+      outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, call.method)
     } else {
-      outcome = activation.read(method, call.args, what)
+      outcome = activation.read(method, call.args, call.method)
     }
     const ended = (o: TurnOutcome): void => {
       if (activation.turnCall === call) activation.turnCall = undefined
@@ -902,7 +905,7 @@ export class Host {
   /** Runs a lifecycle hook as a journaled turn; a throw fails it. */
   private async lifecycleTurn(activation: Activation, hook: () => unknown, name: string): Promise<void> {
     const requestId = `~${name}:${this.id}:${this.view.epoch}:${activation.log?.seq ?? 0}`
-    const outcome = await activation.write(hook, [], requestId, this.placement.view.epoch, `${activation.key}.${name}`)
+    const outcome = await activation.write(hook, [], requestId, this.placement.view.epoch, name)
     if (!outcome.ok) throw TroupeError.from(outcome.error)
     await outcome.gate
   }

@@ -1,53 +1,65 @@
 import { TroupeError } from './errors.ts'
 
+/** Why `estimate` refused a value; turned into a TroupeError with the payload's name only then (no message is built per call). */
+class Refusal {
+  constructor(readonly kind: 'Unserializable' | 'PayloadTooLarge', readonly thing: string) {}
+}
+
 /**
  * Checks a value before it crosses a boundary: refuses what structured clone cannot carry
  * (functions, symbols, promises, weak collections), cycles and very deep nesting, and anything
- * whose estimated size exceeds the limit. Cheap for the usual small arguments.
+ * whose estimated size exceeds the limit. Cheap for the usual small arguments. The error names
+ * the payload: `the ${part} of ${key}.${method}`, or `part` alone when no key is given.
  */
-export function checkPayload(value: unknown, bytesMax: number, depthMax: number, what: string): void {
-  const size = estimate(value, 0, depthMax, bytesMax, what)
-  if (size > bytesMax) throw tooLarge(what, bytesMax)
+export function checkPayload(value: unknown, bytesMax: number, depthMax: number, part: string, key?: string, method?: string): void {
+  try {
+    if (estimate(value, 0, depthMax, bytesMax) <= bytesMax) return
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error
+    const what = key === undefined ? part : `the ${part} of ${key}.${method}`
+    if (error.kind === 'Unserializable') throw new TroupeError('Unserializable', `${what} holds ${error.thing}, which cannot be sent`)
+  }
+  const what = key === undefined ? part : `the ${part} of ${key}.${method}`
+  throw new TroupeError('PayloadTooLarge', `${what} is larger than ${bytesMax} bytes`)
 }
 
-function estimate(value: unknown, depth: number, depthMax: number, bytesMax: number, what: string): number {
+const tooLarge = new Refusal('PayloadTooLarge', '')
+
+function estimate(value: unknown, depth: number, depthMax: number, bytesMax: number): number {
   switch (typeof value) {
     case 'number': case 'boolean': case 'undefined': case 'bigint': return 8
     case 'string': return 4 + value.length * 2
-    case 'function': throw unserializable(what, 'a function')
-    case 'symbol': throw unserializable(what, 'a symbol')
+    case 'function': throw new Refusal('Unserializable', 'a function')
+    case 'symbol': throw new Refusal('Unserializable', 'a symbol')
   }
   if (value === null) return 8
-  if (depth >= depthMax) throw unserializable(what, `nesting deeper than ${depthMax} (or a cycle)`)
+  if (depth >= depthMax) throw new Refusal('Unserializable', `nesting deeper than ${depthMax} (or a cycle)`)
   const obj = value as object
-  if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet) throw unserializable(what, obj.constructor.name)
+  if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet) throw new Refusal('Unserializable', obj.constructor.name)
   if (ArrayBuffer.isView(obj)) return 16 + obj.byteLength
   if (obj instanceof ArrayBuffer) return 16 + obj.byteLength
   if (obj instanceof Date || obj instanceof RegExp) return 24
   let total = 16
-  const add = (item: unknown): void => {
-    total += estimate(item, depth + 1, depthMax, bytesMax, what)
-    if (total > bytesMax) throw tooLarge(what, bytesMax)
-  }
   if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) add(obj[i])
+    for (let i = 0; i < obj.length; i++) {
+      total += estimate(obj[i], depth + 1, depthMax, bytesMax)
+      if (total > bytesMax) throw tooLarge
+    }
   } else if (obj instanceof Map) {
-    for (const [k, v] of obj) { add(k); add(v) }
+    for (const [k, v] of obj) {
+      total += estimate(k, depth + 1, depthMax, bytesMax) + estimate(v, depth + 1, depthMax, bytesMax)
+      if (total > bytesMax) throw tooLarge
+    }
   } else if (obj instanceof Set) {
-    for (const v of obj) add(v)
+    for (const v of obj) {
+      total += estimate(v, depth + 1, depthMax, bytesMax)
+      if (total > bytesMax) throw tooLarge
+    }
   } else {
     for (const k in obj) {
-      total += 4 + k.length * 2
-      add((obj as Record<string, unknown>)[k])
+      total += 4 + k.length * 2 + estimate((obj as Record<string, unknown>)[k], depth + 1, depthMax, bytesMax)
+      if (total > bytesMax) throw tooLarge
     }
   }
   return total
-}
-
-function unserializable(what: string, thing: string): TroupeError {
-  return new TroupeError('Unserializable', `${what} holds ${thing}, which cannot be sent`)
-}
-
-function tooLarge(what: string, bytesMax: number): TroupeError {
-  return new TroupeError('PayloadTooLarge', `${what} is larger than ${bytesMax} bytes`)
 }

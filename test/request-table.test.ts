@@ -52,6 +52,9 @@ describe('RequestTable against a plain model', () => {
       const table = new RequestTable(sizeMax)
       const model: Array<[string, number, unknown]> = []
       for (const [id, seq] of ops) {
+        // Look ids up too (a call's arrival): a lookup that misses lets the set after it skip its own.
+        if (seq % 3 === 0) table.get(id)
+        if (seq % 5 === 0) table.get(String.fromCharCode(id.charCodeAt(0) + 1))
         table.set(id, seq, `r${seq}`)
         const at = model.findIndex((e) => e[0] === id)
         if (at >= 0) model[at] = [id, seq, `r${seq}`]

@@ -52,17 +52,28 @@ export class RequestTable {
     for (const [id, seq, result] of initial) this.set(id, seq, result)
   }
 
+  /**
+   * The id the last `get` did not find, while it is still not here: a call looks its id up when
+   * it arrives and records it when its turn ends, and the second lookup, on a table of a thousand
+   * fresh ids, would miss the cache again.
+   */
+  private absent: string | undefined
+
   get(requestId: string): RequestEntry | undefined {
     const slot = this.slots.get(requestId)
-    return slot === undefined ? undefined : { seq: this.seqs[slot]!, result: this.results[slot] }
+    if (slot === undefined) {
+      this.absent = requestId
+      return undefined
+    }
+    return { seq: this.seqs[slot]!, result: this.results[slot] }
   }
 
   set(requestId: string, seq: number, result: unknown): void {
-    // One hash lookup on the usual path (a new id). A repeat is answered, not run again: it keeps
-    // its place in the eviction order and takes the newer record.
+    // One hash operation on the usual path (a new id the last get missed). A repeat keeps its
+    // place in the eviction order and takes the newer record.
     if (isTurnIntent(result)) this.open.add(requestId)
     else if (this.open.size > 0) this.open.delete(requestId)
-    const known = this.slots.get(requestId)
+    const known = requestId === this.absent ? undefined : this.slots.get(requestId)
     if (known !== undefined) {
       this.seqs[known] = seq
       this.results[known] = result
@@ -84,6 +95,7 @@ export class RequestTable {
       this.oldest = (slot + 1) % this.sizeMax
     }
     this.slots.set(requestId, slot)
+    if (requestId === this.absent) this.absent = undefined
   }
 
   get size(): number {
