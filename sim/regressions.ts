@@ -247,6 +247,27 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (a call from a turn that arrives while its actor loads gets the same refusal timer as one that has to wait: still queued after callTimeoutMs, it is refused as a Deadlock, unless its request id turns out to be answered in the journal). Was: bank0 and bank1 each re-ran an unfinished transfer to the other; each deposit had arrived while the callee loaded (no cycle check then) and waited behind the callee\'s own re-run for good.',
   },
   {
+    name: 'an idle actor\'s new primary held no copy of it, and a later view kept only that primary',
+    seed: 2487,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (after a view change, the backups of an idle actor offer their copy to a primary that owned nothing of it in the view before, as they did only for a host back without its disk). Was: Counter/c1 was written in view 2 on host-2 and host-1 and passivated; view 3 made host-0 (back from a crash, never an owner) its primary, and nobody gave host-0 the copy; view 7 kept host-0 alone (the others paused), which started c1 empty: increment #11, acknowledged at t=1755, was lost. An earlier timing hid it because a client happened to call c1 while host-0 could still read the backups.',
+  },
+  {
+    name: 'every announcement of a host back without its disk was lost on the way to the one peer that held its actor',
+    seed: 2312,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a host back without its disk announces it six times instead of three, at doubling intervals). Was: host-3 came back empty in view 7 (29% loss); its three rejoined messages to host-1 were all lost, so host-1 never offered it Counter/c0; host-0 also came back empty; when host-1 crashed without its disk, the owners of view 11 held nothing of c0 (only host-2, no longer an owner, did): three acknowledged increments were lost. Found once the new-primary offers changed the timing.',
+  },
+  {
+    name: 'a passivating activation whose records waited for acks kept its key from activating again after the view moved it',
+    seed: 2238,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a view change fails the pending records of a passivating activation the view moved away, and retargets those of one it keeps, so the passivation ends). Was: Counter/c0 passivated on host-1 with record 3 unacknowledged by host-2 (an ack lost) when host-1 paused; back in view 4 its new activation waited behind that passivation until host-2 resumed, so it never read host-0, the only holder of increment #41 (acknowledged in view 3, where host-0 was alone); host-0 then paused out of view 6 and host-1 went on from seq 3: the increment was lost. Surfaced by the timing of synchronous backup appends.',
+  },
+  {
     name: 'the final reads began while an active actor still had an unfinished transfer to run again',
     seed: 155,
     profile: 'full',

@@ -58,8 +58,8 @@ export class ReplicaStore {
   private readonly warm = new Map<string, Replica>()
   /** Per key: work before the next shipment may be looked at (loading the copy, installing a snapshot). */
   private readonly queues = new Map<string, Promise<void>>()
-  /** Per key: the newest append under way (it settles after every earlier one); reading the copy waits for it. */
-  private readonly appending = new Map<string, Promise<void>>()
+  /** Per key: the newest append under way (it settles after every earlier one), true once durable; reading the copy waits for it. */
+  private readonly appending = new Map<string, Promise<boolean>>()
 
   constructor(options: ReplicaStoreOptions) {
     this.options = options
@@ -130,9 +130,9 @@ export class ReplicaStore {
 
   private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered: boolean): Promise<void> {
     const { storage, viewEpoch } = this.options
-    if (epoch < viewEpoch()) return this.ackInOrder(from, key, undefined, 0, 'stale')
+    if (epoch < viewEpoch()) return this.ackInOrder(from, key, 0, 'stale')
     const replica = await this.load(key)
-    if (epoch < replica.epoch) return this.ackInOrder(from, key, replica, replica.seq, 'stale')
+    if (epoch < replica.epoch) return this.ackInOrder(from, key, replica.seq, 'stale')
     const further = snapshot && (offered ? ahead(snapshot, replica) : snapshot.seq > replica.seq || snapshot.epoch > replica.epoch)
     if (snapshot && further) {
       await this.appending.get(key) // the copy's earlier records first, or they would land after the snapshot
@@ -154,8 +154,8 @@ export class ReplicaStore {
    */
   private applyRecords(from: HostId, key: string, epoch: number, replica: Replica, records: JournalRecord[]): void {
     const { storage, viewEpoch } = this.options
-    if (epoch < viewEpoch()) return this.ackInOrder(from, key, undefined, 0, 'stale')
-    if (epoch < replica.epoch) return this.ackInOrder(from, key, replica, replica.seq, 'stale')
+    if (epoch < viewEpoch()) return this.ackInOrder(from, key, 0, 'stale')
+    if (epoch < replica.epoch) return this.ackInOrder(from, key, replica.seq, 'stale')
     const accepted: JournalRecord[] = []
     let status: AckStatus = 'ok'
     let seq = replica.seq
@@ -173,7 +173,7 @@ export class ReplicaStore {
       seq = record.seq
       lastEpoch = record.epoch
     }
-    if (accepted.length === 0) return this.ackInOrder(from, key, replica, replica.seq, status)
+    if (accepted.length === 0) return this.ackInOrder(from, key, replica.seq, status)
     let appended: Promise<void>
     try { appended = storage.append(key, accepted) } catch (error) { appended = Promise.reject(error) }
     for (const record of accepted) {
@@ -191,8 +191,14 @@ export class ReplicaStore {
       storage.writeSnapshot(key, { seq: replica.seq, epoch: replica.epoch, state: stored }).then(() => storage.compact(key, replica.seq)).catch(() => undefined)
     }
     const done = appended.then(
-      () => this.options.ack(from, key, seq, status),
-      () => { if (this.warm.get(key) === replica) this.forget(key) },
+      () => {
+        this.options.ack(from, key, seq, status)
+        return true
+      },
+      () => {
+        if (this.warm.get(key) === replica) this.forget(key)
+        return false
+      },
     )
     this.appending.set(key, done)
     void done.then(() => {
@@ -202,13 +208,13 @@ export class ReplicaStore {
 
   /**
    * Acks once the appends under way for `key` are durable, so no ack overtakes an earlier one
-   * nor counts records the disk does not hold yet; none when they failed (the copy was dropped).
+   * nor counts records the disk does not hold yet; none that counts them when they failed.
    */
-  private ackInOrder(from: HostId, key: string, replica: Replica | undefined, seq: number, status: AckStatus): void {
+  private ackInOrder(from: HostId, key: string, seq: number, status: AckStatus): void {
     const pending = this.appending.get(key)
     if (pending === undefined) return this.options.ack(from, key, seq, status)
-    void pending.then(() => {
-      if (replica === undefined || this.warm.get(key) === replica) this.options.ack(from, key, seq, status)
+    void pending.then((durable) => {
+      if (durable || status === 'stale') this.options.ack(from, key, seq, status)
     })
   }
 
