@@ -217,6 +217,35 @@ describe('hosts in one thread over the in-memory transport', () => {
     }
   })
 
+  test('a passivating activation whose last record waits for an ack that never comes lets go of its key once the view moves it', async () => {
+    const hasher = await loadPointHasher()
+    const network = new MemoryNetwork()
+    const registry = new ActorRegistry()
+    registry.register(Greeter)
+    const view = { epoch: 1, hosts: ['h0', 'h1'] }
+    const events: HostEvent[] = []
+    const hosts = ['h0', 'h1'].map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, replicas: 1, consistency: 'strong', limits: { idleTimeoutMs: 40 }, onEvent: (e) => events.push(e) }))
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    let id = ''
+    for (let i = 0; !id; i++) if (client.ownerOf(Greeter, `p${i}`) === 'h0') id = `p${i}`
+    const key = `Greeter/${id}`
+    await client.actor(Greeter, id).greet('a')
+    // From now on h1's acknowledgements never reach h0: h0's next record stays pending.
+    const backup = network.member('h1')! as unknown as { transmit(to: string, frame: unknown[]): void }
+    const transmit = backup.transmit.bind(backup)
+    backup.transmit = (to, frame) => { if (to !== 'h0') transmit(to, frame) }
+    const unacknowledged = client.actor(Greeter, id).greet('b').catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 150)) // the idle sweep starts passivating it: it waits for the ack
+    const gone = (): boolean => events.some((e) => e.kind === 'deactivate' && e.key === key && e.host === 'h0')
+    expect(gone()).toBe(false)
+    hosts[0]!.setView({ epoch: 2, hosts: ['h1'] }) // the view moves the key to h1
+    await until(gone)
+    expect(hosts[0]!.callsInFlight()).toBe(0)
+    client.stop()
+    await unacknowledged
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
     const { client } = await world(['h0'])
     client.stop()
