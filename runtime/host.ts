@@ -128,6 +128,8 @@ export class Host {
   private readonly leaving = new Map<string, Activation>()
   /** Copies other owners offered for a loading activation before its recovery read began (see `handleShipment`). */
   private readonly earlyOffers = new WeakMap<Activation, ShippedSnapshot[]>()
+  /** Idle actors' copies sent to owners that must hold them (see `refill`), by key. */
+  private readonly refills = new Map<string, Refill>()
   private idleTimer: TimerHandle | undefined
   private stopped = false
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
@@ -355,10 +357,35 @@ export class Host {
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it;
     // so is one with an unfinished turn, which its activation finishes.
     if (copy.reminders.size > 0 || copy.requests.hasUnfinished) this.activate(key, type)
-    for (const backup of this.backupsOf(key)) {
-      this.counters.recordsShipped++
-      this.deliver(backup, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+    this.refill(key, this.backupsOf(key), snapshot, epoch)
+  }
+
+  /**
+   * Sends an idle actor's copy to owners that must hold it, and again every `replicationRetryMs`
+   * to those that have not acknowledged holding as much, `refillRounds` times at most: one lost
+   * message must not leave an owner empty (the copy would then hang on the other owners alone).
+   * Stops when the view moves on or the actor activates here (its log replicates from then on).
+   */
+  private refill(key: string, owners: HostId[], snapshot: ShippedSnapshot, epoch: number): void {
+    const previous = this.refills.get(key)
+    if (previous?.timer !== undefined) this.clock.clearTimeout(previous.timer)
+    const refill: Refill = { seq: snapshot.seq, waiting: new Set(owners), timer: undefined }
+    this.refills.set(key, refill)
+    let rounds = 0
+    const round = (): void => {
+      refill.timer = undefined
+      const over = this.stopped || this.placement.view.epoch !== epoch || this.activations.has(key) || this.leaving.has(key)
+      if (over || refill.waiting.size === 0 || rounds++ >= refillRounds) {
+        if (this.refills.get(key) === refill) this.refills.delete(key)
+        return
+      }
+      for (const owner of refill.waiting) {
+        this.counters.recordsShipped++
+        this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+      }
+      refill.timer = this.clock.setTimeout(round, this.limits.replicationRetryMs)
     }
+    round()
   }
 
   /**
@@ -367,8 +394,7 @@ export class Host {
    * furthest copy among the owners when it activates the actor.
    */
   private offerCopy(primary: HostId, key: string, own: Replica, epoch: number): void {
-    this.counters.recordsShipped++
-    this.deliver(primary, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot: shippedOf(own) })
+    this.refill(key, [primary], shippedOf(own), epoch)
   }
 
   /**
@@ -798,6 +824,15 @@ export class Host {
   }
 
   private handleAck(from: PeerId, ack: ReplicatedEnvelope): void {
+    const refill = this.refills.size === 0 ? undefined : this.refills.get(ack.key)
+    if (refill && (ack.status === 'stale' || ack.seq >= refill.seq)) {
+      // `from` holds the copy (or knows a newer view, where the refill has no say).
+      refill.waiting.delete(from)
+      if (refill.waiting.size === 0) {
+        if (refill.timer !== undefined) this.clock.clearTimeout(refill.timer)
+        this.refills.delete(ack.key)
+      }
+    }
     // A passivating activation's last records come first: a new activation waits for them.
     const leaving = this.leaving.get(ack.key)
     const activation = leaving?.log && leaving.log.pendingCount > 0 ? leaving : (this.activations.get(ack.key) ?? leaving)
@@ -1044,6 +1079,17 @@ export class Host {
     }, interval)
   }
 }
+
+/** An idle actor's copy on its way to owners that must hold it (see `Host.refill`). */
+interface Refill {
+  /** The copy's seq: an owner that acknowledges at least this much holds it. */
+  seq: number
+  waiting: Set<HostId>
+  timer: TimerHandle | undefined
+}
+
+/** How many times `Host.refill` sends a copy to an owner that does not acknowledge it. */
+const refillRounds = 8
 
 /**
  * How many times a host back without its disk announces it (see `Host.announceRejoined`): with

@@ -246,6 +246,39 @@ describe('hosts in one thread over the in-memory transport', () => {
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
+  test("after a view change an idle actor's copy reaches every owner, though the first shipments to one are lost", async () => {
+    const hasher = await loadPointHasher()
+    const network = new MemoryNetwork()
+    const registry = new ActorRegistry()
+    registry.register(Greeter)
+    const view = { epoch: 1, hosts: ['h0', 'h1', 'h2'] }
+    const hosts = view.hosts.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } }))
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    let id = ''
+    for (let i = 0; !id; i++) if (client.ownerOf(Greeter, `q${i}`) === 'h0') id = `q${i}`
+    const key = `Greeter/${id}`
+    // h2 misses everything h0 ships of the actor from the start (local: no reply waits for it).
+    const primary = network.member('h0')! as unknown as { transmit(to: string, frame: Array<{ t: string; key?: string }>): void }
+    const transmit = primary.transmit.bind(primary)
+    let dropped = 0
+    const drop = { shipments: Number.POSITIVE_INFINITY }
+    primary.transmit = (to, frame) => {
+      const kept = frame.filter((e) => !(to === 'h2' && e.t === 'replicate' && e.key === key && dropped++ < drop.shipments))
+      if (kept.length > 0) transmit(to, kept)
+    }
+    await client.actor(Greeter, id).greet('a')
+    await until(() => !hosts[0]!.activeKeys().includes(key)) // passivated: idle on its owners
+    expect((await hosts[2]!.journal(key)).records).toEqual([])
+    // A view change (same hosts) re-replicates idle actors; the first two shipments to h2 are lost too.
+    drop.shipments = dropped + 2
+    for (const host of hosts) host.setView({ epoch: 2, hosts: view.hosts })
+    await until(() => dropped >= drop.shipments)
+    const copyOnH2 = async (): Promise<number> => { const j = await hosts[2]!.journal(key); return j.snapshot?.seq ?? j.records.length }
+    for (let i = 0; i < 100 && (await copyOnH2()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await copyOnH2()).toBe(1)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
     const { client } = await world(['h0'])
     client.stop()
