@@ -1067,12 +1067,14 @@ export class Host {
       const cutoff = this.clock.now() - this.limits.idleTimeoutMs
       for (const activation of [...this.activations.values()]) {
         const early = buggify('host.passivate-early') // a simulation may passivate an idle actor at any time
-        const idle = activation.status === 'active' && activation.mailbox.idle && (activation.lastUsedMs <= cutoff || early)
-        // An actor with durable reminders stays active so they fire on time; one with an unfinished
-        // turn (it failed with an unknown outcome, and nobody retried it) runs it again instead.
-        if (!idle || activation.reminders.size > 0) continue
-        // (A turn whose method is gone, or no longer a write, cannot run: it does not pin the actor.)
+        if (activation.status !== 'active' || !activation.mailbox.idle) continue
+        // An unfinished turn (it failed with an unknown outcome, and nobody retried it) runs again
+        // as soon as nothing else is queued, without waiting for the idle timeout: a busy actor
+        // would otherwise never finish it. (A turn whose method is gone, or no longer a write,
+        // cannot run: it does not pin the actor.)
         if (activation.hasUnfinishedTurns && this.finishUnfinishedTurns(activation) > 0) continue
+        // An idle actor with durable reminders stays active so they fire on time.
+        if ((activation.lastUsedMs > cutoff && !early) || activation.reminders.size > 0) continue
         void this.passivate(activation)
       }
       this.armIdleSweep()

@@ -261,6 +261,13 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (a host back without its disk announces it six times instead of three, at doubling intervals). Was: host-3 came back empty in view 7 (29% loss); its three rejoined messages to host-1 were all lost, so host-1 never offered it Counter/c0; host-0 also came back empty; when host-1 crashed without its disk, the owners of view 11 held nothing of c0 (only host-2, no longer an owner, did): three acknowledged increments were lost. Found once the new-primary offers changed the timing.',
   },
   {
+    name: 'an unfinished transfer on a busy actor waited for the idle timeout to run again, past the final reads',
+    seed: 6325,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (the idle sweep runs an unfinished turn again whenever the actor\'s mailbox is empty, not only once the actor has been idle for idleTimeoutMs). Was: bank0.transfer #311 deposited into bank2, then its call got ActivationFailed (a corrupt read) and the turn answered HostUnavailable with its intent open; bank0 kept serving calls, so the sweep never found it idle, and the final reads (after 3 s of waiting for quiet) read bank2 with the deposit and bank0 without the withdrawal: money "created".',
+  },
+  {
     name: 'a passivating activation whose records waited for acks kept its key from activating again after the view moved it',
     seed: 2238,
     profile: 'full',

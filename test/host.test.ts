@@ -95,6 +95,36 @@ class Poker extends Actor<{ pokes: number }> {
   }
 }
 
+/** An actor that cannot activate while `down` is set, and one whose turn calls it (read-only `seen` keeps it busy). */
+class Moody extends Actor<{ n: number }> {
+  static down = false
+  initialState() {
+    return { n: 0 }
+  }
+  onActivate() {
+    if (Moody.down) throw new Error('not now')
+  }
+  bump() {
+    return ++this.state.n
+  }
+  get() {
+    return this.state.n
+  }
+}
+class Pusher extends Actor<{ pushes: number }> {
+  static readOnly = ['seen']
+  initialState() {
+    return { pushes: 0 }
+  }
+  async push() {
+    this.state.pushes++
+    return this.actor(Moody, 'm').bump()
+  }
+  seen() {
+    return this.state.pushes
+  }
+}
+
 async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }) {
   const hasher = await loadPointHasher()
   const network = new MemoryNetwork()
@@ -105,6 +135,8 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Broken)
   registry.register(Poker)
   registry.register(Ticker)
+  registry.register(Moody)
+  registry.register(Pusher)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e) }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
@@ -277,6 +309,31 @@ describe('hosts in one thread over the in-memory transport', () => {
     for (let i = 0; i < 100 && (await copyOnH2()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     expect(await copyOnH2()).toBe(1)
     await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('an unfinished turn runs again while its actor stays busy (no idle timeout to wait for)', async () => {
+    const hasher = await loadPointHasher()
+    const network = new MemoryNetwork()
+    const registry = new ActorRegistry()
+    registry.register(Moody)
+    registry.register(Pusher)
+    const view = { epoch: 1, hosts: ['h0'] }
+    const host = new Host({ id: 'h0', transport: network.connect('h0'), registry, hasher, view, consistency: 'local', limits: { idleTimeoutMs: 200 } })
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    Moody.down = true
+    const failed = await client.actor(Pusher, 'p').push().catch((error: unknown) => error)
+    expect(isTroupeError(failed, 'HostUnavailable')).toBe(true) // unknown outcome: the turn runs again later
+    Moody.down = false
+    // Reads every 20 ms keep Pusher busy: it is never idle for idleTimeoutMs.
+    let bumped = 0
+    for (let i = 0; i < 40 && bumped === 0; i++) {
+      await client.actor(Pusher, 'p').seen()
+      bumped = await client.actor(Moody, 'm').get()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(bumped).toBe(1)
+    expect(await client.actor(Pusher, 'p').seen()).toBe(1)
+    await host.stop()
   })
 
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
