@@ -124,6 +124,13 @@ export class Host {
   private readonly parked: Array<{ from: PeerId; call: CallEnvelope }> = []
   /** Hosts back without their disk in a view this host has not adopted yet, with that view's epoch (see `handleRejoined`). */
   private readonly rejoinedAhead = new Map<PeerId, number>()
+  /**
+   * Hosts that came back without their disk, with the epoch they said so in: for the next
+   * `forgetfulViews` views, a backup offers its copies to such a host wherever a view makes it
+   * primary (a primary re-replicates to its backups only, and the one that would have refilled
+   * it may be gone).
+   */
+  private readonly forgetful = new Map<PeerId, number>()
   /** Activations being passivated: their last records still collect acknowledgements. */
   private readonly leaving = new Map<string, Activation>()
   /** Copies other owners offered for a loading activation before its recovery read began (see `handleShipment`). */
@@ -259,6 +266,7 @@ export class Host {
     }
     const before = this.placement
     this.placement = this.place(view)
+    for (const [host, epoch] of this.forgetful) if (view.epoch - epoch > forgetfulViews) this.forgetful.delete(host)
     // A host that missed a view cannot know who was primary meanwhile: its activations may be
     // stale, so they all step down and the next call recovers from the owners' copies.
     const missedAView = view.epoch !== current.epoch + 1
@@ -336,7 +344,8 @@ export class Host {
         // activates it there, the actor's acknowledged writes would be on the backups alone, and
         // lost if a later view kept only the primary). Offer ours.
         const primaryNow = this.placement.primary(key)
-        const empty = primaryNow !== undefined && (rejoined !== undefined ? primaryNow === rejoined : before !== undefined && !before.isOwner(key, primaryNow, this.replicaCount + 1))
+        const empty = primaryNow !== undefined && (rejoined !== undefined ? primaryNow === rejoined
+          : this.forgetful.has(primaryNow) || (before !== undefined && !before.isOwner(key, primaryNow, this.replicaCount + 1)))
         if (empty) this.offerCopy(primaryNow, key, own, epoch)
         continue
       }
@@ -793,6 +802,7 @@ export class Host {
       return
     }
     for (const activation of [...this.activations.values(), ...this.leaving.values()]) activation.log?.lost(from)
+    this.forgetful.set(from, epoch)
     void this.rereplicate(this.placement.view.epoch, from).catch(() => undefined)
   }
 
@@ -1089,6 +1099,9 @@ interface Refill {
   waiting: Set<HostId>
   timer: TimerHandle | undefined
 }
+
+/** For how many views after a host says it came back without its disk its peers offer it copies (see `Host.forgetful`). */
+const forgetfulViews = 2
 
 /** How many times `Host.refill` sends a copy to an owner that does not acknowledge it. */
 const refillRounds = 8

@@ -268,6 +268,13 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (the idle sweep runs an unfinished turn again whenever the actor\'s mailbox is empty, not only once the actor has been idle for idleTimeoutMs). Was: bank0.transfer #311 deposited into bank2, then its call got ActivationFailed (a corrupt read) and the turn answered HostUnavailable with its intent open; bank0 kept serving calls, so the sweep never found it idle, and the final reads (after 3 s of waiting for quiet) read bank2 with the deposit and bank0 without the withdrawal: money "created".',
   },
   {
+    name: 'a backup that came back without its disk was never refilled, because the primary that would have done it had died',
+    seed: 7209,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (for two views after a host says it came back without its disk, its peers offer it their copies wherever a view makes it primary). Was: host-2 came back empty in view 1 while Register/r1\'s primary, host-1, had crashed without its disk; host-0, the other backup, only re-replicates what it is primary of; view 2 made host-2 r1\'s primary (it had been an owner before, so no offer), and when host-0 crashed without its disk too, r1\'s two acknowledged writes were gone. It failed on the session\'s starting code as well.',
+  },
+  {
     name: 'a passivating activation whose records waited for acks kept its key from activating again after the view moved it',
     seed: 2238,
     profile: 'full',
