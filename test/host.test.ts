@@ -96,19 +96,10 @@ class Poker extends Actor<{ pokes: number }> {
 }
 
 /** An actor that cannot activate while `down` is set, and one whose turn calls it (read-only `seen` keeps it busy). */
-class Moody extends Actor<{ n: number }> {
+class Moody extends Tally {
   static down = false
-  initialState() {
-    return { n: 0 }
-  }
   onActivate() {
     if (Moody.down) throw new Error('not now')
-  }
-  bump() {
-    return ++this.state.n
-  }
-  get() {
-    return this.state.n
   }
 }
 class Pusher extends Actor<{ pushes: number }> {
@@ -125,7 +116,24 @@ class Pusher extends Actor<{ pushes: number }> {
   }
 }
 
-async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }) {
+/** An id of `type` whose primary is `host`. */
+function idOn(client: ClusterClient, type: typeof Greeter, host: string): string {
+  for (let i = 0; ; i++) if (client.ownerOf(type, `k${i}`) === host) return `k${i}`
+}
+
+/** Drops the envelopes `from` sends that `lost` picks (a link that loses exactly those). */
+function loseFrom(network: MemoryNetwork, from: string, lost: (to: string, envelope: { t: string; key?: string }) => boolean): void {
+  const transport = network.member(from)! as unknown as { transmit(to: string, frame: Array<{ t: string; key?: string }>): void }
+  const transmit = transport.transmit.bind(transport)
+  transport.transmit = (to, frame) => {
+    const kept = frame.filter((e) => !lost(to, e))
+    if (kept.length > 0) transmit(to, kept)
+  }
+}
+
+type HostSettings = Partial<Pick<ConstructorParameters<typeof Host>[0], 'replicas' | 'consistency' | 'limits'>>
+
+async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }, settings: HostSettings = {}) {
   const hasher = await loadPointHasher()
   const network = new MemoryNetwork()
   const registry = new ActorRegistry()
@@ -138,7 +146,7 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Moody)
   registry.register(Pusher)
   const events: HostEvent[] = []
-  const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e) }))
+  const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e), ...settings }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
   return { network, hosts, client, events, hasher }
 }
@@ -233,39 +241,23 @@ describe('hosts in one thread over the in-memory transport', () => {
 
   test('a host forgets every answered call, whether its turn ended at once or later (nothing stays in flight)', async () => {
     for (const consistency of ['memory', 'strong'] as const) {
-      const hasher = await loadPointHasher()
-      const network = new MemoryNetwork()
-      const registry = new ActorRegistry()
-      registry.register(Greeter)
-      const view = { epoch: 1, hosts: ['h0'] }
-      const host = new Host({ id: 'h0', transport: network.connect('h0'), registry, hasher, view, consistency })
-      const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+      const { hosts: [host], client } = await world(['h0'], undefined, { consistency })
       const ref = client.actor(Greeter, 'ann')
       for (let i = 0; i < 20; i++) await ref.greet(`n${i}`) // a write turn that ends at once
       for (let i = 0; i < 20; i++) await ref.count() // a read that ends later (async)
       await Promise.all([ref.greet('x'), ref.greet('y'), ref.count()])
-      expect(host.callsInFlight(), consistency).toBe(0)
-      await host.stop()
+      expect(host!.callsInFlight(), consistency).toBe(0)
+      await host!.stop()
     }
   })
 
   test('a passivating activation whose last record waits for an ack that never comes lets go of its key once the view moves it', async () => {
-    const hasher = await loadPointHasher()
-    const network = new MemoryNetwork()
-    const registry = new ActorRegistry()
-    registry.register(Greeter)
-    const view = { epoch: 1, hosts: ['h0', 'h1'] }
-    const events: HostEvent[] = []
-    const hosts = ['h0', 'h1'].map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, replicas: 1, consistency: 'strong', limits: { idleTimeoutMs: 40 }, onEvent: (e) => events.push(e) }))
-    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
-    let id = ''
-    for (let i = 0; !id; i++) if (client.ownerOf(Greeter, `p${i}`) === 'h0') id = `p${i}`
+    const { network, hosts, client, events } = await world(['h0', 'h1'], undefined, { replicas: 1, consistency: 'strong', limits: { idleTimeoutMs: 40 } })
+    const id = idOn(client, Greeter, 'h0')
     const key = `Greeter/${id}`
     await client.actor(Greeter, id).greet('a')
     // From now on h1's acknowledgements never reach h0: h0's next record stays pending.
-    const backup = network.member('h1')! as unknown as { transmit(to: string, frame: unknown[]): void }
-    const transmit = backup.transmit.bind(backup)
-    backup.transmit = (to, frame) => { if (to !== 'h0') transmit(to, frame) }
+    loseFrom(network, 'h1', (to) => to === 'h0')
     const unacknowledged = client.actor(Greeter, id).greet('b').catch(() => undefined)
     await new Promise((resolve) => setTimeout(resolve, 150)) // the idle sweep starts passivating it: it waits for the ack
     const gone = (): boolean => events.some((e) => e.kind === 'deactivate' && e.key === key && e.host === 'h0')
@@ -279,25 +271,14 @@ describe('hosts in one thread over the in-memory transport', () => {
   })
 
   test("after a view change an idle actor's copy reaches every owner, though the first shipments to one are lost", async () => {
-    const hasher = await loadPointHasher()
-    const network = new MemoryNetwork()
-    const registry = new ActorRegistry()
-    registry.register(Greeter)
     const view = { epoch: 1, hosts: ['h0', 'h1', 'h2'] }
-    const hosts = view.hosts.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } }))
-    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
-    let id = ''
-    for (let i = 0; !id; i++) if (client.ownerOf(Greeter, `q${i}`) === 'h0') id = `q${i}`
+    const { network, hosts, client } = await world(view.hosts, view, { replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } })
+    const id = idOn(client, Greeter, 'h0')
     const key = `Greeter/${id}`
     // h2 misses everything h0 ships of the actor from the start (local: no reply waits for it).
-    const primary = network.member('h0')! as unknown as { transmit(to: string, frame: Array<{ t: string; key?: string }>): void }
-    const transmit = primary.transmit.bind(primary)
     let dropped = 0
     const drop = { shipments: Number.POSITIVE_INFINITY }
-    primary.transmit = (to, frame) => {
-      const kept = frame.filter((e) => !(to === 'h2' && e.t === 'replicate' && e.key === key && dropped++ < drop.shipments))
-      if (kept.length > 0) transmit(to, kept)
-    }
+    loseFrom(network, 'h0', (to, e) => to === 'h2' && e.t === 'replicate' && e.key === key && dropped++ < drop.shipments)
     await client.actor(Greeter, id).greet('a')
     await until(() => !hosts[0]!.activeKeys().includes(key)) // passivated: idle on its owners
     expect((await hosts[2]!.journal(key)).records).toEqual([])
@@ -312,14 +293,7 @@ describe('hosts in one thread over the in-memory transport', () => {
   })
 
   test('an unfinished turn runs again while its actor stays busy (no idle timeout to wait for)', async () => {
-    const hasher = await loadPointHasher()
-    const network = new MemoryNetwork()
-    const registry = new ActorRegistry()
-    registry.register(Moody)
-    registry.register(Pusher)
-    const view = { epoch: 1, hosts: ['h0'] }
-    const host = new Host({ id: 'h0', transport: network.connect('h0'), registry, hasher, view, consistency: 'local', limits: { idleTimeoutMs: 200 } })
-    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    const { hosts: [host], client } = await world(['h0'], undefined, { consistency: 'local', limits: { idleTimeoutMs: 200 } })
     Moody.down = true
     const failed = await client.actor(Pusher, 'p').push().catch((error: unknown) => error)
     expect(isTroupeError(failed, 'HostUnavailable')).toBe(true) // unknown outcome: the turn runs again later
@@ -333,7 +307,7 @@ describe('hosts in one thread over the in-memory transport', () => {
     }
     expect(bumped).toBe(1)
     expect(await client.actor(Pusher, 'p').seen()).toBe(1)
-    await host.stop()
+    await host!.stop()
   })
 
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
