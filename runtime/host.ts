@@ -342,11 +342,12 @@ export class Host {
         // view made a host primary that owned nothing of the actor in the view before. A primary
         // re-replicates to its backups only, so nothing else gives it the copy (until a call
         // activates it there, the actor's acknowledged writes would be on the backups alone, and
-        // lost if a later view kept only the primary). Offer ours.
+        // lost if a later view kept only the primary). Offer ours: the primary installs it only if it
+        // goes further than its own (see `handleShipment`).
         const primaryNow = this.placement.primary(key)
         const empty = primaryNow !== undefined && (rejoined !== undefined ? primaryNow === rejoined
           : this.forgetful.has(primaryNow) || (before !== undefined && !before.isOwner(key, primaryNow, this.replicaCount + 1)))
-        if (empty) this.offerCopy(primaryNow, key, own, epoch)
+        if (empty) this.refill(key, [primaryNow], shippedOf(own), epoch)
         continue
       }
       // Not awaited: one key whose owners do not answer must not hold up the others.
@@ -395,15 +396,6 @@ export class Host {
       refill.timer = this.clock.setTimeout(round, this.limits.replicationRetryMs)
     }
     round()
-  }
-
-  /**
-   * Sends this backup's copy of an idle actor to its primary, which installs it only if it goes
-   * further than its own (see `handleShipment`): the primary's recovery read still picks the
-   * furthest copy among the owners when it activates the actor.
-   */
-  private offerCopy(primary: HostId, key: string, own: Replica, epoch: number): void {
-    this.refill(key, [primary], shippedOf(own), epoch)
   }
 
   /**

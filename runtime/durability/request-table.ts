@@ -45,19 +45,18 @@ export class RequestTable {
   private readonly sizeMax: number
   /** Ids whose entry is an intent (an unfinished turn): few, so finding them scans nothing. */
   private readonly open = new Set<string>()
-
-  constructor(sizeMax: number, initial: RequestEntries = []) {
-    assert(Number.isInteger(sizeMax) && sizeMax > 0, 'request table size must be a positive integer')
-    this.sizeMax = sizeMax
-    for (const [id, seq, result] of initial) this.set(id, seq, result)
-  }
-
   /**
    * The id the last `get` did not find, while it is still not here: a call looks its id up when
    * it arrives and records it when its turn ends, and the second lookup, on a table of a thousand
    * fresh ids, would miss the cache again.
    */
   private absent: string | undefined
+
+  constructor(sizeMax: number, initial: RequestEntries = []) {
+    assert(Number.isInteger(sizeMax) && sizeMax > 0, 'request table size must be a positive integer')
+    this.sizeMax = sizeMax
+    for (const [id, seq, result] of initial) this.set(id, seq, result)
+  }
 
   get(requestId: string): RequestEntry | undefined {
     const slot = this.slots.get(requestId)
