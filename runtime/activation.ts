@@ -61,6 +61,11 @@ export class Activation {
   turnIntent: Promise<void> | undefined
   /** The call whose write turn runs now; undefined for reminder and timer turns (they journal no intent). */
   turnCall: { id: string; method: string; args: unknown[]; chain?: string[] } | undefined
+  /**
+   * How long the next re-run of a turn that ended with an unknown outcome waits (doubles per
+   * attempt, reset when a turn ends definitely): its callee may be down for a while.
+   */
+  rerunDelayMs = 0
   /** Actors this activation's turns are waiting on now, with how many calls to each. */
   readonly waitingOn = new Map<string, number>()
   /** Set when activation failed: calls that reach this instance get this error. */

@@ -20,8 +20,8 @@ export interface BuggifyOptions {
   pointEnabledProbability?: number
   /** Per-point firing chances that override `probability` (and enable the point). */
   points?: Readonly<Record<string, number>>
-  /** Told of every firing (for the simulation's trace and fault counters). */
-  onFire?: (point: string) => void
+  /** Told of every firing (for the simulation's trace and fault counters), with what the point said it concerns. */
+  onFire?: (point: string, subject: string | undefined) => void
 }
 
 /** How often one point was reached and fired in the current (or last) run. */
@@ -47,10 +47,13 @@ interface Active {
 
 let active: Active | undefined
 
-/** True when the simulation decides that this marked point takes its rare path now; always false in production. */
-export function buggify(point: string): boolean {
+/**
+ * True when the simulation decides that this marked point takes its rare path now; always false in
+ * production. `subject` (a host id, say) tells the simulation what a firing concerns.
+ */
+export function buggify(point: string, subject?: string): boolean {
   if (active === undefined) return false
-  return fire(active, point)
+  return fire(active, point, subject)
 }
 
 /** Turns BUGGIFY on for a simulation run (replacing any earlier settings). */
@@ -79,7 +82,7 @@ export function buggifyStats(): BuggifyPointStats[] {
   return [...active.points].map(([point, s]) => ({ point, enabled: s.enabled, reached: s.reached, fired: s.fired }))
 }
 
-function fire(state: Active, point: string): boolean {
+function fire(state: Active, point: string, subject: string | undefined): boolean {
   const override = state.options.points?.[point]
   let entry = state.points.get(point)
   if (entry === undefined) {
@@ -90,7 +93,7 @@ function fire(state: Active, point: string): boolean {
   entry.reached++
   if (!entry.enabled || !draw(state, override ?? state.probability)) return false
   entry.fired++
-  state.options.onFire?.(point)
+  state.options.onFire?.(point, subject)
   return true
 }
 

@@ -643,6 +643,37 @@ export class Host {
   }
 
   /**
+   * A write turn that began calling other actors and ended with an unknown outcome (a call of it
+   * failed with MailboxFull, ActivationFailed, ...) runs again before any other write turn of its
+   * actor: its calls may have taken effect, and a re-run repeats them with the same request ids,
+   * which their callees answer from their journals only if the turn starts from the same state.
+   * A write turn run in between would change that state, and the re-run could take another path
+   * (a transfer whose deposit ran finds the funds gone), so the effects of its first run would
+   * stand without their turn. The re-run waits a doubling delay (the callee may be down a while);
+   * everything queued behind it waits too. Reads see the state without the turn, as before it.
+   */
+  private rerunIfUnfinished(activation: Activation, method: MethodEntry, call: CallEnvelope): void {
+    if (activation.status !== 'active' || !activation.isUnfinished(call.id)) {
+      activation.rerunDelayMs = 0
+      return
+    }
+    const delayMs = activation.rerunDelayMs = Math.min(this.limits.callRetryMs, Math.max(this.limits.replicationRetryMs, activation.rerunDelayMs * 2))
+    // Its caller heard "unknown outcome"; a retry with the same id joins the re-run.
+    if (!activation.inFlight.has(call.id)) activation.inFlight.set(call.id, this.id)
+    const rerun = this.jobOf(activation, method, call, this.id, false)
+    activation.mailbox.offerFirst({
+      mode: 'write',
+      start: () => new Promise<unknown>((resolve) => {
+        this.clock.setTimeout(() => {
+          if (activation.status !== 'active' || !activation.isUnfinished(call.id)) return resolve(undefined)
+          resolve(rerun.start())
+        }, delayMs)
+      }),
+      reject: rerun.reject,
+    })
+  }
+
+  /**
    * A stale read: a backup runs a read-only method against its warm replica, on a throwaway
    * instance (it never turns into an activation, journals nothing, and may be behind the primary).
    */
@@ -709,6 +740,7 @@ export class Host {
     const ended = (o: TurnOutcome): void => {
       if (activation.turnCall === call) activation.turnCall = undefined
       this.answer(from, call, o, activation)
+      if (method.mode === 'write') this.rerunIfUnfinished(activation, method, call)
     }
     if (isThenable(outcome)) return outcome.then(ended)
     ended(outcome)
@@ -772,7 +804,7 @@ export class Host {
 
   private ship(backup: HostId, key: string, records: JournalRecord[], activation?: Activation): void {
     // A simulation may lose a shipment here: the primary's retry must make up for it.
-    if (buggify('replication.drop-shipment')) return
+    if (buggify('replication.drop-shipment', backup)) return
     this.counters.recordsShipped += records.length
     const envelope: ReplicateEnvelope = { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch: this.placement.view.epoch, key, records }
     if (activation?.log) {

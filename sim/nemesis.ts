@@ -135,6 +135,17 @@ export class Nemesis {
     heal()
   }
 
+  /**
+   * A shipment to `to` was lost (a buggify point): a host still refilling gets `refillMs` from now,
+   * as its refill is that much later. A host in sync only lags until the primary ships again, and
+   * a strong or quorum write waits for its ack, so nothing acknowledged depends on it meanwhile.
+   */
+  shipmentLost(to: string): void {
+    const until = this.refillingUntil.get(to)
+    const now = this.world.clock.now()
+    if (until !== undefined && until > now && until !== Infinity) this.refillingUntil.set(to, Math.max(until, now + refillMs))
+  }
+
   /** True when some host cannot reach another (a partition or one-way partition cuts a link between hosts). */
   private hostsSplit(): boolean {
     const { hostIds, network } = this.world

@@ -289,6 +289,20 @@ export const regressions: readonly Regression[] = [
     note: 'a checker fix (the cluster counts as quiet only once no active actor has an unfinished turn: the idle sweep runs it again). Was: bank0.transfer #31 deposited into bank1, then its calls failed with ActivationFailed (a corrupt read) and it answered HostUnavailable with its intent open; the final reads came before the idle sweep ran it again: money "created". The in-flight leak fixed in the same session had kept the cluster from ever counting as quiet, which hid this.',
   },
   {
+    name: 'another transfer ran between an unfinished transfer and its re-run, which then found the funds gone after its deposit had run',
+    seed: 8004,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a write turn that ends with an unknown outcome, its intent open, runs again before any other write turn of its actor, after a doubling delay). Was: bank0.transfer #39 (3 to bank2) and #41 (5 to bank1) each failed with an unknown outcome (their deposits hit corrupt reads), so bank0 rolled back to 6 after each; #39, retried, deposited into bank2 before its host paused; on the next activation #41 ran first (6 -> 1), then #39 ran again, found 1 < 3 and was journaled as failed, its deposit standing: money created.',
+  },
+  {
+    name: 'the nemesis counted a rejoined host as refilled while every shipment to it was being lost',
+    seed: 9312,
+    profile: 'full',
+    expect: 'clean',
+    note: 'a simulation fix (a shipment the replication.drop-shipment buggify point loses on its way to a host still refilling gives that host refillMs more of refill time in the fault budget). Was: every shipment to host-1 for 840 ms after it rejoined in view 7 was dropped, including the snapshots host-0 sent each time host-1 answered resync; the budget counted host-1 refilled after refillMs by reachability alone and let the nemesis crash both other holders without their disks.',
+  },
+  {
     name: 'a restarted host took a delayed answer to its previous incarnation\'s recovery read for the answer to its own',
     seed: 228,
     profile: 'ci',

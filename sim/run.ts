@@ -61,13 +61,21 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     replicas: plan.replicas, consistency: plan.consistency, viewChanges: plan.viewChanges,
     detectionMs: intBetween(componentRandom(seed, 'detection'), 200, 800),
   })
-  enableBuggify({ random: componentRandom(seed, 'buggify'), onFire: (point) => { world.count(`buggify:${point}`); world.trace.add(`buggify ${point}`) } })
+  let nemesis: Nemesis | undefined
+  enableBuggify({
+    random: componentRandom(seed, 'buggify'),
+    onFire: (point, subject) => {
+      world.count(`buggify:${point}`)
+      world.trace.add(subject === undefined ? `buggify ${point}` : `buggify ${point} ${subject}`)
+      if (point === 'replication.drop-shipment' && subject !== undefined) nemesis?.shipmentLost(subject)
+    },
+  })
   try {
     world.trace.add(`seed ${seed} hosts ${hostCount} clients ${clientCount} ${describePlan(plan)}`)
     const makePort = plan.retries ? retryingPort : clusterClientPort
     const clients = Array.from({ length: clientCount }, (_, i) => ({ port: makePort(world, `client-${i}`, componentRandom(seed, `client-id:${i}`)), random: componentRandom(seed, `client:${i}`) }))
     const workload = new Workload(world, drawKeyspace(shape, plan.transfers), plan.retries)
-    const nemesis = new Nemesis(world, componentRandom(seed, 'nemesis'), () => [...world.hostIds, ...clients.map((c) => c.port.id)])
+    nemesis = new Nemesis(world, componentRandom(seed, 'nemesis'), () => [...world.hostIds, ...clients.map((c) => c.port.id)])
     options.setup?.(world, nemesis)
     workload.start(clients)
     nemesis.start()

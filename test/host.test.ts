@@ -116,6 +116,23 @@ class Pusher extends Actor<{ pushes: number }> {
   }
 }
 
+/** Pays from a balance of 5, then tells Moody (the other side of a transfer): its path depends on the balance. */
+class Payer extends Actor<{ balance: number }> {
+  static readOnly = ['balance']
+  initialState() {
+    return { balance: 5 }
+  }
+  async pay(amount: number) {
+    if (amount > this.state.balance) throw new RangeError(`insufficient funds: ${this.state.balance} < ${amount}`)
+    this.state.balance -= amount
+    await this.actor(Moody, 'm').bump()
+    return this.state.balance
+  }
+  balance() {
+    return this.state.balance
+  }
+}
+
 /** An id of `type` whose primary is `host`. */
 function idOn(client: ClusterClient, type: typeof Greeter, host: string): string {
   for (let i = 0; ; i++) if (client.ownerOf(type, `k${i}`) === host) return `k${i}`
@@ -145,6 +162,7 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Ticker)
   registry.register(Moody)
   registry.register(Pusher)
+  registry.register(Payer)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e), ...settings }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
@@ -307,6 +325,23 @@ describe('hosts in one thread over the in-memory transport', () => {
     }
     expect(bumped).toBe(1)
     expect(await client.actor(Pusher, 'p').seen()).toBe(1)
+    await host!.stop()
+  })
+
+  test('a turn that ended with an unknown outcome runs again before any other write turn of its actor', async () => {
+    const { hosts: [host], client } = await world(['h0'], undefined, { consistency: 'local', limits: { replicationRetryMs: 20, callRetryMs: 80 } })
+    const payer = client.actor(Payer, 'p')
+    Moody.down = true
+    const first = await payer.pay(3).catch((error: unknown) => error)
+    expect(isTroupeError(first, 'HostUnavailable')).toBe(true) // unknown outcome: pay(3) runs again later
+    Moody.down = false
+    // pay(4) comes next: it waits for pay(3)'s re-run (balance 5 - 3 = 2), where it would have run
+    // on 5 and left pay(3) to find the funds gone after its call to Moody had taken effect.
+    const second = await payer.pay(4).catch((error: unknown) => error)
+    expect(isTroupeError(second, 'ActorFailed')).toBe(true)
+    expect((second as Error).message).toMatch(/insufficient funds: 2 < 4/)
+    expect(await payer.balance()).toBe(2)
+    expect(await client.actor(Moody, 'm').get()).toBe(1)
     await host!.stop()
   })
 
