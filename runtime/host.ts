@@ -338,16 +338,18 @@ export class Host {
       if (!primary) {
         // Likewise an actor whose journal holds an unfinished turn: its new activation finishes it.
         if (own.reminders.size > 0 || own.requests.hasUnfinished) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
-        // The actor's primary holds no copy of it: `rejoined` came back without its disk, or the
-        // view made a host primary that owned nothing of the actor in the view before. A primary
-        // re-replicates to its backups only, so nothing else gives it the copy (until a call
-        // activates it there, the actor's acknowledged writes would be on the backups alone, and
-        // lost if a later view kept only the primary). Offer ours: the primary installs it only if it
-        // goes further than its own (see `handleShipment`).
+        // An owner that may hold nothing of the actor gets our copy, installed only if it goes
+        // further than its own (see `handleShipment`): `rejoined` came back without its disk (as a
+        // primary nothing else refills it; as a backup its primary refills it, unless that primary
+        // is down and no view has said so yet, so every owner offers), or the view made a host
+        // primary that owned nothing of the actor in the view before. Otherwise, until a call
+        // activates it there, the actor's acknowledged writes would hang on fewer owners, and be
+        // lost if a later view kept only the empty one.
         const primaryNow = this.placement.primary(key)
-        const empty = primaryNow !== undefined && (rejoined !== undefined ? primaryNow === rejoined
-          : this.forgetful.has(primaryNow) || (before !== undefined && !before.isOwner(key, primaryNow, this.replicaCount + 1)))
-        if (empty) this.refill(key, [primaryNow], shippedOf(own), epoch)
+        const empty = rejoined !== undefined
+          ? (this.placement.isOwner(key, rejoined, this.replicaCount + 1) ? rejoined : undefined)
+          : primaryNow !== undefined && (this.forgetful.has(primaryNow) || (before !== undefined && !before.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
+        if (empty !== undefined && empty !== this.id) this.refill(key, [empty], shippedOf(own), epoch)
         continue
       }
       // Not awaited: one key whose owners do not answer must not hold up the others.
@@ -378,8 +380,18 @@ export class Host {
    */
   private refill(key: string, owners: HostId[], snapshot: ShippedSnapshot, epoch: number): void {
     const previous = this.refills.get(key)
+    if (previous !== undefined && previous.epoch === epoch && previous.seq === snapshot.seq && previous.timer !== undefined) {
+      // The same copy on its way to other owners already (two hosts came back without their disks): join its rounds.
+      for (const owner of owners) {
+        if (previous.waiting.has(owner)) continue
+        previous.waiting.add(owner)
+        this.counters.recordsShipped++
+        this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+      }
+      return
+    }
     if (previous?.timer !== undefined) this.clock.clearTimeout(previous.timer)
-    const refill: Refill = { seq: snapshot.seq, waiting: new Set(owners), timer: undefined }
+    const refill: Refill = { seq: snapshot.seq, epoch, waiting: new Set(owners), timer: undefined }
     this.refills.set(key, refill)
     let rounds = 0
     const round = (): void => {
@@ -831,10 +843,11 @@ export class Host {
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
-    // In its own view a primary gets no shipments: one for a key this host is primary of in the
-    // shipment's epoch is a backup's copy offered after this host rejoined without its disk (see
-    // `rereplicate`). It is installed only if it goes further than this host's copy.
-    const offered = shipment.snapshot !== undefined && shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) === this.id
+    // A whole actor from a host that is not its primary in the shipment's epoch (this host's view)
+    // is another owner's copy, offered after this host rejoined without its disk or became primary
+    // of an actor it held nothing of (see `rereplicate`). It is installed only if it goes further
+    // than this host's copy, where a primary's snapshot replaces it.
+    const offered = shipment.snapshot !== undefined && shipment.epoch === this.view.epoch && this.placement.primary(shipment.key) !== from
     const active = this.activations.get(shipment.key)
     // A key active here lives in its activation, not in the replica store: a shipment for it comes
     // from the primary of a view this host has not seen yet (an older one the store fences). Fed to
@@ -1120,6 +1133,8 @@ export class Host {
 interface Refill {
   /** The copy's seq: an owner that acknowledges at least this much holds it. */
   seq: number
+  /** The view it is sent in. */
+  epoch: number
   waiting: Set<HostId>
   timer: TimerHandle | undefined
 }

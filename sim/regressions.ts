@@ -296,6 +296,13 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (a write turn that ends with an unknown outcome, its intent open, runs again before any other write turn of its actor, after a doubling delay). Was: bank0.transfer #39 (3 to bank2) and #41 (5 to bank1) each failed with an unknown outcome (their deposits hit corrupt reads), so bank0 rolled back to 6 after each; #39, retried, deposited into bank2 before its host paused; on the next activation #41 ran first (6 -> 1), then #39 ran again, found 1 < 3 and was journaled as failed, its deposit standing: money created.',
   },
   {
+    name: 'a backup back without its disk was refilled by nobody: its actor\'s primary had crashed and no view had said so yet',
+    seed: 17661,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (when a host says it came back without its disk, every other owner of an idle actor it owns offers it its copy, not only when it is the primary). Was: Account/bank1.deposit(9) was acknowledged in view 8 by host-1 (primary) and host-0; host-1 crashed without its disk; host-2 came back empty in view 9, which still listed host-1 as primary; host-0 offered its copy only to primaries, so when host-0 also lost its disk (after view 10 dropped host-1), the deposit was gone.',
+  },
+  {
     name: 'the nemesis counted a rejoined host as refilled while every shipment to it was being lost',
     seed: 9312,
     profile: 'full',

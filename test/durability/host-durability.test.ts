@@ -189,6 +189,24 @@ describe('warm failover and fencing', () => {
     expect((await loadFromJournal(storage, 'Tally/r', 16, undefined)).seq).toBe(3)
   })
 
+  test('a backup that comes back without its disk while its primary is cut off is given what it held by the other backup', async () => {
+    const world = await simWorld('strong')
+    const { hosts, client, clock, placement, network, hasher } = world
+    const tally = client.actor(Tally, 'u')
+    for (let i = 1; i <= 3; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
+    const [primary, , backup] = placement.owners('Tally/u', 3)
+    const index = hosts.findIndex((h) => h.id === backup)
+    await within(clock, 100, hosts[index]!.stop())
+    // The primary is down as far as the others can tell (no view has said so yet): it refills nobody.
+    network.partition([primary!], hostIds.filter((h) => h !== primary))
+    const storage = new MemoryJournalStorage()
+    const registry = new ActorRegistry()
+    registry.register(Tally)
+    hosts[index] = new Host({ id: backup!, transport: network.connect(backup!), registry, hasher, view: { epoch: 1, hosts: hostIds }, clock, random: seededRandom(3), consistency: 'strong', storage, limits, restartedWithoutState: true })
+    await clock.runFor(1000)
+    expect((await loadFromJournal(storage, 'Tally/u', 16, undefined)).seq).toBe(3)
+  })
+
   test("a stale primary's write is fenced by its backups: it steps down, learns the view, and the write lands once on the new primary", async () => {
     const { hosts, client, clock, placement } = await simWorld('strong')
     const tally = client.actor(Tally, 'f')
