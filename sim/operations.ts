@@ -89,10 +89,9 @@ export type Outcome =
  * actors check before they change state). Everything else — a timeout, an unavailable host, a
  * stop, a storage error — leaves it unknown.
  *
- * Known runtime gap: `ActivationFailed` and `MailboxFull` are not remembered by request id, so a
- * duplicate or resend of the same call may still run after the caller got one of them (named
- * scenario "a call answered ActivationFailed never takes effect later"); they count as unknown
- * until that is fixed. A `Deadlock` or an `InvalidArgument` should be decided again on every
+ * `ActivationFailed` and `MailboxFull` say "not run by this attempt": a duplicate or a retry of the
+ * same call may still run it later, once (named scenario "a call answered ActivationFailed may
+ * still run through a later copy, once"), so they leave the outcome unknown. A `Deadlock` or an `InvalidArgument` should be decided again on every
  * copy, but today a resend of a call that already ran can be answered either (regression seeds
  * full 130 and 161, failed-means-no-effect): they stay definite failures so the checker keeps
  * reporting that bug.

@@ -62,7 +62,7 @@ export const regressions: readonly Regression[] = [
     seed: 172,
     profile: 'ci-1',
     expect: 'clean',
-    note: 'the runtime does not remember pre-turn failures by request id; the sim counts ActivationFailed as an unknown outcome until it does (scenario "a call answered ActivationFailed never takes effect later").',
+    note: 'ActivationFailed and MailboxFull say "not run by this attempt": a later copy, or the caller\'s retry (which must be able to run it), may still run the call, once. They are outcome-unknown errors, like a timeout, and the sim counts them so (scenario "a call answered ActivationFailed may still run through a later copy, once").',
   },
   {
     name: 'a new activation waits forever behind its own passivation (acks routed to the wrong activation)',
