@@ -677,8 +677,10 @@ export class Host {
       mode: 'write',
       start: () => new Promise<unknown>((resolve) => {
         this.clock.setTimeout(() => {
-          if (activation.status !== 'active' || !activation.isUnfinished(call.id)) return resolve(undefined)
-          resolve(rerun.start())
+          if (activation.status === 'active' && activation.isUnfinished(call.id)) return resolve(rerun.start())
+          // Gone meanwhile (its next activation runs the turn), or ended: a retry that joined is redirected.
+          rerun.reject(new TroupeError('HostUnavailable', `${activation.key} is no longer active here`, { actor: activation.key }))
+          resolve(undefined)
         }, delayMs)
       }),
       reject: rerun.reject,
