@@ -373,9 +373,10 @@ export class Host {
   }
 
   /**
-   * Sends an idle actor's copy to owners that must hold it, and again every `replicationRetryMs`
-   * to those that have not acknowledged holding as much, `refillRounds` times at most: one lost
-   * message must not leave an owner empty (the copy would then hang on the other owners alone).
+   * Sends an idle actor's copy to owners that must hold it, and again to those that have not
+   * acknowledged holding as much, `refillRounds` times at most, `replicationRetryMs` apart and
+   * doubling up to `refillBackoffMax` times that: one lost message must not leave an owner empty
+   * (the copy would then hang on the other owners alone), nor a partition of a few seconds.
    * Stops when the view moves on or the actor activates here (its log replicates from then on).
    */
   private refill(key: string, owners: HostId[], snapshot: ShippedSnapshot, epoch: number): void {
@@ -405,7 +406,7 @@ export class Host {
         this.counters.recordsShipped++
         this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
       }
-      refill.timer = this.clock.setTimeout(round, this.limits.replicationRetryMs)
+      refill.timer = this.clock.setTimeout(round, this.limits.replicationRetryMs * Math.min(2 ** (rounds - 1), refillBackoffMax))
     }
     round()
   }
@@ -1146,6 +1147,9 @@ const forgetfulViews = 2
 
 /** How many times `Host.refill` sends a copy to an owner that does not acknowledge it. */
 const refillRounds = 8
+
+/** The longest wait between two of them, in `replicationRetryMs` (so the rounds span about 8 s by default). */
+const refillBackoffMax = 8
 
 /**
  * How many times a host back without its disk announces it (see `Host.announceRejoined`): with

@@ -310,6 +310,24 @@ describe('hosts in one thread over the in-memory transport', () => {
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
+  test("after a view change an idle actor's copy reaches an owner cut off for longer than the first rounds of resends", async () => {
+    const view = { epoch: 1, hosts: ['h0', 'h1', 'h2'] }
+    const { network, hosts, client } = await world(view.hosts, view, { replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } })
+    const id = idOn(client, Greeter, 'h0')
+    const key = `Greeter/${id}`
+    const cut = { until: Number.POSITIVE_INFINITY }
+    loseFrom(network, 'h0', (to, e) => to === 'h2' && e.t === 'replicate' && e.key === key && Date.now() < cut.until)
+    await client.actor(Greeter, id).greet('a')
+    await until(() => !hosts[0]!.activeKeys().includes(key)) // passivated: idle on its owners
+    // The view change re-replicates it; h2 stays cut off for 400 ms, longer than eight rounds 20 ms apart.
+    cut.until = Date.now() + 400
+    for (const host of hosts) host.setView({ epoch: 2, hosts: view.hosts })
+    const copyOnH2 = async (): Promise<number> => { const j = await hosts[2]!.journal(key); return j.snapshot?.seq ?? j.records.length }
+    for (let i = 0; i < 150 && (await copyOnH2()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await copyOnH2()).toBe(1)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
   test('an unfinished turn runs again while its actor stays busy (no idle timeout to wait for)', async () => {
     const { hosts: [host], client } = await world(['h0'], undefined, { consistency: 'local', limits: { idleTimeoutMs: 200 } })
     Moody.down = true
