@@ -13,7 +13,8 @@ const faultMsMax = 2000
  * How long a host that rejoined a view (restarted, or resumed after the supervisor removed it)
  * still counts as out of the fault budget: its copies are stale or (without its disk) gone until
  * the primaries re-replicate to it after the view that adds it back. The time runs only while no
- * partition splits the hosts: a primary cannot refill a host it cannot reach.
+ * partition splits the hosts and no host is down or paused: a primary cannot refill a host it
+ * cannot reach, nor while it is stopped.
  */
 export const refillMs = 1000
 
@@ -34,7 +35,7 @@ export function toleratedFailures(replicas: number, consistency: string): number
  * It keeps within the fault budget the runtime is built for (`toleratedFailures`), where
  * exceeding it loses data by design rather than by a bug:
  * - with view changes, a crash or pause is refused while that many hosts are out already — down,
- *   paused, or still refilling after a rejoin (`refillMs` of a network that splits no hosts) —
+ *   paused, or still refilling after a rejoin (`refillMs` of a network that splits no hosts, with every host up) —
  *   since the supervisor would otherwise remove every owner of a key and a new primary would
  *   start without its history;
  * - without view changes nothing refills a host that lost its disk (re-replication runs on view
@@ -95,7 +96,7 @@ export class Nemesis {
       this.healLater('network', () => {
         world.network.heal()
         world.trace.add('heal network')
-        this.resumeRefills()
+        if (!this.refillsStalled()) this.resumeRefills()
       })
     } else if (kind === 'crash' || kind === 'crash-without-disk') {
       if (hosts.length === 0 || this.overBudget()) return false
@@ -105,11 +106,13 @@ export class Nemesis {
       const id = pick(this.random, candidates)
       if (!keepDisk) this.disksLost.add(id)
       world.crash(id, keepDisk)
+      this.suspendRefills()
       this.healLater(id, () => this.rejoin(id, () => world.restart(id)))
     } else if (kind === 'pause') {
       if (hosts.length === 0 || this.overBudget()) return false
       const id = pick(this.random, hosts)
       world.pause(id)
+      this.suspendRefills()
       this.healLater(id, () => this.rejoin(id, () => world.resume(id)))
     } else {
       const id = pick(this.random, world.hostIds)
@@ -131,8 +134,19 @@ export class Nemesis {
   }
 
   private rejoin(id: string, heal: () => void): void {
-    this.refillingUntil.set(id, this.hostsSplit() ? Infinity : this.world.clock.now() + refillMs)
     heal()
+    this.refillingUntil.set(id, Infinity)
+    if (!this.refillsStalled()) this.resumeRefills()
+  }
+
+  /**
+   * Refills make no progress while the network splits the hosts, or while a host is down or
+   * paused: it may be the primary that refills (full seed 34321: the primary's one resync to a
+   * resumed host was lost, and it paused before resending).
+   */
+  private refillsStalled(): boolean {
+    const world = this.world
+    return this.hostsSplit() || world.hostIds.some((id) => world.isDown(id) || world.isPaused(id))
   }
 
   /**
@@ -152,13 +166,13 @@ export class Nemesis {
     return hostIds.some((a) => hostIds.some((b) => a !== b && !network.reachable(a, b)))
   }
 
-  /** The network now splits the hosts: a host still refilling waits for it to heal. */
+  /** The network now splits the hosts, or a host went down or paused: a host still refilling waits for it to heal. */
   private suspendRefills(): void {
     const now = this.world.clock.now()
     for (const [id, until] of this.refillingUntil) if (until > now) this.refillingUntil.set(id, Infinity)
   }
 
-  /** The network healed: a host whose refill a partition suspended gets `refillMs` from now. */
+  /** Nothing stalls refills any more: a host whose refill was suspended gets `refillMs` from now. */
   private resumeRefills(): void {
     const now = this.world.clock.now()
     for (const [id, until] of this.refillingUntil) if (until === Infinity) this.refillingUntil.set(id, now + refillMs)
