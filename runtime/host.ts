@@ -364,6 +364,10 @@ export class Host {
    */
   private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<void> {
     const copy = (await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined))?.copy
+    // A further copy went into the journal, past the replica store: its warm copy of the actor is
+    // behind now, and would stand in for the journal at the next activation or recovery read here
+    // (full seed 57351: an acknowledged deposit ran again on the older copy). The store reloads it.
+    if (copy !== undefined && copy !== own) this.replicas.drop(key)
     if (!copy || this.activations.has(key) || this.leaving.has(key) || this.placement.view.epoch !== epoch) return
     const snapshot = shippedOf(copy)
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it;

@@ -303,6 +303,13 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (when a host says it came back without its disk, every other owner of an idle actor it owns offers it its copy, not only when it is the primary). Was: Account/bank1.deposit(9) was acknowledged in view 8 by host-1 (primary) and host-0; host-1 crashed without its disk; host-2 came back empty in view 9, which still listed host-1 as primary; host-0 offered its copy only to primaries, so when host-0 also lost its disk (after view 10 dropped host-1), the deposit was gone.',
   },
   {
+    name: 'a primary\'s re-replication put a further copy in its journal past its warm replica, which then stood in for the journal',
+    seed: 57351,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (when the recovery read of an idle actor\'s re-replication installs a further copy in the journal, the host drops its warm replica of the actor, which reloads from the journal). Was: in view 6 host-2, primary of the idle Account/bank0 with a warm copy at seq 4, read host-0\'s seq 5 (transfer #27\'s deposit) into its journal but kept the warm copy; host-0 then lost its disk and got host-2\'s stale offer; bank0\'s activation on host-2 started from seq 4, ran the re-run transfer\'s deposit again, and failed to journal it (seq 5 taken): the transfer failed for good after its deposit had stood, money created.',
+  },
+  {
     name: 'the nemesis counted a resumed host as refilled while the primary that was refilling it was paused',
     seed: 34321,
     profile: 'full',
