@@ -303,6 +303,13 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (when a host says it came back without its disk, every other owner of an idle actor it owns offers it its copy, not only when it is the primary). Was: Account/bank1.deposit(9) was acknowledged in view 8 by host-1 (primary) and host-0; host-1 crashed without its disk; host-2 came back empty in view 9, which still listed host-1 as primary; host-0 offered its copy only to primaries, so when host-0 also lost its disk (after view 10 dropped host-1), the deposit was gone.',
   },
   {
+    name: 'a recovery read that outlived its view never carried the reader\'s copy to the owner the next view added back',
+    seed: 50979,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (whether the read carries the reader\'s copy is decided at every round of asking, not once). Was: Counter/c1 (strong, replicas 1) began its recovery read on host-4 in view 3, where its copy\'s last record was written, so the read carried no copy; host-3 (its backup) lost its disk and came back in view 5, answered the same read late with nothing, and had installed nothing; host-4 paused before its sync-point resync arrived, and view 6 left host-3 serving c1 empty: four acknowledged increments lost. It failed on the session\'s starting code as well.',
+  },
+  {
     name: 'a primary\'s re-replication put a further copy in its journal past its warm replica, which then stood in for the journal',
     seed: 57351,
     profile: 'full',

@@ -64,9 +64,12 @@ export class Recovery {
     const { ports } = this
     if (ports.needed(key, ports.backupsOf(key).length) === 0) return { copy: start, heldBy: [] }
     // Only when the view moved on since this copy's last record (a backup may be new to the key):
-    // an actor reactivated where it last wrote has backups that already hold its copy.
-    const offered: ShippedSnapshot | undefined = start.seq === 0 || start.epoch >= ports.view().epoch ? undefined
-      : shippedOf(start)
+    // an actor reactivated where it last wrote has backups that already hold its copy. Decided at
+    // every round of asking: a read that outlives its view (an owner down, then back without its
+    // disk) must bring the owners of the next one up to date too (full seed 50979).
+    let copyOfStart: ShippedSnapshot | undefined
+    const offered = (): ShippedSnapshot | undefined => start.seq === 0 || start.epoch >= ports.view().epoch ? undefined
+      : (copyOfStart ??= shippedOf(start))
     // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
     // been lost (an empty copy on a host that replaced one without a disk): then one more backup must answer.
     const extra = start.seq === 0 && ports.forgetful ? 1 : 0
@@ -110,10 +113,11 @@ export class Recovery {
           // The view may have changed since the last answer: the owners that answered may be enough now.
           if (answers.size > 0 && enough()) return resolve()
           if (abandon?.()) return reject(new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key }))
+          const snapshot = offered()
           for (const backup of ports.backupsOf(key)) {
             if (answers.has(backup)) continue
             const fetch: FetchEnvelope = { v: 1, t: 'fetch', id, epoch: ports.view().epoch, view: ports.view(), key, lastEpoch: start.epoch, seq: start.seq }
-            if (offered) fetch.snapshot = offered
+            if (snapshot) fetch.snapshot = snapshot
             ports.send(backup, fetch)
           }
           timer = ports.clock.setTimeout(ask, ports.retryMs)

@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'vitest'
+import { Recovery } from '../../runtime/durability/recovery.ts'
+import { RequestTable } from '../../runtime/durability/request-table.ts'
+import { MemoryJournalStorage } from '../../runtime/journal/memory-storage.ts'
+import { SimulatedClock } from '../../runtime/simulated-clock.ts'
+import type { View } from '../../runtime/view.ts'
+import type { FetchEnvelope, FetchedEnvelope } from '../../transport/envelope.ts'
+
+/** A recovery read on host h0 with one backup, h1, whose sends are captured. */
+function reader(view: { current: View }) {
+  const clock = new SimulatedClock()
+  const sent: Array<{ to: string; envelope: FetchEnvelope | FetchedEnvelope }> = []
+  let ids = 0
+  const recovery = new Recovery({
+    self: 'h0', clock, storage: new MemoryJournalStorage(), requestsMax: 16, retryMs: 100,
+    view: () => view.current,
+    adoptView: () => {},
+    backupsOf: () => ['h1'],
+    needed: () => 1,
+    send: (to, envelope) => sent.push({ to, envelope }),
+    nextId: () => `h0~${ids++}`,
+    localCopy: async () => undefined,
+    offer: () => {},
+    forgetful: false,
+  })
+  return { clock, sent, recovery }
+}
+
+describe('the recovery read', () => {
+  test('carries the reader\'s copy once the view moves past the copy\'s last record, even when that happens during the read', async () => {
+    const view = { current: { epoch: 3, hosts: ['h0', 'h1'] } as View }
+    const { clock, sent, recovery } = reader(view)
+    const start = { key: 'Tally/t', seq: 4, epoch: 3, state: { n: 4 }, requests: new RequestTable(16), reminders: new Map() }
+    const read = recovery.recover('Tally/t', start)
+    // The copy's last record is of the reader's own view: its backup holds it already.
+    expect(sent.map((s) => (s.envelope as FetchEnvelope).snapshot)).toEqual([undefined])
+    // h1 does not answer; meanwhile a view change (h1 lost its disk and came back) moves on.
+    view.current = { epoch: 5, hosts: ['h0', 'h1'] }
+    clock.advance(100)
+    const resent = sent[1]!.envelope as FetchEnvelope
+    expect(resent.epoch).toBe(5)
+    expect(resent.snapshot).toMatchObject({ seq: 4, epoch: 3, state: { n: 4 } })
+    recovery.received('h1', { v: 1, t: 'fetched', id: resent.id, key: 'Tally/t', lastEpoch: 3, seq: 4, status: 'ok' })
+    expect((await read).copy.seq).toBe(4)
+  })
+})
