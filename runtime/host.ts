@@ -124,6 +124,8 @@ export class Host {
   private readonly parked: Array<{ from: PeerId; call: CallEnvelope }> = []
   /** Hosts back without their disk in a view this host has not adopted yet, with that view's epoch (see `handleRejoined`). */
   private readonly rejoinedAhead = new Map<PeerId, number>()
+  /** The placements before each view adopted since the last re-replication of idle actors ran (see `setView`). */
+  private readonly viewsNotReplicated: Placement[] = []
   /**
    * Hosts that came back without their disk, with the epoch they said so in: for the next
    * `forgetfulViews` views, a backup offers its copies to such a host wherever a view makes it
@@ -290,7 +292,14 @@ export class Host {
     }
     this.caller.viewChanged()
     // Re-replication of idle actors waits a moment: the calls a failover redirects come first.
-    this.clock.setTimeout(() => void this.rereplicate(view.epoch, undefined, before).catch(() => undefined), this.limits.replicationRetryMs)
+    // A view whose re-replication never ran (the next came first) still counts: a host it made
+    // primary of an actor it owned nothing of before it gets the offer in the next one (full seed 14690).
+    this.viewsNotReplicated.push(before)
+    this.clock.setTimeout(() => {
+      if (this.placement.view.epoch !== view.epoch) return
+      const since = this.viewsNotReplicated.splice(0)
+      void this.rereplicate(view.epoch, undefined, since).catch(() => undefined)
+    }, this.limits.replicationRetryMs)
     const parked = this.parked.splice(0)
     for (const { from, call } of parked) this.handleCall(from, call)
     for (const [host, epoch] of [...this.rejoinedAhead]) {
@@ -320,7 +329,7 @@ export class Host {
    * of: each backup gets the whole actor (it installs it only if it is behind). Active actors are
    * handled by `retarget`.
    */
-  private async rereplicate(epoch: number, rejoined?: HostId, before?: Placement): Promise<void> {
+  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = []): Promise<void> {
     let done = 0
     for (const key of await this.storage.keys()) {
       if (this.stopped || this.placement.view.epoch !== epoch) return
@@ -348,7 +357,7 @@ export class Host {
         const primaryNow = this.placement.primary(key)
         const empty = rejoined !== undefined
           ? (this.placement.isOwner(key, rejoined, this.replicaCount + 1) ? rejoined : undefined)
-          : primaryNow !== undefined && (this.forgetful.has(primaryNow) || (before !== undefined && !before.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
+          : primaryNow !== undefined && (this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
         if (empty !== undefined && empty !== this.id) this.refill(key, [empty], shippedOf(own), epoch)
         continue
       }

@@ -303,6 +303,13 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (when a host says it came back without its disk, every other owner of an idle actor it owns offers it its copy, not only when it is the primary). Was: Account/bank1.deposit(9) was acknowledged in view 8 by host-1 (primary) and host-0; host-1 crashed without its disk; host-2 came back empty in view 9, which still listed host-1 as primary; host-0 offered its copy only to primaries, so when host-0 also lost its disk (after view 10 dropped host-1), the deposit was gone.',
   },
   {
+    name: 'a view whose re-replication never ran (the next view came first) left the primary it made without the offer of a copy',
+    seed: 14690,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (re-replication checks the views adopted since it last ran, not only the one before: a host one of them made primary of an actor it owned nothing of gets the offer). Was: host-0 alone in view 7 journaled increment #23 of Counter/c0; view 8 made host-1 its primary, but view 9 came before view 8\'s re-replication ran, and view 9\'s compared with view 8 only, where host-1 was an owner already: no offer; host-0 paused out of view 10 and host-1 served c0 without the increment. Surfaced by the warm-replica fix of seed 57351.',
+  },
+  {
     name: 'a recovery read that outlived its view never carried the reader\'s copy to the owner the next view added back',
     seed: 50979,
     profile: 'full',
