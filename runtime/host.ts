@@ -351,7 +351,8 @@ export class Host {
         // further than its own (see `handleShipment`): `rejoined` came back without its disk (as a
         // primary nothing else refills it; as a backup its primary refills it, unless that primary
         // is down and no view has said so yet, so every owner offers), or the view made a host
-        // primary that owned nothing of the actor in the view before. Otherwise, until a call
+        // primary that owned nothing of the actor in a view before it (any adopted since this
+        // re-replication last ran). Otherwise, until a call
         // activates it there, the actor's acknowledged writes would hang on fewer owners, and be
         // lost if a later view kept only the empty one.
         const primaryNow = this.placement.primary(key)
