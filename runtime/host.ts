@@ -394,14 +394,17 @@ export class Host {
    * Stops when the view moves on or the actor activates here (its log replicates from then on).
    */
   private refill(key: string, owners: HostId[], snapshot: ShippedSnapshot, epoch: number): void {
+    const send = (owner: HostId): void => {
+      this.counters.recordsShipped++
+      this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+    }
     const previous = this.refills.get(key)
     if (previous !== undefined && previous.epoch === epoch && previous.seq === snapshot.seq && previous.timer !== undefined) {
       // The same copy on its way to other owners already (two hosts came back without their disks): join its rounds.
       for (const owner of owners) {
         if (previous.waiting.has(owner)) continue
         previous.waiting.add(owner)
-        this.counters.recordsShipped++
-        this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
+        send(owner)
       }
       return
     }
@@ -416,10 +419,7 @@ export class Host {
         if (this.refills.get(key) === refill) this.refills.delete(key)
         return
       }
-      for (const owner of refill.waiting) {
-        this.counters.recordsShipped++
-        this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
-      }
+      for (const owner of refill.waiting) send(owner)
       refill.timer = this.clock.setTimeout(round, this.limits.replicationRetryMs * Math.min(2 ** (rounds - 1), refillBackoffMax))
     }
     round()

@@ -169,6 +169,21 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   return { network, hosts, client, events, hasher }
 }
 
+/** Three hosts (local, two backups, quick passivation and resends) and an actor whose primary is h0. */
+async function refillWorld() {
+  const view = { epoch: 1, hosts: ['h0', 'h1', 'h2'] }
+  const w = await world(view.hosts, view, { replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } })
+  const id = idOn(w.client, Greeter, 'h0')
+  return { ...w, view, id, key: `Greeter/${id}` }
+}
+
+/** How many records of `key` `host` holds (its snapshot's seq, or its records), polled every 10 ms until some, `tries` times. */
+async function copyOn(host: Host, key: string, tries: number): Promise<number> {
+  const held = async (): Promise<number> => { const j = await host.journal(key); return j.snapshot?.seq ?? j.records.length }
+  for (let i = 0; i < tries && (await held()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  return held()
+}
+
 describe('hosts in one thread over the in-memory transport', () => {
   test('calls reach the primary and activate once', async () => {
     const { hosts, client, events } = await world(['h0', 'h1', 'h2'])
@@ -289,10 +304,7 @@ describe('hosts in one thread over the in-memory transport', () => {
   })
 
   test("after a view change an idle actor's copy reaches every owner, though the first shipments to one are lost", async () => {
-    const view = { epoch: 1, hosts: ['h0', 'h1', 'h2'] }
-    const { network, hosts, client } = await world(view.hosts, view, { replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } })
-    const id = idOn(client, Greeter, 'h0')
-    const key = `Greeter/${id}`
+    const { network, hosts, client, view, id, key } = await refillWorld()
     // h2 misses everything h0 ships of the actor from the start (local: no reply waits for it).
     let dropped = 0
     const drop = { shipments: Number.POSITIVE_INFINITY }
@@ -304,17 +316,12 @@ describe('hosts in one thread over the in-memory transport', () => {
     drop.shipments = dropped + 2
     for (const host of hosts) host.setView({ epoch: 2, hosts: view.hosts })
     await until(() => dropped >= drop.shipments)
-    const copyOnH2 = async (): Promise<number> => { const j = await hosts[2]!.journal(key); return j.snapshot?.seq ?? j.records.length }
-    for (let i = 0; i < 100 && (await copyOnH2()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(await copyOnH2()).toBe(1)
+    expect(await copyOn(hosts[2]!, key, 100)).toBe(1)
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
   test("after a view change an idle actor's copy reaches an owner cut off for longer than the first rounds of resends", async () => {
-    const view = { epoch: 1, hosts: ['h0', 'h1', 'h2'] }
-    const { network, hosts, client } = await world(view.hosts, view, { replicas: 2, consistency: 'local', limits: { idleTimeoutMs: 40, replicationRetryMs: 20 } })
-    const id = idOn(client, Greeter, 'h0')
-    const key = `Greeter/${id}`
+    const { network, hosts, client, view, id, key } = await refillWorld()
     const cut = { until: Number.POSITIVE_INFINITY }
     loseFrom(network, 'h0', (to, e) => to === 'h2' && e.t === 'replicate' && e.key === key && Date.now() < cut.until)
     await client.actor(Greeter, id).greet('a')
@@ -322,9 +329,7 @@ describe('hosts in one thread over the in-memory transport', () => {
     // The view change re-replicates it; h2 stays cut off for 400 ms, longer than eight rounds 20 ms apart.
     cut.until = Date.now() + 400
     for (const host of hosts) host.setView({ epoch: 2, hosts: view.hosts })
-    const copyOnH2 = async (): Promise<number> => { const j = await hosts[2]!.journal(key); return j.snapshot?.seq ?? j.records.length }
-    for (let i = 0; i < 150 && (await copyOnH2()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(await copyOnH2()).toBe(1)
+    expect(await copyOn(hosts[2]!, key, 150)).toBe(1)
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
