@@ -46,6 +46,26 @@ describe('RequestTable', () => {
 })
 
 describe('RequestTable against a plain model', () => {
+  test('many ids: its index finds every id it keeps and none it evicted, across growth and eviction', async () => {
+    const fc = (await import('fast-check')).default
+    fc.assert(fc.property(fc.integer({ min: 1, max: 80 }), fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 400 }), (sizeMax, ops) => {
+      const table = new RequestTable(sizeMax)
+      const model = new Map<string, number>()
+      ops.forEach((n, seq) => {
+        const id = `client.q:${n.toString(36)}`
+        if (seq % 2 === 0) expect(table.get(id)?.seq).toBe(model.get(id))
+        table.set(id, seq, n)
+        if (!model.has(id) && model.size === sizeMax) model.delete(model.keys().next().value!)
+        model.set(id, seq)
+      })
+      for (let n = 0; n <= 400; n++) {
+        const id = `client.q:${n.toString(36)}`
+        expect(table.get(id)?.seq).toBe(model.get(id))
+      }
+      expect(table.size).toBe(model.size)
+    }), { numRuns: 300 })
+  })
+
   test('any sequence of sets keeps exactly the newest sizeMax distinct ids, each with its last record, oldest first', async () => {
     const fc = (await import('fast-check')).default
     fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), fc.integer({ min: 0, max: 99 })), { maxLength: 60 }), (sizeMax, ops) => {

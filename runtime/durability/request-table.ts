@@ -1,4 +1,5 @@
 import { assert } from '../assert.ts'
+import { keyHash } from '../hash.ts'
 
 /** What the journal remembers of one request: the record that answered it and its result. */
 export interface RequestEntry {
@@ -33,72 +34,94 @@ export type RequestEntries = Array<[string, number, unknown]>
  * The recent-request table of one actor: request id -> the record that answered it, bounded to
  * the newest `sizeMax` entries. A retried request id found here is answered from the table
  * instead of running its turn again (exactly-once effect). Replicated with the journal.
+ *
+ * Every call looks its id up on arrival, and almost every id is new. With a thousand actors each
+ * holding a thousand ids, a `Map` lookup of a fresh id string missed the cache on its buckets,
+ * its chain and the stored key strings it compared against: 11-14% of a host's time per call
+ * (bench/probes/hostonly.ts). So the index is an open-addressing table of `[hash, slot + 1]`
+ * pairs in one typed array: a lookup of a new id reads one or two adjacent cells and touches no
+ * stored string unless the 32-bit hashes match.
  */
 export class RequestTable {
-  /** Request id -> its slot in the ring below: no object per entry (a call path allocates less). */
-  private readonly slots = new Map<string, number>()
-  /** Ids, seqs and results by slot, in insertion order as a ring: the oldest is evicted in place. */
-  private readonly ids: string[] = []
-  private readonly seqs: number[] = []
-  private readonly results: unknown[] = []
+  /**
+   * By slot, four cells each, side by side (one cache line for the entry a call writes):
+   * `id, seq, result, home` (home: the id's hash, 30 bits, a small integer). In insertion order
+   * as a ring: the oldest is evicted in place.
+   */
+  private readonly entries: unknown[] = []
+  private count = 0
+  /** Cells of `[hash, slot + 1]` (0: empty), linear probing; at most half full. */
+  private index = new Int32Array(2 * 16)
+  private mask = 15
+  private readonly cellsMax: number
   private oldest = 0
   private readonly sizeMax: number
   /** Ids whose entry is an intent (an unfinished turn): few, so finding them scans nothing. */
   private readonly open = new Set<string>()
   /**
-   * The id the last `get` did not find, while it is still not here: a call looks its id up when
-   * it arrives and records it when its turn ends, and the second lookup, on a table of a thousand
-   * fresh ids, would miss the cache again.
+   * The id the last `get` did not find (and its hash), while it is still not here: a call looks
+   * its id up when it arrives and records it when its turn ends, and the second lookup would
+   * hash it and probe again.
    */
   private absent: string | undefined
+  private absentHash = 0
 
   constructor(sizeMax: number, initial: RequestEntries = []) {
     assert(Number.isInteger(sizeMax) && sizeMax > 0, 'request table size must be a positive integer')
     this.sizeMax = sizeMax
+    let cells = 16
+    while (cells < 2 * sizeMax) cells *= 2
+    this.cellsMax = cells
     for (const [id, seq, result] of initial) this.set(id, seq, result)
   }
 
   get(requestId: string): RequestEntry | undefined {
-    const slot = this.slots.get(requestId)
-    if (slot === undefined) {
+    const hash = keyHash(requestId) | 0
+    const slot = this.find(requestId, hash)
+    if (slot < 0) {
       this.absent = requestId
+      this.absentHash = hash
       return undefined
     }
-    return { seq: this.seqs[slot]!, result: this.results[slot] }
+    return { seq: this.entries[4 * slot + 1] as number, result: this.entries[4 * slot + 2] }
   }
 
   set(requestId: string, seq: number, result: unknown): void {
-    // One hash operation on the usual path (a new id the last get missed). A repeat keeps its
+    // No hashing or probing on the usual path (a new id the last get missed). A repeat keeps its
     // place in the eviction order and takes the newer record.
     if (isTurnIntent(result)) this.open.add(requestId)
     else if (this.open.size > 0) this.open.delete(requestId)
-    const known = requestId === this.absent ? undefined : this.slots.get(requestId)
-    if (known !== undefined) {
-      this.seqs[known] = seq
-      this.results[known] = result
+    const missed = requestId === this.absent
+    const hash = missed ? this.absentHash : keyHash(requestId) | 0
+    const known = missed ? -1 : this.find(requestId, hash)
+    if (known >= 0) {
+      this.entries[4 * known + 1] = seq
+      this.entries[4 * known + 2] = result
       return
     }
     let slot: number
-    if (this.ids.length < this.sizeMax) {
-      slot = this.ids.length
-      this.ids.push(requestId)
-      this.seqs.push(seq)
-      this.results.push(result)
+    if (this.count < this.sizeMax) {
+      slot = this.count
+      if (2 * (slot + 1) > this.mask + 1 && this.mask + 1 < this.cellsMax) this.rebuild(2 * (this.mask + 1))
+      this.count++
+      this.entries.push(requestId, seq, result, hash & homeBits)
     } else {
       slot = this.oldest
-      this.slots.delete(this.ids[slot]!)
-      if (this.open.size > 0) this.open.delete(this.ids[slot]!)
-      this.ids[slot] = requestId
-      this.seqs[slot] = seq
-      this.results[slot] = result
+      this.unindex(slot)
+      const at = 4 * slot
+      if (this.open.size > 0) this.open.delete(this.entries[at] as string)
+      this.entries[at] = requestId
+      this.entries[at + 1] = seq
+      this.entries[at + 2] = result
+      this.entries[at + 3] = hash & homeBits
       this.oldest = (slot + 1) % this.sizeMax
     }
-    this.slots.set(requestId, slot)
-    if (requestId === this.absent) this.absent = undefined
+    this.insert(hash, slot)
+    if (missed) this.absent = undefined
   }
 
   get size(): number {
-    return this.slots.size
+    return this.count
   }
 
   /** True when some entry is an intent: a turn that began calling other actors and never ended. */
@@ -115,8 +138,9 @@ export class RequestTable {
   unfinished(): Array<{ requestId: string; seq: number; intent: TurnIntent }> {
     const out: ReturnType<RequestTable['unfinished']> = []
     for (const requestId of this.open) {
-      const slot = this.slots.get(requestId)!
-      out.push({ requestId, seq: this.seqs[slot]!, intent: this.results[slot] as TurnIntent })
+      const slot = this.find(requestId, keyHash(requestId) | 0)
+      assert(slot >= 0, `unfinished request ${requestId} is not in its table`)
+      out.push({ requestId, seq: this.entries[4 * slot + 1] as number, intent: this.entries[4 * slot + 2] as TurnIntent })
     }
     return out.sort((a, b) => a.seq - b.seq)
   }
@@ -124,11 +148,60 @@ export class RequestTable {
   /** Oldest first. */
   toEntries(): RequestEntries {
     const out: RequestEntries = []
-    const n = this.ids.length
+    const n = this.count
     for (let i = 0; i < n; i++) {
-      const slot = (this.oldest + i) % n
-      out.push([this.ids[slot]!, this.seqs[slot]!, this.results[slot]])
+      const at = 4 * ((this.oldest + i) % n)
+      out.push([this.entries[at] as string, this.entries[at + 1] as number, this.entries[at + 2]])
     }
     return out
   }
+
+  /** The slot holding `requestId`, or -1. */
+  private find(requestId: string, hash: number): number {
+    const index = this.index, mask = this.mask
+    for (let cell = hash & mask; ; cell = (cell + 1) & mask) {
+      const slot = index[2 * cell + 1]! - 1
+      if (slot < 0) return -1
+      if (index[2 * cell] === hash && this.entries[4 * slot] === requestId) return slot
+    }
+  }
+
+  private insert(hash: number, slot: number): void {
+    const index = this.index, mask = this.mask
+    let cell = hash & mask
+    while (index[2 * cell + 1] !== 0) cell = (cell + 1) & mask
+    index[2 * cell] = hash
+    index[2 * cell + 1] = slot + 1
+  }
+
+  /** Takes `slot` out of the index, shifting back the cells probed past it (no tombstones). */
+  private unindex(slot: number): void {
+    const index = this.index, mask = this.mask
+    let hole = (this.entries[4 * slot + 3] as number) & mask
+    while (index[2 * hole + 1] !== slot + 1) {
+      assert(index[2 * hole + 1] !== 0, 'request table index lost a slot')
+      hole = (hole + 1) & mask
+    }
+    for (let cell = (hole + 1) & mask; index[2 * cell + 1] !== 0; cell = (cell + 1) & mask) {
+      // The entry at `cell` may fill the hole if the hole lies on its probe path (home .. cell).
+      const home = index[2 * cell]! & mask
+      if (((cell - home) & mask) >= ((cell - hole) & mask)) {
+        index[2 * hole] = index[2 * cell]!
+        index[2 * hole + 1] = index[2 * cell + 1]!
+        hole = cell
+      }
+    }
+    index[2 * hole] = 0
+    index[2 * hole + 1] = 0
+  }
+
+  private rebuild(cells: number): void {
+    this.index = new Int32Array(2 * cells)
+    this.mask = cells - 1
+    // Cells hold the whole hash: rehash the ids (a table grows a few times in its life).
+    for (let slot = 0; slot < this.count; slot++) this.insert(keyHash(this.entries[4 * slot] as string) | 0, slot)
+  }
 }
+
+/** The bits of an id's hash an entry keeps to find its cell (a small integer in V8: no heap number). */
+const homeBits = 0x3fffffff
