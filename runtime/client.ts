@@ -1,5 +1,6 @@
 import { actorTypeOf, readOnlyMark } from '../actors/actor.ts'
-import { actorKey, createRef, type ActorClass, type ActorRef } from '../actors/ref.ts'
+import { actorKey, actorKeyLengthMax, createRef, type ActorClass, type ActorRef } from '../actors/ref.ts'
+import { nameLengthMax } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
 import { Caller } from './caller.ts'
 import { systemClock, type Clock } from './clock.ts'
@@ -20,6 +21,14 @@ export interface ClusterClientOptions {
   random?: Random
   /** Actor types the hosts loaded; when given, refs to other types are refused at once. */
   knownTypes?: readonly string[]
+}
+
+/** The longest per-call timeout: the largest delay a timer takes (about 24.8 days). */
+const timeoutMsMax = 2_147_483_647
+
+/** A short description of a bad argument for an error message. */
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value
 }
 
 /** The names of a class's read-only methods (`@readOnly` or `static readOnly`). */
@@ -105,7 +114,18 @@ export class ClusterClient {
    * call idempotent: repeating it with the same id returns the first result without running again.
    */
   callKey(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number } = {}): Promise<unknown> {
+    // Refused here, not sent: a host drops a malformed call, and its caller would only time out.
+    const slash = typeof key === 'string' ? key.indexOf('/') : -1
+    if (slash <= 0 || slash === key.length - 1 || key.length > actorKeyLengthMax) {
+      return Promise.reject(new TroupeError('InvalidArgument', `the actor key must be "Type/id" of at most ${actorKeyLengthMax} characters, got ${describeValue(key)}`))
+    }
+    if (typeof method !== 'string' || method.length === 0 || method.length > nameLengthMax) {
+      return Promise.reject(new TroupeError('InvalidArgument', `the method must be a string of 1 to ${nameLengthMax} characters, got ${describeValue(method)}`))
+    }
     if (!Array.isArray(args)) return Promise.reject(new TroupeError('InvalidArgument', 'args must be an array'))
+    if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0 && options.timeoutMs <= timeoutMsMax)) {
+      return Promise.reject(new TroupeError('InvalidArgument', `timeoutMs must be an integer number of ms from 1 to ${timeoutMsMax}, got ${describeValue(options.timeoutMs)}`))
+    }
     if (options.requestId !== undefined && (typeof options.requestId !== 'string' || options.requestId.length === 0 || options.requestId.length > 256)) {
       return Promise.reject(new TroupeError('InvalidArgument', 'requestId must be a string of 1 to 256 characters'))
     }

@@ -1,7 +1,8 @@
 import { assert } from './assert.ts'
 import type { Clock } from './clock.ts'
 import { keyHash, loadPointHasher, type PointHasher } from './hash.ts'
-import type { HostId, View } from './view.ts'
+import { TroupeError } from './errors.ts'
+import { parseView, type HostId, type View } from './view.ts'
 
 /** How many distinct owners per shard a placement precomputes (primary + up to 7 backups). */
 export const ownersPerShardMax = 8
@@ -31,16 +32,19 @@ export class Placement {
     this.width = width
   }
 
-  /** Builds the placement of `view`; loads hash-wasm on first use. */
+  /** Builds the placement of `view`; loads hash-wasm on first use. Bad input throws `InvalidArgument`. */
   static async create(view: View, options: RingOptions): Promise<Placement> {
     return Placement.build(view, options, await loadPointHasher())
   }
 
-  /** Builds the placement of `view` with an already loaded hasher (synchronous). */
+  /** Builds the placement of `view` with an already loaded hasher (synchronous). Bad input throws `InvalidArgument`. */
   static build(view: View, options: RingOptions, hash: PointHasher): Placement {
-    const { shardCount, vnodesPerHost } = options
-    assert(Number.isInteger(shardCount) && shardCount > 0, 'shardCount must be a positive integer')
-    assert(Number.isInteger(vnodesPerHost) && vnodesPerHost > 0, 'vnodesPerHost must be a positive integer')
+    // Validated, but the caller's object is kept (callers compare placements' views by identity).
+    // A view with a host listed twice would give an actor the same host as primary and backup.
+    parseView(view)
+    const { shardCount, vnodesPerHost } = (typeof options === 'object' && options !== null ? options : {}) as Partial<RingOptions>
+    if (!isCount(shardCount, shardCountMax)) throw new TroupeError('InvalidArgument', `shardCount must be an integer from 1 to ${shardCountMax}`)
+    if (!isCount(vnodesPerHost, vnodesPerHostMax)) throw new TroupeError('InvalidArgument', `vnodesPerHost must be an integer from 1 to ${vnodesPerHostMax}`)
     const hostCount = view.hosts.length
     const width = Math.min(hostCount, ownersPerShardMax)
     const owners = new Int32Array(shardCount * width).fill(-1)
@@ -82,8 +86,13 @@ export class Placement {
     return this.view.hosts[this.ownerTable[shard * this.width]!]
   }
 
-  /** Up to `n` distinct hosts for an actor key: primary first, then backups in ring order. */
+  /**
+   * Up to `n` distinct hosts for an actor key: primary first, then backups in ring order (fewer
+   * when the view has fewer hosts). `n` is at most `ownersPerShardMax` (8: a primary and up to
+   * seven backups, as `replicas` allows); more throws `InvalidArgument` rather than return fewer.
+   */
   owners(key: string, n: number): HostId[] {
+    if (!Number.isInteger(n) || n < 0 || n > ownersPerShardMax) throw new TroupeError('InvalidArgument', `owners(key, n) needs an integer n from 0 to ${ownersPerShardMax}, got ${String(n)}`)
     return this.ownersOfShard(this.shardOf(key), n)
   }
 
@@ -112,6 +121,14 @@ export class Placement {
     }
     return counts
   }
+}
+
+/** Upper bounds of the ring options (a ring is built in memory on every view change). */
+const shardCountMax = 1 << 20
+const vnodesPerHostMax = 4096
+
+function isCount(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max
 }
 
 function sameHostList(a: readonly HostId[], b: readonly HostId[]): boolean {

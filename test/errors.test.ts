@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
-import { BrokenActivation, Counter, Faulty } from './fixtures/actors.ts'
+import { BrokenActivation, Counter, Faulty, FlakyActivation } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -95,6 +96,35 @@ describe('typed errors through real worker threads', () => {
     expectKind(error, 'ActivationFailed')
     expect(error.message).toContain('cannot start')
     expectKind(await failure(broken.hello()), 'ActivationFailed')
+    // Not a cached failure: the next call activates again, and succeeds once onActivate does.
+    const flaky = cluster.actor(FlakyActivation, 'f')
+    expectKind(await failure(flaky.attempts()), 'ActivationFailed')
+    expect(await flaky.attempts()).toBe(2)
+  })
+
+  test('cluster.call refuses a bad key, method or timeout at once with InvalidArgument, not a timeout', async () => {
+    const bad: Array<[unknown, unknown, unknown, unknown]> = [
+      ['noslash', 'increment', [1], undefined],
+      ['/x', 'increment', [1], undefined],
+      ['Counter/', 'increment', [1], undefined],
+      [42, 'increment', [1], undefined],
+      [`Counter/${'x'.repeat(2000)}`, 'increment', [1], undefined],
+      ['Counter/x', '', [1], undefined],
+      ['Counter/x', 7, [1], undefined],
+      ['Counter/x', 'm'.repeat(2000), [1], undefined],
+      ['Counter/x', 'increment', 'not an array', undefined],
+      ['Counter/x', 'increment', [1], Number.NaN],
+      ['Counter/x', 'increment', [1], 'abc'],
+      ['Counter/x', 'increment', [1], -5],
+      ['Counter/x', 'increment', [1], 1.5],
+      ['Counter/x', 'increment', [1], 2 ** 40],
+    ]
+    for (const [key, method, args, timeoutMs] of bad) {
+      const error = await failure(cluster.call(key as string, method as string, args as unknown[], { timeoutMs: timeoutMs as number }))
+      expectKind(error, 'InvalidArgument')
+    }
+    // The same actor still answers a well-formed call.
+    expect(await cluster.call('Counter/bad-input', 'increment', [1], { timeoutMs: 5000 })).toBe(1)
   })
 
   test('bad ids are refused with InvalidArgument', () => {
@@ -147,7 +177,13 @@ describe('Cluster.start with bad input', () => {
   })
 
   test.each([['syntax-error.ts'], ['throws-on-load.ts']])('an actors module that fails to load (%s) gives HostUnavailable and leaves no worker behind', async (file) => {
+    // Every worker thread is an OS thread of this process (vitest runs this file in a fork).
+    const threads = (): number => readdirSync('/proc/self/task').length
+    const before = threads()
     const error = await failure(Cluster.start({ actors: new URL(`./fixtures/bad/${file}`, import.meta.url), hosts: 2 }))
     expectKind(error, 'HostUnavailable')
+    // A terminated worker's thread is joined shortly after: wait for it, then compare.
+    for (let waited = 0; threads() > before && waited < 3000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(threads()).toBeLessThanOrEqual(before)
   })
 })

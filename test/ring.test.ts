@@ -60,6 +60,39 @@ describe('placement properties', () => {
     }), { numRuns: 500 })
   })
 
+  test('on 12 hosts, owners(key, n) gives n distinct hosts for every n up to 8, and refuses more', () => {
+    const hosts = Array.from({ length: 12 }, (_, i) => `h${i}`)
+    const placement = Placement.build({ epoch: 1, hosts }, options, hasher)
+    fc.assert(fc.property(fc.string(), fc.integer({ min: 1, max: 8 }), (key, n) => {
+      const owners = placement.owners(key, n)
+      expect(owners).toHaveLength(n)
+      expect(new Set(owners).size).toBe(n)
+      for (const owner of owners) expect(hosts).toContain(owner)
+    }), { numRuns: 300 })
+    for (const n of [9, 12, -1, 1.5, Number.NaN]) {
+      expect(() => placement.owners('Counter/x', n)).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    }
+  })
+
+  test('a bad view or bad ring options are refused with InvalidArgument', () => {
+    const bad: Array<[unknown, unknown]> = [
+      [{ epoch: 1, hosts: ['a', 'a', 'b'] }, options],
+      [{ epoch: -1, hosts: ['a'] }, options],
+      [{ epoch: 1, hosts: 'a,b' }, options],
+      [{ epoch: 1, hosts: ['a', ''] }, options],
+      [{ epoch: 1, hosts: ['a', 7] }, options],
+      [null, options],
+      [fourHosts, { shardCount: 0, vnodesPerHost: 256 }],
+      [fourHosts, { shardCount: 4096, vnodesPerHost: 1.5 }],
+      [fourHosts, { shardCount: '4096', vnodesPerHost: 256 }],
+      [fourHosts, { shardCount: 2 ** 30, vnodesPerHost: 256 }],
+      [fourHosts, null],
+    ]
+    for (const [view, ringOptions] of bad) {
+      expect(() => Placement.build(view as View, ringOptions as typeof options, hasher), JSON.stringify([view, ringOptions])).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    }
+  })
+
   test('asking for more owners than hosts gives every host once', () => {
     const placement = Placement.build({ epoch: 1, hosts: ['a', 'b'] }, options, hasher)
     expect(placement.owners('Counter/x', 5).sort()).toEqual(['a', 'b'])
