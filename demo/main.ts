@@ -185,6 +185,15 @@ say('hosts:')
 for (const h of hosts) {
   say(`  ${h.id.padEnd(7)} ${h.state === 'up' ? style.green('up  ') : style.red(h.state.padEnd(4))} ${formatCount(h.activations).padStart(5)} actors ${formatCount(h.replicas).padStart(5)} replicas ${formatCount(h.turns).padStart(7)} turns${h.restarts ? `  restarted ${h.restarts}×` : ''}`)
 }
+// Where actors live: the first accounts and counters, by primary then backups (the view after the failover).
+const placed = (key: string): string => {
+  const [type, id] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)]
+  const [primary, ...backups] = cluster.ownersOf(type, id)
+  return `${key} on ${primary}${backups.length > 0 ? ` (backups ${backups.join(', ')})` : ''}`
+}
+const shown = [...Array.from({ length: Math.min(accounts, 6) }, (_, i) => `Account/acct-${i}`), ...Array.from({ length: Math.min(counters, 4) }, (_, c) => `Counter/c${c}`)]
+say('\nwhere actors live:')
+for (let i = 0; i < shown.length; i += 2) say(`  ${shown.slice(i, i + 2).map(placed).map((text) => text.padEnd(50)).join(' ').trimEnd()}`)
 say(`\nthrough the HTTP gateway: POST ${gateway.url}/actors/Counter/c0/get -> ${viaHttp} ${ok(httpOk)}`)
 const passed = bankOk && writesOk && failoverOk && httpOk
 say('')

@@ -17,7 +17,7 @@ const outdir = `${root}dist/bundle`
 rmSync(outdir, { recursive: true, force: true })
 await build({
   absWorkingDir: root,
-  entryPoints: { troupe: 'index.ts', 'host-worker': 'runtime/node/host-worker.ts' },
+  entryPoints: { troupe: 'index.ts', 'host-worker': 'runtime/node/host-worker.ts', gateway: 'runtime/gateway/server.ts' },
   outdir,
   bundle: true,
   splitting: true,
@@ -38,6 +38,9 @@ await build({
 // `import 'troupe'` and the worker must reach the same chunk: the package entry re-exports the
 // bundle rather than tsc's module graph.
 writeFileSync(`${root}dist/index.js`, "export * from './bundle/troupe.js'\n")
+// `troupe/gateway`: the HTTP gateway, on the same chunks (one TroupeError, one Cluster), and
+// node:http only for those who import it.
+writeFileSync(`${root}dist/gateway.js`, "export * from './bundle/gateway.js'\n")
 rmSync(`${root}dist/index.js.map`, { force: true })
 
 // esbuild renames a top-level binding on a name clash, and lowers some classes `X` to `_X`; an
