@@ -21,9 +21,14 @@ export type TurnOutcome =
 /**
  * Errors after which nobody knows whether a nested call took effect: none is an answer from the
  * callee's journal (an activation that failed to load, or a full mailbox, says nothing of an
- * earlier copy of the same request id, which may have run).
+ * earlier copy of the same request id, which may have run). A storage error too: the primary
+ * ships a record to its backups as it writes its own copy, so a record its disk refused may
+ * still be held by a backup, and come back with the next activation.
  */
-const outcomeUnknown: ReadonlySet<string> = new Set(['CallTimeout', 'HostUnavailable', 'ClusterStopped', 'StaleEpoch', 'ActivationFailed', 'MailboxFull'])
+const outcomeUnknown: ReadonlySet<string> = new Set(['CallTimeout', 'HostUnavailable', 'ClusterStopped', 'StaleEpoch', 'ActivationFailed', 'MailboxFull', 'StorageFull', 'StorageFailed'])
+
+/** Unknown-outcome errors that read as definite to a caller: a turn that will run again answers HostUnavailable instead. */
+const readsAsDefinite: ReadonlySet<string> = new Set(['ActivationFailed', 'MailboxFull', 'StorageFull', 'StorageFailed'])
 
 /** How a journal record says its turn failed: the request id then answers this error on every retry. */
 const failureTag = '~troupe.failed'
@@ -280,7 +285,7 @@ export class Activation {
     if (outcomeUnknown.has(error.kind)) {
       // A turn that began calling other actors stays unfinished and runs again later: its caller
       // must hear "unknown outcome, retry with the same id", not an error that reads as definite.
-      if (log.requests.isUnfinished(requestId) && (error.kind === 'MailboxFull' || error.kind === 'ActivationFailed')) {
+      if (log.requests.isUnfinished(requestId) && readsAsDefinite.has(error.kind)) {
         return { ok: false, error: { kind: 'HostUnavailable', message: `${this.key}: a call of this turn failed with ${error.kind}: ${error.message}; the turn will be run again (retry with the same request id)`, actor: this.key } }
       }
       return { ok: false, error }

@@ -19,8 +19,8 @@ export type ErrorKind =
   | 'ActivationFailed' // onActivate threw or the actor's state could not be loaded
   | 'Unjournalable' // a turn put a value in state that cannot be journaled (function, symbol, ...)
   | 'CorruptRecord' // a journal record failed its checksum or could not be decoded
-  | 'StorageFull' // the disk is full (ENOSPC); nothing was acknowledged
-  | 'StorageFailed' // any other storage I/O error; nothing was acknowledged
+  | 'StorageFull' // the disk is full (ENOSPC); nothing was acknowledged, but a backup may hold the write: outcome unknown
+  | 'StorageFailed' // any other storage I/O error; likewise nothing acknowledged, outcome unknown
   | 'StaleEpoch' // a message or record from an older view epoch was fenced off
 
 /** The plain-object form of an error, as it crosses the wire. */

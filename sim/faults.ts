@@ -27,9 +27,11 @@ export interface FaultProfile {
   readonly oneBackup: number
   /** Whether a run of this profile is expected to pass on today's runtime. */
   readonly expectClean: boolean
+  /** Chance a seed's disks fill up now and then (writes refused with StorageFull for a while); drawn last. */
+  readonly diskFull: number
 }
 
-const calm = { lossMax: 0, duplicationMax: 0, delayMsMax: 1, kinds: [], corruptReadMax: 0, transfers: false, retries: false, viewChanges: 0, quorum: 0, oneBackup: 0 }
+const calm = { lossMax: 0, duplicationMax: 0, delayMsMax: 1, kinds: [], corruptReadMax: 0, transfers: false, retries: false, viewChanges: 0, quorum: 0, oneBackup: 0, diskFull: 0 }
 
 /** Every profile by name; `ci` is the default. */
 export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.freeze({
@@ -109,6 +111,7 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
     viewChanges: 0.5,
     quorum: 0.3,
     oneBackup: 0.3,
+    diskFull: 0.3,
     expectClean: false,
   },
 })
@@ -132,6 +135,8 @@ export interface FaultPlan {
   readonly consistency: 'strong' | 'quorum'
   /** Backups per actor. */
   readonly replicas: number
+  /** Disks fill up now and then (see `DiskFiller`). */
+  readonly diskFull: boolean
 }
 
 /** Draws a seed's fault plan from a profile (swarm style: each seed its own mix and rates). */
@@ -150,9 +155,11 @@ export function drawFaultPlan(profile: FaultProfile, random: Random): FaultPlan 
   const viewChanges = chance(random, profile.viewChanges)
   const consistency = chance(random, profile.quorum) ? 'quorum' : 'strong'
   const replicas = chance(random, profile.oneBackup) ? 1 : 2
+  // Drawn last, and only by profiles that have it: older seeds keep their plans.
+  const diskFull = profile.diskFull > 0 && chance(random, profile.diskFull)
   return {
     profile: profile.name, loss, duplication, delayMsMin, delayMsMax, reorder, kinds: drawn, faultIntervalMs, corruptRead,
-    transfers: profile.transfers, retries: profile.retries, viewChanges, consistency, replicas,
+    transfers: profile.transfers, retries: profile.retries, viewChanges, consistency, replicas, diskFull,
   }
 }
 
@@ -162,7 +169,7 @@ export function describePlan(plan: FaultPlan): string {
   const kinds = plan.kinds.length > 0 ? plan.kinds.join(',') : 'none'
   return `profile ${plan.profile}: loss ${pct(plan.loss)} dup ${pct(plan.duplication)} delay ${plan.delayMsMin}..${plan.delayMsMax}ms` +
     `${plan.reorder ? ' reorder' : ' fifo'} faults ${kinds} every ~${plan.faultIntervalMs}ms corrupt-read ${pct(plan.corruptRead)}` +
-    `${plan.transfers ? ' transfers' : ''}${plan.retries ? ' retries' : ''} ${plan.consistency} replicas ${plan.replicas}${plan.viewChanges ? ' view-changes' : ''}`
+    `${plan.transfers ? ' transfers' : ''}${plan.retries ? ' retries' : ''} ${plan.consistency} replicas ${plan.replicas}${plan.viewChanges ? ' view-changes' : ''}${plan.diskFull ? ' disk-full' : ''}`
 }
 
 function roundRate(p: number): number {

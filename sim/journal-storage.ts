@@ -40,6 +40,8 @@ export interface CrashOutcome {
  * recovery drops a torn tail), and loses the rest.
  */
 export class SimJournalDisk {
+  /** While true, every write is refused with `StorageFull` before anything reaches the disk (ENOSPC). */
+  full = false
   private readonly durable = new Map<string, KeyLog>()
   private cache = new Map<string, KeyLog>()
   private unsynced: DiskOp[] = []
@@ -251,6 +253,7 @@ export class SimJournalStorage implements JournalStorage {
     try {
       assert(!this.closed, 'journal storage used after close')
       assert(typeof key === 'string' && key.length > 0, 'journal key must be a non-empty string')
+      if (this.disk.full) throw new TroupeError('StorageFull', `journal write failed: ENOSPC (simulated full disk) for ${key}`, { actor: key })
       const op = issue()
       this.disk.write(op)
     } catch (error) {

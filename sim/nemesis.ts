@@ -220,3 +220,62 @@ export class Nemesis {
     this.timers.add(timer)
   }
 }
+
+/**
+ * Fills a host's disk now and then, for 100 ms to 2 s: its journal refuses every write with
+ * `StorageFull` (ENOSPC) and writes nothing. A full disk loses nothing already written, so it is
+ * outside the fault budget; its own random stream and timers leave the nemesis's draws as they
+ * were. A primary whose record its disk refused may have shipped it to a backup already: the
+ * error leaves the call's outcome unknown (found by review: a transfer's deposit refused this way
+ * took effect through the backup while the transfer failed for good, creating money).
+ */
+export class DiskFiller {
+  private readonly world: World
+  private readonly random: Random
+  private readonly timers = new Set<TimerHandle>()
+  private readonly full = new Set<string>()
+  private stopped = false
+
+  constructor(world: World, random: Random) {
+    this.world = world
+    this.random = random
+  }
+
+  start(): void {
+    this.scheduleNext()
+  }
+
+  /** Stops filling, and frees every full disk now. */
+  stop(): void {
+    this.stopped = true
+    for (const timer of this.timers) this.world.clock.clearTimeout(timer)
+    this.timers.clear()
+    for (const id of this.full) this.world.setDiskFull(id, false)
+    this.full.clear()
+  }
+
+  private scheduleNext(): void {
+    const meanMs = 2 * this.world.plan.faultIntervalMs
+    this.later(intBetween(this.random, Math.floor(meanMs / 2), Math.floor(meanMs * 1.5)), () => {
+      const id = pick(this.random, this.world.hostIds)
+      if (!this.full.has(id)) {
+        this.full.add(id)
+        this.world.setDiskFull(id, true)
+        this.world.count('disk-full')
+        this.later(intBetween(this.random, faultMsMin, faultMsMax), () => {
+          this.full.delete(id)
+          this.world.setDiskFull(id, false)
+        })
+      }
+      this.scheduleNext()
+    })
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = this.world.clock.setTimeout(() => {
+      this.timers.delete(timer)
+      if (!this.stopped) fn()
+    }, ms)
+    this.timers.add(timer)
+  }
+}

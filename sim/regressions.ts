@@ -344,4 +344,11 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (a host\'s shipment, ack and read ids begin with its id and a random part new at every start, like its call ids). Was: host-1, back without its disk (incarnation 4), read Register/r1 from host-2 with the id host-1~2; host-2\'s late answer to incarnation 3\'s read of the same id (asked at seq 6, so it carried no copy) arrived first and counted as host-2\'s answer: host-1 started r1 empty and six acknowledged writes were lost. Surfaced by the timing of synchronous backup appends.',
   },
+  ...[184, 225, 292].map((seed) => ({
+    name: `a transfer whose deposit a full disk refused after shipping it to a backup (seed ${seed})`,
+    seed,
+    profile: 'full',
+    expect: 'clean' as const,
+    note: 'fixed (StorageFull and StorageFailed leave a nested call\'s outcome unknown: the transfer, whose intent is journaled, runs again and its deposit is answered from the callee\'s journal). Found by review, then by the disk-full fault the full profile draws since: the primary ships a record to its backups as it writes its own copy, so the record its disk refused came back with the next activation while the transfer had failed for good: money created. Each of these seeds fails without the fix.',
+  })),
 ]

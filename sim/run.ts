@@ -2,7 +2,7 @@ import { buggifyStats, disableBuggify, enableBuggify } from '../runtime/buggify.
 import type { Operation } from './checker/history.ts'
 import { checkRun, type SimViolation } from './check.ts'
 import { describePlan, drawFaultPlan, faultProfiles, type FaultPlan, type FaultProfile } from './faults.ts'
-import { Nemesis } from './nemesis.ts'
+import { DiskFiller, Nemesis } from './nemesis.ts'
 import { drawKeyspace } from './operations.ts'
 import { componentRandom, intBetween } from './seed.ts'
 import { clusterClientPort, retryingPort, type CallPort } from './sim-client.ts'
@@ -76,10 +76,13 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     const clients = Array.from({ length: clientCount }, (_, i) => ({ port: makePort(world, `client-${i}`, componentRandom(seed, `client-id:${i}`)), random: componentRandom(seed, `client:${i}`) }))
     const workload = new Workload(world, drawKeyspace(shape, plan.transfers), plan.retries)
     nemesis = new Nemesis(world, componentRandom(seed, 'nemesis'), () => [...world.hostIds, ...clients.map((c) => c.port.id)])
+    const diskFiller = plan.diskFull ? new DiskFiller(world, componentRandom(seed, 'disk-full')) : undefined
     options.setup?.(world, nemesis)
     workload.start(clients)
     nemesis.start()
+    diskFiller?.start()
     await world.clock.run(options.safetyMs ?? 8_000)
+    diskFiller?.stop()
     const liveness = await livenessPhase(world, workload, nemesis, clients.map((c) => c.port))
     world.sweepActivations()
     const report = checkRun({

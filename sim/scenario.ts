@@ -10,7 +10,7 @@ import { World } from './world.ts'
 export function calmPlan(overrides: Partial<FaultPlan> = {}): FaultPlan {
   return {
     profile: 'scenario', loss: 0, duplication: 0, delayMsMin: 1, delayMsMax: 1, reorder: false, kinds: [],
-    faultIntervalMs: 1000, corruptRead: 0, transfers: false, retries: false, viewChanges: false, consistency: 'strong', replicas: 2, ...overrides,
+    faultIntervalMs: 1000, corruptRead: 0, transfers: false, retries: false, viewChanges: false, consistency: 'strong', replicas: 2, diskFull: false, ...overrides,
   }
 }
 

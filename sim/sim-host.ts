@@ -109,6 +109,11 @@ export class SimHost {
     return true
   }
 
+  /** Fills the disk (writes refused with StorageFull) or frees it; a lost disk comes back empty, not full. */
+  setDiskFull(full: boolean): void {
+    this.disk.full = full
+  }
+
   /** Makes the disk slow (or normal again), for this and later incarnations. */
   setSlowDisk(slow: boolean): void {
     this.slowDisk = slow

@@ -220,6 +220,12 @@ export class World {
     }
   }
 
+  /** Fills a host's disk (its writes fail with StorageFull) or frees it. */
+  setDiskFull(id: HostId, full: boolean): void {
+    this.simHost(id).setDiskFull(full)
+    this.trace.add(`${full ? 'full' : 'freed'} disk ${id}`)
+  }
+
   /** Makes a host's disk slow (or normal again). */
   setSlowDisk(id: HostId, slow: boolean): void {
     this.simHost(id).setSlowDisk(slow)

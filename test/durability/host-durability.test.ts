@@ -267,6 +267,101 @@ describe('storage failures', () => {
   })
 })
 
+class Purse extends Actor<{ balance: number }> {
+  initialState() {
+    return { balance: 100 }
+  }
+  deposit(amount: number) {
+    this.state.balance += amount
+    return this.state.balance
+  }
+  async send(to: string, amount: number) {
+    if (this.state.balance < amount) throw new RangeError('insufficient funds')
+    this.state.balance -= amount
+    await this.actor(Purse, to).deposit(amount)
+    return this.state.balance
+  }
+  balance() {
+    return this.state.balance
+  }
+}
+
+describe('a full disk at strong consistency', () => {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** Host a journals to files on a disk that can fill up, hosts b and c to memory; each actor has one backup. */
+  async function threeHosts() {
+    const hasher = await loadPointHasher()
+    const network = new MemoryNetwork()
+    const registry = new ActorRegistry()
+    registry.register(Purse)
+    const view: View = { epoch: 1, hosts: ['a', 'b', 'c'] }
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-full-strong-'))
+    dirs.push(dir)
+    const { fs, plan } = faultyFs()
+    const limits = { replicationRetryMs: 20, callRetryMs: 200 }
+    const storageOf = async (id: string): Promise<JournalStorage> => id === 'a' ? FileJournalStorage.open({ dir, fs }) : new MemoryJournalStorage()
+    const hosts = await Promise.all(view.hosts.map(async (id) => new Host({ id, transport: network.connect(id), registry, hasher, view, storage: await storageOf(id), consistency: 'strong', replicas: 1, limits })))
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, limits })
+    const placement = Placement.build(view, client.limits, hasher)
+    /** An id whose primary and backup are these hosts. */
+    const idOn = (primary: string, backup: string, prefix: string): string => {
+      for (let i = 0; ; i++) if (placement.owners(`Purse/${prefix}${i}`, 2).join() === `${primary},${backup}`) return `${prefix}${i}`
+    }
+    return { hosts, client, plan, idOn }
+  }
+
+  /** Calls until a definite answer, always with the same request id (what a caller does with an unknown outcome). */
+  async function untilDefinite(call: () => Promise<unknown>): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await call().then((value) => ({ value }), (error: unknown) => ({ error }))
+      if ('value' in outcome) return outcome.value
+      const unknownOutcome = isTroupeError(outcome.error) && ['StorageFull', 'StorageFailed', 'HostUnavailable', 'CallTimeout'].includes(outcome.error.kind)
+      if (!unknownOutcome || attempt > 40) throw outcome.error
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  test('a write the primary could not journal may have reached its backup: StorageFull leaves the outcome unknown, and a retry with its id answers it once', async () => {
+    const { hosts, client, plan, idOn } = await threeHosts()
+    const key = `Purse/${idOn('a', 'b', 'p')}`
+    expect(await client.callKey(key, 'deposit', [1])).toBe(101)
+    plan.diskFull = true
+    const error = await client.callKey(key, 'deposit', [10], { requestId: 'dep-10' }).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'StorageFull')).toBe(true)
+    plan.diskFull = false
+    // The backup kept the record: the retry learns that it took effect, and it takes effect once.
+    const answer = await untilDefinite(() => client.callKey(key, 'deposit', [10], { requestId: 'dep-10' }))
+    const balance = await client.callKey(key, 'balance', [])
+    expect([101, 111]).toContain(balance)
+    expect(answer).toBe(balance)
+    expect(await untilDefinite(() => client.callKey(key, 'deposit', [10], { requestId: 'dep-10' }))).toBe(answer)
+    expect(await client.callKey(key, 'balance', [])).toBe(balance)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('a transfer whose deposit hit a full disk neither loses nor creates money', async () => {
+    const { hosts, client, plan, idOn } = await threeHosts()
+    // Only dst's records go to a's disk: its deposit fails there after it was shipped to b.
+    const src = idOn('b', 'c', 'src'), dst = idOn('a', 'b', 'dst')
+    expect(await client.callKey(`Purse/${dst}`, 'balance', [])).toBe(100)
+    plan.diskFull = true
+    const first = await client.callKey(`Purse/${src}`, 'send', [dst, 30], { requestId: 'move-30' }).then((value) => ({ value }), (error: unknown) => ({ error }))
+    // Not a definite failure: src's turn began calling (its intent is journaled) and runs again.
+    expect('error' in first && isTroupeError(first.error, 'HostUnavailable')).toBe(true)
+    plan.diskFull = false
+    const answer = await untilDefinite(() => client.callKey(`Purse/${src}`, 'send', [dst, 30], { requestId: 'move-30' }))
+    const [from, to] = [await client.callKey(`Purse/${src}`, 'balance', []), await client.callKey(`Purse/${dst}`, 'balance', [])] as number[]
+    expect(from! + to!).toBe(200)
+    expect(answer).toBe(from)
+    expect(from).toBe(70)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+})
+
 describe('snapshots and compaction', () => {
   test('every K records the journal is snapshotted and compacted; replay after restart gives the same state', async () => {
     const hasher = await loadPointHasher()
