@@ -2,6 +2,7 @@ import { isErrorKind, TroupeError, type SerializedError } from '../runtime/error
 import { parseView, type View } from '../runtime/view.ts'
 import type { JournalRecord } from '../runtime/journal/storage.ts'
 import type { ShippedSnapshot } from '../runtime/durability/replica-store.ts'
+import { reminderEveryMsMin, reminderNameLengthMax, reminderRoot } from '../runtime/durability/reminders.ts'
 
 /**
  * The wire protocol: a versioned union of envelopes keyed on `t`, decoded and validated at
@@ -155,7 +156,7 @@ export function decode(input: unknown): Envelope {
       if (!isCount(e.epoch)) throw malformed('replicate.epoch must be a non-negative integer')
       if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('replicate.key must be "Type/id"')
       if (!Array.isArray(e.records) || !e.records.every(isRecord)) throw malformed('replicate.records must be journal records')
-      if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('replicate.snapshot must be { seq, epoch, state, requests }')
+      if (e.snapshot !== undefined) checkSnapshot(e.snapshot, 'replicate.snapshot')
       return input as unknown as ReplicateEnvelope
     }
     case 'replicated': {
@@ -168,14 +169,14 @@ export function decode(input: unknown): Envelope {
       if (!isCount(e.epoch) || !isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetch.epoch, lastEpoch and seq must be non-negative integers')
       if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('fetch.key must be "Type/id"')
       checkView(e.view, 'fetch.view')
-      if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetch.snapshot must be { seq, epoch, state, requests }')
+      if (e.snapshot !== undefined) checkSnapshot(e.snapshot, 'fetch.snapshot')
       return input as unknown as FetchEnvelope
     }
     case 'fetched': {
       if (!isCount(e.lastEpoch) || !isCount(e.seq)) throw malformed('fetched.lastEpoch and seq must be non-negative integers')
       if (!isName(e.key)) throw malformed('fetched.key must be a non-empty string')
       if (e.status !== 'ok' && e.status !== 'unsynced' && e.status !== 'stale') throw malformed('fetched.status must be ok, unsynced or stale')
-      if (e.snapshot !== undefined && !isSnapshot(e.snapshot)) throw malformed('fetched.snapshot must be { seq, epoch, state, requests }')
+      if (e.snapshot !== undefined) checkSnapshot(e.snapshot, 'fetched.snapshot')
       if (e.view !== undefined) checkView(e.view, 'fetched.view')
       return input as unknown as FetchedEnvelope
     }
@@ -225,15 +226,56 @@ function checkView(value: unknown, field: string): void {
   }
 }
 
-function isSnapshot(value: unknown): boolean {
+/**
+ * Throws MalformedEnvelope naming `field` when `value` is not a shipped snapshot. Its request and
+ * reminder entries are checked one by one: a receiver installs them without looking (a bad
+ * request entry corrupts its request table, a bad reminder crashes the activation's timer).
+ */
+function checkSnapshot(value: unknown, field: string): void {
   const snap = value as Record<string, unknown> | null
-  return typeof snap === 'object' && snap !== null && isCount(snap.seq) && isCount(snap.epoch) && Array.isArray(snap.requests)
+  if (typeof snap !== 'object' || snap === null || Array.isArray(snap) || !isCount(snap.seq) || !isCount(snap.epoch)) {
+    throw malformed(`${field} must be { seq, epoch, state, requests }`)
+  }
+  if (!Array.isArray(snap.requests) || !snap.requests.every(isRequestEntry)) throw malformed(`${field}.requests must be [requestId, seq, result] entries`)
+  if (snap.reminders !== undefined && !(Array.isArray(snap.reminders) && snap.reminders.every(isReminderEntry))) {
+    throw malformed(`${field}.reminders must be [name, { dueAtMs, everyMs? }] entries`)
+  }
+}
+
+/** `[requestId, seq, result]`, as `RequestTable.toEntries` writes it. */
+function isRequestEntry(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' && isCount(value[1])
+}
+
+/** `[name, spec]`, as a reminder table's entries are. */
+function isReminderEntry(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && value[0].length > 0
+    && value[0].length <= reminderNameLengthMax && isReminderSpec(value[1])
+}
+
+/** The bounds `parseReminder` puts on a spec: a timer armed with NaN or a zero period would spin. */
+function isReminderSpec(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const { dueAtMs, everyMs } = value as Record<string, unknown>
+  return typeof dueAtMs === 'number' && Number.isFinite(dueAtMs)
+    && (everyMs === undefined || (typeof everyMs === 'number' && Number.isFinite(everyMs) && everyMs >= reminderEveryMsMin))
 }
 
 function isRecord(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
   const r = value as Record<string, unknown>
-  return isCount(r.seq) && r.seq > 0 && isCount(r.epoch) && typeof r.requestId === 'string' && Array.isArray(r.patch)
+  return isCount(r.seq) && r.seq > 0 && isCount(r.epoch) && typeof r.requestId === 'string' && Array.isArray(r.patch) && r.patch.every(isPatchOp)
+}
+
+/**
+ * The shape a backup reads before `applyPatch` checks the rest: `splitPatch` reads every
+ * operation's path, and a reminder `set` becomes a live timer spec as it is.
+ */
+function isPatchOp(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const op = value as Record<string, unknown>
+  if (!Array.isArray(op.path)) return false
+  return op.path[0] !== reminderRoot || op.op !== 'set' || isReminderSpec(op.value)
 }
 
 function isName(value: unknown): value is string {

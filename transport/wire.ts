@@ -5,7 +5,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  * The compact form of a frame on a port: `[version, ...tuples]`, each envelope a positional
  * tuple. Structured clone writes every property name of every object it copies; tuples skip
  * that, which roughly doubles what one channel carries (measured in bench/transport).
- *   call:     ['c', id, epoch, key, method, args, chain | 0, stale?]
+ *   call:     ['c', id, epoch, key, method, args, chain | 0, 1 (stale)?]
  *   reply ok: ['r', id, value]
  *   reply err:['e', id, error]
  *   redirect: ['d', id, view]
@@ -39,8 +39,12 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
 
 /** Decodes and validates a wire frame; a bad frame or entry is reported, never thrown. */
 export function fromWire(data: unknown, onMalformed: (error: TroupeError, raw: unknown) => void): Envelope[] {
-  if (!Array.isArray(data) || data[0] !== wireVersion) {
-    onMalformed(new TroupeError('MalformedEnvelope', `a frame must be an array starting with version ${wireVersion}`), data)
+  if (!Array.isArray(data)) {
+    onMalformed(malformed(`a frame must be an array starting with version ${wireVersion}`), data)
+    return []
+  }
+  if (data[0] !== wireVersion) {
+    onMalformed(malformed(`unsupported frame version ${typeof data[0] === 'number' ? data[0] : typeof data[0]}`), data)
     return []
   }
   const out: Envelope[] = []
@@ -56,35 +60,56 @@ export function fromWire(data: unknown, onMalformed: (error: TroupeError, raw: u
 }
 
 function fromTuple(raw: unknown): unknown {
-  if (!Array.isArray(raw)) throw new TroupeError('MalformedEnvelope', 'a wire envelope must be an array')
+  if (!Array.isArray(raw)) throw malformed('a wire envelope must be an array')
+  // Each case checks the tuple's length before reading it, so a truncated tuple is reported as
+  // such rather than as whichever field it happens to lack.
   switch (raw[0]) {
     case 'c': {
+      arity(raw, 6, 8)
       const call: Record<string, unknown> = { v: wireVersion, t: 'call', id: raw[1], epoch: raw[2], key: raw[3], method: raw[4], args: raw[5] }
       if (raw.length > 6 && raw[6] !== 0) call.chain = raw[6]
-      if (raw.length > 7) call.stale = raw[7] === 1
+      if (raw.length > 7) {
+        // toWire writes 1 or nothing; anything else would silently read as "not stale".
+        if (raw[7] !== 1) throw malformed('a wire call\'s stale flag must be 1')
+        call.stale = true
+      }
       return call
     }
-    case 'r': return raw.length === 3 ? { v: wireVersion, t: 'reply', id: raw[1], ok: true, value: raw[2] } : {}
-    case 'e': return { v: wireVersion, t: 'reply', id: raw[1], ok: false, error: raw[2] }
-    case 'd': return { v: wireVersion, t: 'redirect', id: raw[1], view: raw[2] }
+    case 'r': arity(raw, 3, 3); return { v: wireVersion, t: 'reply', id: raw[1], ok: true, value: raw[2] }
+    case 'e': arity(raw, 3, 3); return { v: wireVersion, t: 'reply', id: raw[1], ok: false, error: raw[2] }
+    case 'd': arity(raw, 3, 3); return { v: wireVersion, t: 'redirect', id: raw[1], view: raw[2] }
     case 'p': {
+      arity(raw, 5, 6)
       const shipment: Record<string, unknown> = { v: wireVersion, t: 'replicate', id: raw[1], epoch: raw[2], key: raw[3], records: raw[4] }
       if (raw.length > 5) shipment.snapshot = raw[5]
       return shipment
     }
-    case 'a': return { v: wireVersion, t: 'replicated', id: raw[1], key: raw[2], seq: raw[3], status: raw[4] }
+    case 'a': arity(raw, 5, 5); return { v: wireVersion, t: 'replicated', id: raw[1], key: raw[2], seq: raw[3], status: raw[4] }
     case 'f': {
+      arity(raw, 7, 8)
       const fetch: Record<string, unknown> = { v: wireVersion, t: 'fetch', id: raw[1], epoch: raw[2], key: raw[3], lastEpoch: raw[4], seq: raw[5], view: raw[6] }
       if (raw.length > 7) fetch.snapshot = raw[7]
       return fetch
     }
-    case 'j': return { v: wireVersion, t: 'rejoined', id: raw[1], epoch: raw[2] }
+    case 'j': arity(raw, 3, 3); return { v: wireVersion, t: 'rejoined', id: raw[1], epoch: raw[2] }
     case 'g': {
+      arity(raw, 6, 8)
       const answer: Record<string, unknown> = { v: wireVersion, t: 'fetched', id: raw[1], key: raw[2], lastEpoch: raw[3], seq: raw[4], status: raw[5] }
       if (raw.length > 6 && raw[6] !== 0) answer.snapshot = raw[6]
       if (raw.length > 7) answer.view = raw[7]
       return answer
     }
-    default: throw new TroupeError('MalformedEnvelope', 'unknown wire envelope tag')
+    default: throw malformed(`unknown wire envelope tag ${typeof raw[0] === 'string' ? JSON.stringify(raw[0].slice(0, 16)) : typeof raw[0]}`)
   }
+}
+
+/** Throws unless the tuple has `min` to `max` elements (its tag included; optional fields trail). */
+function arity(raw: unknown[], min: number, max: number): void {
+  if (raw.length >= min && raw.length <= max) return
+  const expected = min === max ? `${min}` : `${min} to ${max}`
+  throw malformed(`a '${raw[0] as string}' wire envelope is a tuple of ${expected} elements; this one is ${raw.length < min ? 'truncated' : 'too long'} (${raw.length})`)
+}
+
+function malformed(message: string): TroupeError {
+  return new TroupeError('MalformedEnvelope', message)
 }
