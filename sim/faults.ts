@@ -94,7 +94,7 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
     viewChanges: 1,
     quorum: 0.3,
     oneBackup: 0.3,
-    expectClean: false,
+    expectClean: true,
   },
   full: {
     ...calm,
@@ -112,7 +112,7 @@ export const faultProfiles: Readonly<Record<string, FaultProfile>> = Object.free
     quorum: 0.3,
     oneBackup: 0.3,
     diskFull: 0.3,
-    expectClean: false,
+    expectClean: true,
   },
 })
 
