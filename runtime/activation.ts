@@ -8,7 +8,7 @@ import type { Limits } from './limits.ts'
 import { Mailbox } from './mailbox.ts'
 import { checkPayload } from './payload.ts'
 import type { ActorType, MethodEntry } from './registry.ts'
-import { beginTurn, resolveDrafts, type PatchOp, type StateTurn } from './state/index.ts'
+import { beginTurn, readOnlyView, resolveDrafts, type PatchOp, type StateTurn } from './state/index.ts'
 
 /** The lifecycle of one activation. */
 export type ActivationStatus = 'activating' | 'active' | 'deactivating' | 'gone'
@@ -114,7 +114,7 @@ export class Activation {
   /** Sets the state the first turn starts from (from the journal, a warm replica, or initialState). */
   start(state: unknown, log: ActorLog | undefined, reminders: ReminderTable = new Map()): void {
     this.committed = state
-    this.instance.state = state
+    this.instance.state = readOnlyView(state)
     this.log = log
     this.reminders = reminders
   }
@@ -203,12 +203,12 @@ export class Activation {
       patch = turn.commit() as PatchOp[] | undefined
     } catch (error) {
       if (turn.open) turn.rollback()
-      this.instance.state = this.committed
+      this.instance.state = readOnlyView(this.committed)
       this.reminderOps = undefined
       return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch)
     }
     this.committed = turn.state
-    this.instance.state = this.committed
+    this.instance.state = readOnlyView(this.committed)
     const reminderOps = this.reminderOps ?? []
     this.reminderOps = undefined
     if (reminderOps.length > 0) {
@@ -234,7 +234,7 @@ export class Activation {
 
   private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number): TurnOutcome {
     if (turn.open) turn.rollback()
-    this.instance.state = this.committed
+    this.instance.state = readOnlyView(this.committed)
     this.reminderOps = undefined
     return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch)
   }

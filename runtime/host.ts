@@ -25,7 +25,7 @@ import { PlacementCache, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
 import { checkPayload } from './payload.ts'
-import { resolveDrafts } from './state/index.ts'
+import { readOnlyView, resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
 
@@ -722,7 +722,7 @@ export class Host {
       type: type.name, id: call.key.slice(call.key.indexOf('/') + 1), key: call.key, hostId: this.id,
       call: refuse, ref: refuse, remind: refuse, forget: refuse, reminders: () => [...copy.reminders.keys()], setTimer: refuse,
     }
-    instance.state = copy.state
+    instance.state = readOnlyView(copy.state)
     try {
       const value = resolveDrafts(await method.fn.apply(instance, call.args))
       checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', call.key, call.method)

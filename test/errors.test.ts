@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
-import { BrokenActivation, Counter, Faulty, FlakyActivation } from './fixtures/actors.ts'
+import { BrokenActivation, Counter, Faulty, FlakyActivation, Sneaky } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -100,6 +100,18 @@ describe('typed errors through real worker threads', () => {
     const flaky = cluster.actor(FlakyActivation, 'f')
     expectKind(await failure(flaky.attempts()), 'ActivationFailed')
     expect(await flaky.attempts()).toBe(2)
+  })
+
+  test('a @readOnly or @reentrant method that changes state fails with ActorFailed (TypeError), changes nothing, and the actor keeps serving', async () => {
+    const sneaky = cluster.actor(Sneaky, 's1')
+    expect(await sneaky.add(1)).toBe(1)
+    const poke = await failure(sneaky.peekAndPoke())
+    expectKind(poke, 'ActorFailed')
+    expect(poke.causeName).toBe('TypeError')
+    expect(poke.message).toContain('read-only')
+    expectKind(await failure(sneaky.noteLater('ada')), 'ActorFailed')
+    expect(await sneaky.read()).toEqual({ n: 1, seen: [] })
+    expect(await sneaky.add(1)).toBe(2)
   })
 
   test('cluster.call refuses a bad key, method or timeout at once with InvalidArgument, not a timeout', async () => {

@@ -1,4 +1,5 @@
 import { nodeOf } from './node.ts'
+import { readOnlyTarget } from './read-only.ts'
 
 /**
  * Replaces every draft inside a turn's result with a plain copy of its current value, so a
@@ -8,6 +9,9 @@ import { nodeOf } from './node.ts'
 export function resolveDrafts(value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null || depth > 256) return value
   if (nodeOf(value)) return copyDraft(value, depth)
+  // A read-only view of committed state: the state itself (committed state never changes).
+  const committed = readOnlyTarget(value)
+  if (committed !== undefined) return committed
   if (Array.isArray(value)) return mapIfChanged(value, (item) => resolveDrafts(item, depth + 1))
   if (value instanceof Map) {
     let changed = false
