@@ -40,12 +40,12 @@ export type RequestEntries = Array<[string, number, unknown]>
  * its chain and the stored key strings it compared against: 11-14% of a host's time per call
  * (bench/probes/hostonly.ts). So the index is an open-addressing table of `[hash, slot + 1]`
  * pairs in one typed array: a lookup of a new id reads one or two adjacent cells and touches no
- * stored string unless the 32-bit hashes match.
+ * stored string unless the 30-bit hashes match.
  */
 export class RequestTable {
   /**
    * By slot, four cells each, side by side (one cache line for the entry a call writes):
-   * `id, seq, result, home` (home: the id's hash, 30 bits, a small integer). In insertion order
+   * `id, seq, result, hash` (`idHash`), in insertion order
    * as a ring: the oldest is evicted in place.
    */
   private readonly entries: unknown[] = []
@@ -76,7 +76,7 @@ export class RequestTable {
   }
 
   get(requestId: string): RequestEntry | undefined {
-    const hash = keyHash(requestId) | 0
+    const hash = idHash(requestId)
     const slot = this.find(requestId, hash)
     if (slot < 0) {
       this.absent = requestId
@@ -92,7 +92,7 @@ export class RequestTable {
     if (isTurnIntent(result)) this.open.add(requestId)
     else if (this.open.size > 0) this.open.delete(requestId)
     const missed = requestId === this.absent
-    const hash = missed ? this.absentHash : keyHash(requestId) | 0
+    const hash = missed ? this.absentHash : idHash(requestId)
     const known = missed ? -1 : this.find(requestId, hash)
     if (known >= 0) {
       this.entries[4 * known + 1] = seq
@@ -104,7 +104,7 @@ export class RequestTable {
       slot = this.count
       if (2 * (slot + 1) > this.mask + 1 && this.mask + 1 < this.cellsMax) this.rebuild(2 * (this.mask + 1))
       this.count++
-      this.entries.push(requestId, seq, result, hash & homeBits)
+      this.entries.push(requestId, seq, result, hash)
     } else {
       slot = this.oldest
       this.unindex(slot)
@@ -113,7 +113,7 @@ export class RequestTable {
       this.entries[at] = requestId
       this.entries[at + 1] = seq
       this.entries[at + 2] = result
-      this.entries[at + 3] = hash & homeBits
+      this.entries[at + 3] = hash
       this.oldest = (slot + 1) % this.sizeMax
     }
     this.insert(hash, slot)
@@ -138,7 +138,7 @@ export class RequestTable {
   unfinished(): Array<{ requestId: string; seq: number; intent: TurnIntent }> {
     const out: ReturnType<RequestTable['unfinished']> = []
     for (const requestId of this.open) {
-      const slot = this.find(requestId, keyHash(requestId) | 0)
+      const slot = this.find(requestId, idHash(requestId))
       assert(slot >= 0, `unfinished request ${requestId} is not in its table`)
       out.push({ requestId, seq: this.entries[4 * slot + 1] as number, intent: this.entries[4 * slot + 2] as TurnIntent })
     }
@@ -198,10 +198,14 @@ export class RequestTable {
   private rebuild(cells: number): void {
     this.index = new Int32Array(2 * cells)
     this.mask = cells - 1
-    // Cells hold the whole hash: rehash the ids (a table grows a few times in its life).
-    for (let slot = 0; slot < this.count; slot++) this.insert(keyHash(this.entries[4 * slot] as string) | 0, slot)
+    for (let slot = 0; slot < this.count; slot++) this.insert(this.entries[4 * slot + 3] as number, slot)
   }
 }
 
-/** The bits of an id's hash an entry keeps to find its cell (a small integer in V8: no heap number). */
-const homeBits = 0x3fffffff
+/**
+ * A request id's hash: 30 bits, a small integer in V8 (an entry keeps it without a heap number,
+ * and a table that grows re-indexes from it without touching the ids).
+ */
+function idHash(requestId: string): number {
+  return keyHash(requestId) & 0x3fffffff
+}
