@@ -4,6 +4,7 @@ import { TroupeError } from '../runtime/errors.ts'
 import { cloneValue } from '../runtime/journal/codec.ts'
 import { SeqTracker, type KeyHead } from '../runtime/journal/seq-tracker.ts'
 import { fromSeqSlice, type JournalRecord, type JournalSnapshot, type JournalStorage } from '../runtime/journal/storage.ts'
+import { checkRead, ownRecords, ownSnapshot } from '../runtime/journal/validate.ts'
 import type { Random } from '../runtime/random.ts'
 import { chance, intBetween } from './seed.ts'
 
@@ -186,7 +187,7 @@ export class SimJournalStorage implements JournalStorage {
 
   append(key: string, records: readonly JournalRecord[]): Promise<void> {
     return this.write(key, () => {
-      const copies = cloneValue(records.map((r) => ({ seq: r.seq, epoch: r.epoch, requestId: r.requestId, patch: r.patch, result: r.result })), key)
+      const copies = cloneValue(ownRecords(records), key)
       this.tracker.reserveRecords(key, copies)
       this.tracker.commitRecords(key, copies)
       return { kind: 'append', key, records: copies }
@@ -195,7 +196,7 @@ export class SimJournalStorage implements JournalStorage {
 
   writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
     return this.write(key, () => {
-      const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+      const copy = cloneValue(ownSnapshot(snapshot), key)
       this.tracker.reserveSnapshot(key, copy)
       this.tracker.commitSnapshot(key, copy)
       return { kind: 'snapshot', key, snapshot: copy }
@@ -204,7 +205,7 @@ export class SimJournalStorage implements JournalStorage {
 
   installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
     return this.write(key, () => {
-      const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+      const copy = cloneValue(ownSnapshot(snapshot), key)
       this.tracker.reserveInstall(key, copy)
       this.tracker.commitInstall(key, copy)
       return { kind: 'install', key, snapshot: copy }
@@ -219,10 +220,20 @@ export class SimJournalStorage implements JournalStorage {
   }
 
   read(key: string, fromSeq = 0): Promise<JournalRecord[]> {
+    try {
+      checkRead(key, fromSeq)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.readLater(key, () => structuredClone(fromSeqSlice(this.disk.log(key)?.records ?? [], fromSeq)))
   }
 
   readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
+    try {
+      checkRead(key)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.readLater(key, () => {
       const snapshot = this.disk.log(key)?.snapshot
       return snapshot === undefined ? undefined : structuredClone(snapshot)

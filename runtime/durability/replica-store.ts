@@ -261,6 +261,8 @@ export async function loadFromJournal(storage: JournalStorage, key: string, requ
   let epoch = snapshot?.epoch ?? 0
   for (const record of await storage.read(key, seq + 1)) {
     if (record.seq !== seq + 1) throw new TroupeError('CorruptRecord', `${key}: journal jumps from seq ${seq} to ${record.seq}`)
+    // Epochs never decrease along a key's log (nor below its snapshot's): a lower one is not this key's history.
+    if (record.epoch < epoch) throw new TroupeError('CorruptRecord', `${key}: record ${record.seq} has epoch ${record.epoch} below ${epoch}`)
     const parts = splitPatch(record.patch as Patch)
     state = applyPatch(state, parts.state)
     applyReminderOps(reminders, parts.reminders)

@@ -3,6 +3,7 @@ import { TroupeError } from '../errors.ts'
 import { ByteWriter } from './byte-writer.ts'
 import type { JournalCodec } from './codec.ts'
 import type { JournalRecord, JournalSnapshot } from './storage.ts'
+import { keyBytesMax } from './validate.ts'
 
 /**
  * The entries inside one frame's payload, one after another:
@@ -39,7 +40,6 @@ export interface FileEntry {
 }
 
 const kindCode = { record: 1, snapshot: 2, compact: 3, install: 4 } as const
-const keyBytesMax = 0xffff
 const empty = new Uint8Array(0)
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -156,12 +156,13 @@ export function readEntries(payload: Uint8Array): FileEntry[] {
     offset += 3
     const kind = code === 1 ? 'record' : code === 2 ? 'snapshot' : code === 3 ? 'compact' : code === 4 ? 'install' : undefined
     if (kind === undefined) throw corrupt(`has an entry of unknown kind ${code}`)
+    if (keyLength === 0) throw corrupt('has an entry with an empty key')
     need(keyLength + 16)
     let key: string
     try { key = decoder.decode(payload.subarray(offset, offset + keyLength)) } catch { throw corrupt('has a key that is not UTF-8') }
     const seq = view.getFloat64(offset + keyLength, true), epoch = view.getFloat64(offset + keyLength + 8, true)
     offset += keyLength + 16
-    if (!Number.isSafeInteger(seq) || seq < 0) throw corrupt(`has an invalid seq ${seq}`)
+    if (!Number.isSafeInteger(seq) || seq < (kind === 'record' ? 1 : 0)) throw corrupt(`has an invalid seq ${seq}`)
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw corrupt(`has an invalid epoch ${epoch}`)
     let body = empty
     if (kind !== 'compact') {

@@ -14,6 +14,11 @@ export interface IndexedBody {
   segment: number
 }
 
+/** Damage found while indexing frames that passed their checksum. */
+function corrupt(key: string, why: string): TroupeError {
+  return new TroupeError('CorruptRecord', `journal of ${key} ${why}`, { actor: key })
+}
+
 function emptyLog(): KeyLog {
   return { first: 1, bytes: [], at: [], length: [], segment: [] }
 }
@@ -77,9 +82,9 @@ export class FileIndex {
     const entry = this.entry(key)
     const log = entry.records, n = log.at.length
     if (n === 0) log.first = seq
-    else if (seq !== log.first + n) {
-      throw new TroupeError('CorruptRecord', `journal of ${key} jumps from seq ${log.first + n - 1} to ${seq}`, { actor: key })
-    }
+    else if (seq !== log.first + n) throw corrupt(key, `jumps from seq ${log.first + n - 1} to ${seq}`)
+    // A record's epoch is at least every earlier record's and snapshot's (SeqTracker refuses less on write).
+    if (epoch < entry.headEpoch) throw corrupt(key, `record ${seq} has epoch ${epoch} below ${entry.headEpoch}`)
     log.bytes.push(bytes)
     log.at.push(at)
     log.length.push(length)
@@ -97,6 +102,9 @@ export class FileIndex {
   /** Replaces the key's snapshot. */
   setSnapshot(key: string, snapshot: IndexedBody): void {
     const entry = this.entry(key)
+    // A snapshot may be older than the last record (its epoch too), but never than the last snapshot.
+    const floor = entry.snapshot?.epoch ?? 0
+    if (snapshot.epoch < floor) throw corrupt(key, `snapshot ${snapshot.seq} has epoch ${snapshot.epoch} below ${floor}`)
     if (entry.snapshot !== undefined) this.count(entry.snapshot.segment, -1)
     entry.snapshot = snapshot
     entry.headSeq = Math.max(entry.headSeq, snapshot.seq)
@@ -107,6 +115,7 @@ export class FileIndex {
   /** Installs the key's snapshot: drops every kept record and moves the head to the snapshot. */
   install(key: string, snapshot: IndexedBody): void {
     const entry = this.entry(key)
+    if (snapshot.epoch < entry.headEpoch) throw corrupt(key, `installed snapshot ${snapshot.seq} has epoch ${snapshot.epoch} below ${entry.headEpoch}`)
     for (const segment of entry.records.segment) this.count(segment, -1)
     entry.records = emptyLog()
     this.setSnapshot(key, snapshot)
@@ -129,14 +138,15 @@ export class FileIndex {
   }
 
   /** The bodies of the key's kept records with seq >= `fromSeq`, in seq order, with the first one's seq. */
-  records(key: string, fromSeq: number): Uint8Array[] {
+  records(key: string, fromSeq: number): { first: number; bodies: Uint8Array[] } {
     const log = this.byKey.get(key)?.records
-    if (log === undefined) return []
+    if (log === undefined) return { first: fromSeq, bodies: [] }
     const bodies: Uint8Array[] = []
-    for (let i = Math.max(0, fromSeq - log.first); i < log.at.length; i++) {
+    const from = Math.max(0, fromSeq - log.first)
+    for (let i = from; i < log.at.length; i++) {
       bodies.push(log.bytes[i]!.subarray(log.at[i]!, log.at[i]! + log.length[i]!))
     }
-    return bodies
+    return { first: log.first + from, bodies }
   }
 
   /** The key's latest snapshot. */

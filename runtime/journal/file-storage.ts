@@ -9,6 +9,7 @@ import { nodeJournalFs, type JournalFs } from './journal-fs.ts'
 import { SegmentLog } from './segment-log.ts'
 import { SeqTracker } from './seq-tracker.ts'
 import { type JournalRecord, type JournalSnapshot, type JournalStorage } from './storage.ts'
+import { checkRead, checkStoredRecords, checkStoredSnapshot, ownRecords, ownSnapshot } from './validate.ts'
 import { v8Codec } from './v8-codec.ts'
 
 const noBytes = new Uint8Array(0)
@@ -130,11 +131,7 @@ export class FileJournalStorage implements JournalStorage {
   append(key: string, records: readonly JournalRecord[]): Promise<void> {
     try {
       this.checkOpen()
-      const copies: JournalRecord[] = new Array(records.length)
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!
-        copies[i] = { seq: r.seq, epoch: r.epoch, requestId: r.requestId, patch: r.patch, result: r.result }
-      }
+      const copies = ownRecords(records)
       return this.submit({ kind: 'records', key, records: copies, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
         () => this.tracker.reserveRecords(key, copies))
     } catch (error) { return Promise.reject(error) }
@@ -143,14 +140,18 @@ export class FileJournalStorage implements JournalStorage {
   /** See `JournalStorage.read`. */
   async read(key: string, fromSeq = 0): Promise<JournalRecord[]> {
     this.checkOpen()
-    return this.index.records(key, fromSeq).map((body) => decodeValue(this.options.codec, body, key) as JournalRecord)
+    checkRead(key, fromSeq)
+    const { first, bodies } = this.index.records(key, fromSeq)
+    // Bodies passed their frame's checksum; the decoded values must still be the records the index says.
+    const records = bodies.map((body) => decodeValue(this.options.codec, body, key))
+    return checkStoredRecords(key, records, fromSeq, first)
   }
 
   /** See `JournalStorage.writeSnapshot`. */
   writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
     try {
       this.checkOpen()
-      const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
+      const copy = ownSnapshot(snapshot)
       return this.submit({ kind: 'snapshot', key, snapshot: copy, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
         () => this.tracker.reserveSnapshot(key, copy))
     } catch (error) { return Promise.reject(error) }
@@ -163,7 +164,7 @@ export class FileJournalStorage implements JournalStorage {
   installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
     try {
       this.checkOpen()
-      const copy = { seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }
+      const copy = ownSnapshot(snapshot)
       return this.submit({ kind: 'install', key, snapshot: copy, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
         () => this.tracker.reserveInstall(key, copy))
     } catch (error) { return Promise.reject(error) }
@@ -172,8 +173,10 @@ export class FileJournalStorage implements JournalStorage {
   /** See `JournalStorage.readSnapshot`. */
   async readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
     this.checkOpen()
+    checkRead(key)
     const snapshot = this.index.snapshot(key)
-    return snapshot === undefined ? undefined : decodeValue(this.options.codec, bodyOf(snapshot), key) as JournalSnapshot
+    if (snapshot === undefined) return undefined
+    return checkStoredSnapshot(key, decodeValue(this.options.codec, bodyOf(snapshot), key), snapshot)
   }
 
   /** See `JournalStorage.compact`; also deletes the oldest segments left without live data. */

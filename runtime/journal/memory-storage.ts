@@ -2,6 +2,7 @@ import { assert } from '../assert.ts'
 import { cloneValue } from './codec.ts'
 import { SeqTracker } from './seq-tracker.ts'
 import { fromSeqSlice, type JournalRecord, type JournalSnapshot, type JournalStorage } from './storage.ts'
+import { checkRead, ownRecords, ownSnapshot } from './validate.ts'
 
 /**
  * Journal storage in memory: for tests and the `memory` consistency level. An append applies
@@ -18,7 +19,7 @@ export class MemoryJournalStorage implements JournalStorage {
   /** Appends at once; see `JournalStorage.append`. */
   async append(key: string, records: readonly JournalRecord[]): Promise<void> {
     this.checkOpen()
-    const copies = cloneValue(records.map((r) => ({ ...r })), key)
+    const copies = cloneValue(ownRecords(records), key)
     this.tracker.reserveRecords(key, copies)
     this.tracker.commitRecords(key, copies)
     const log = this.logs.get(key)
@@ -29,13 +30,14 @@ export class MemoryJournalStorage implements JournalStorage {
   /** See `JournalStorage.read`. */
   async read(key: string, fromSeq = 0): Promise<JournalRecord[]> {
     this.checkOpen()
+    checkRead(key, fromSeq)
     return structuredClone(fromSeqSlice(this.logs.get(key) ?? [], fromSeq))
   }
 
   /** See `JournalStorage.writeSnapshot`. */
   async writeSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
     this.checkOpen()
-    const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+    const copy = cloneValue(ownSnapshot(snapshot), key)
     this.tracker.reserveSnapshot(key, copy)
     this.tracker.commitSnapshot(key, copy)
     this.snapshots.set(key, copy)
@@ -44,7 +46,7 @@ export class MemoryJournalStorage implements JournalStorage {
   /** See `JournalStorage.installSnapshot`. */
   async installSnapshot(key: string, snapshot: JournalSnapshot): Promise<void> {
     this.checkOpen()
-    const copy = cloneValue({ seq: snapshot.seq, epoch: snapshot.epoch, state: snapshot.state }, key)
+    const copy = cloneValue(ownSnapshot(snapshot), key)
     this.tracker.reserveInstall(key, copy)
     this.tracker.commitInstall(key, copy)
     this.snapshots.set(key, copy)
@@ -54,6 +56,7 @@ export class MemoryJournalStorage implements JournalStorage {
   /** See `JournalStorage.readSnapshot`. */
   async readSnapshot(key: string): Promise<JournalSnapshot | undefined> {
     this.checkOpen()
+    checkRead(key)
     const snapshot = this.snapshots.get(key)
     return snapshot === undefined ? undefined : structuredClone(snapshot)
   }

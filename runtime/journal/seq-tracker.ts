@@ -1,5 +1,6 @@
 import { assert } from '../assert.ts'
 import type { JournalRecord, JournalSnapshot } from './storage.ts'
+import { checkKey, isCount } from './validate.ts'
 
 /** Where a key's log stands: its last record and its latest snapshot (`snapshotSeq` -1: none). */
 export interface KeyHead {
@@ -14,10 +15,6 @@ const emptyHead: Readonly<KeyHead> = Object.freeze({ seq: 0, epoch: 0, snapshotS
 function installHead(head: KeyHead, snapshot: JournalSnapshot): void {
   head.seq = head.snapshotSeq = snapshot.seq
   head.epoch = head.snapshotEpoch = snapshot.epoch
-}
-
-function isCount(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 }
 
 /** A key's durable head and, while `gen` is the tracker's current generation, its pending head. */
@@ -47,9 +44,14 @@ export class SeqTracker {
   private readonly heads = new Map<string, KeyHeads>()
   private gen = 1
 
-  private entry(key: string): KeyHeads {
+  /**
+   * The key's heads, made on first use: the one place a new key is checked (once, not per write).
+   * `recovered`: the key comes from storage, which vouches for it (a key stored by an older version stays usable).
+   */
+  private entry(key: string, recovered = false): KeyHeads {
     let e = this.heads.get(key)
     if (e === undefined) {
+      if (!recovered) checkKey(key)
       e = { durable: { ...emptyHead }, pending: { ...emptyHead }, gen: 0, known: false }
       this.heads.set(key, e)
     }
@@ -86,9 +88,8 @@ export class SeqTracker {
 
   /** Asserts `records` continue the key's log and moves the pending head past them. */
   reserveRecords(key: string, records: readonly JournalRecord[]): void {
-    assert(typeof key === 'string' && key.length > 0, 'journal key must be a non-empty string')
-    if (records.length === 0) assert(false, `append to ${key} needs at least one record`)
     const e = this.entry(key)
+    if (records.length === 0) assert(false, `append to ${key} needs at least one record`)
     const head = e.gen === this.gen ? e.pending : e.durable
     let seq = head.seq, epoch = head.epoch
     const snapshotEpoch = head.snapshotEpoch
@@ -109,7 +110,7 @@ export class SeqTracker {
 
   /** Asserts `snapshot` may replace the key's snapshot and records it in the pending head. */
   reserveSnapshot(key: string, snapshot: JournalSnapshot): void {
-    assert(typeof key === 'string' && key.length > 0, 'journal key must be a non-empty string')
+    this.entry(key)
     assert(isCount(snapshot.seq) && isCount(snapshot.epoch), `snapshot of ${key} needs integer seq and epoch >= 0`)
     const head = this.head(key)
     assert(snapshot.seq <= head.seq, `snapshot of ${key} at seq ${snapshot.seq} is ahead of the log (seq ${head.seq})`)
@@ -126,7 +127,7 @@ export class SeqTracker {
    * pending head to it: log and snapshot both at `snapshot.seq`, so the next record is seq + 1.
    */
   reserveInstall(key: string, snapshot: JournalSnapshot): void {
-    assert(typeof key === 'string' && key.length > 0, 'journal key must be a non-empty string')
+    this.entry(key)
     assert(isCount(snapshot.seq) && isCount(snapshot.epoch), `snapshot of ${key} needs integer seq and epoch >= 0`)
     const head = this.head(key)
     const floor = Math.max(head.epoch, head.snapshotEpoch)
@@ -138,6 +139,7 @@ export class SeqTracker {
 
   /** Asserts a snapshot (durable or pending) covers every record `compact(key, uptoSeq)` drops. */
   checkCompact(key: string, uptoSeq: number): void {
+    if (!this.heads.has(key)) checkKey(key)
     assert(isCount(uptoSeq), `compact of ${key} needs an integer uptoSeq >= 0`)
     const head = this.head(key)
     assert(uptoSeq <= head.snapshotSeq, `compact of ${key} up to ${uptoSeq} is not covered by a snapshot (seq ${head.snapshotSeq})`)
@@ -171,7 +173,7 @@ export class SeqTracker {
 
   /** Sets a key's head as recovered from storage. */
   restore(key: string, head: KeyHead): void {
-    const e = this.entry(key)
+    const e = this.entry(key, true)
     copyHead(e.durable, head)
     e.known = true
     e.gen = 0

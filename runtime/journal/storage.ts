@@ -14,8 +14,14 @@
  *   of the key, and the next record must be `snapshot.seq + 1`. It never lowers an epoch, and
  *   it goes back from the log's head only with a newer epoch (see `installSnapshot`).
  *
+ * Bad input is refused the same way, by every backend, before anything is written (see
+ * validate.ts): a key that is not 1..65,535 UTF-8 bytes of well-formed text, a seq, epoch,
+ * `fromSeq` or `uptoSeq` that is not an integer >= 0, a `requestId` that is not a string, a
+ * record or snapshot that is not an object.
+ *
  * Operating errors are `TroupeError`s: `Unjournalable` (a value the codec cannot encode),
- * `StorageFull`, `StorageFailed`, `CorruptRecord`. A rejected write acknowledges nothing.
+ * `StorageFull`, `StorageFailed`, `CorruptRecord` (also a stored value that is not what the
+ * journal wrote: a wrong shape, a seq jump, a falling epoch). A rejected write acknowledges nothing.
  */
 
 /** One turn of one actor, as journaled. */

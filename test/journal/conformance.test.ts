@@ -17,9 +17,11 @@ describeConformance('memory', {
 
 describeConformance('file', {
   durable: true,
-  async fresh() {
+  async fresh(options) {
     const dir = await mkdtemp(join(tmpdir(), 'troupe-journal-'))
-    return { open: () => FileJournalStorage.open({ dir }), dispose: () => rm(dir, { recursive: true, force: true }) }
+    // Small limits: every big write goes in a frame of its own, and a segment of its own.
+    const limits = options?.smallLimits ? { batchBytesMax: 1024, segmentBytesMax: 4096 } : {}
+    return { open: () => FileJournalStorage.open({ dir, ...limits }), dispose: () => rm(dir, { recursive: true, force: true }) }
   },
 })
 

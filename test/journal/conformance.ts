@@ -5,8 +5,11 @@ import type { JournalRecord, JournalStorage } from '../../runtime/journal/storag
 
 /** One backend under test: `fresh()` gives a new, empty storage location. */
 export interface StorageHarness {
-  /** A new location; `open()` opens it (again, for durable backends: a reopen after close). */
-  fresh(): Promise<{ open(): Promise<JournalStorage>; dispose(): Promise<void> }>
+  /**
+   * A new location; `open()` opens it (again, for durable backends: a reopen after close).
+   * `smallLimits`: the backend's size limits, where it has any (batch, segment bytes), set below 4 KiB.
+   */
+  fresh(options?: { smallLimits?: boolean }): Promise<{ open(): Promise<JournalStorage>; dispose(): Promise<void> }>
   /** Whether a closed storage can be reopened with its contents (file, IndexedDB). */
   durable: boolean
 }
@@ -62,6 +65,112 @@ export function describeConformance(name: string, harness: StorageHarness): void
       await expect(storage.append('K/1', [])).rejects.toThrow(AssertionError)
       await storage.append('K/1', [rec(2, 5)])
       expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([1, 2])
+    })
+
+    const refused = (write: Promise<unknown>): Promise<void> => expect(write).rejects.toThrow(AssertionError)
+
+    test('refuses records with a bad seq, epoch or requestId, or no records at all, writing nothing', async () => {
+      await storage.append('K/1', [rec(1)])
+      const bad: unknown[] = [
+        { ...rec(2), seq: 1.5 }, { ...rec(2), seq: Number.NaN }, { ...rec(2), seq: '2' }, { ...rec(2), seq: -1 },
+        { ...rec(2), seq: 2 ** 53 }, { ...rec(2), seq: undefined }, { ...rec(2), epoch: -1 }, { ...rec(2), epoch: 1.5 },
+        { ...rec(2), epoch: Number.NaN }, { ...rec(2), epoch: Number.POSITIVE_INFINITY }, { ...rec(2), epoch: '1' },
+        { ...rec(2), requestId: 7 }, { ...rec(2), requestId: undefined }, null, 'rec-2', 2,
+      ]
+      for (const r of bad) await refused(storage.append('K/1', [r as JournalRecord]))
+      await refused(storage.append('K/1', [rec(2), { ...rec(3), seq: 3.5 }])) // a bad record refuses the whole append
+      for (const records of [undefined, null, 'records', { 0: rec(2), length: 1 }]) await refused(storage.append('K/1', records as never))
+      // Refused at once: a bad append between two good ones leaves them be.
+      const [before, badOne, after] = await Promise.allSettled([
+        storage.append('K/1', [rec(2)]), storage.append('K/1', [{ ...rec(3), seq: Number.NaN }]), storage.append('K/1', [rec(3)])])
+      expect([before.status, badOne.status, after.status]).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+      expect(await storage.read('K/1')).toEqual([rec(1), rec(2), rec(3)])
+      expect(await storage.keys()).toEqual(['K/1'])
+      if (harness.durable) await reopen()
+      await storage.append('K/1', [rec(4)])
+      expect(await storage.read('K/1')).toEqual([rec(1), rec(2), rec(3), rec(4)])
+    })
+
+    test('refuses a bad key on every write: empty, not a string, a lone surrogate, over 65,535 UTF-8 bytes', async () => {
+      const badKeys: unknown[] = [
+        '', 7, undefined, null, ['K/1'], 'K/\ud800', 'K/\udc00x', '\udfff\ud800',
+        'x'.repeat(65_536), '\u00e9'.repeat(32_768), '\u20ac'.repeat(21_846), '\u{1f600}'.repeat(16_384),
+      ]
+      for (const key of badKeys) {
+        const k = key as string
+        await refused(storage.append(k, [rec(1)]))
+        await refused(storage.writeSnapshot(k, { seq: 0, epoch: 0, state: 0 }))
+        await refused(storage.installSnapshot(k, { seq: 5, epoch: 1, state: 0 }))
+        await refused(storage.compact(k, 0))
+      }
+      expect(await storage.keys()).toEqual([])
+      // The limit itself is fine, counted in UTF-8 bytes (2, 3 and 4 bytes per character).
+      const longest = ['x'.repeat(65_535), '\u00e9'.repeat(32_767) + 'x', '\u20ac'.repeat(21_845), '\u{1f600}'.repeat(16_383) + 'xyz']
+      for (const key of longest) await storage.append(key, [rec(1)])
+      await storage.writeSnapshot(longest[0]!, { seq: 1, epoch: 1, state: 'one' })
+      if (harness.durable) await reopen()
+      for (const key of longest) expect(await storage.read(key)).toEqual([rec(1)])
+      expect(await storage.readSnapshot(longest[0]!)).toEqual({ seq: 1, epoch: 1, state: 'one' })
+      expect((await storage.keys()).length).toBe(4)
+      await storage.append(longest[1]!, [rec(2)])
+    })
+
+    test('refuses snapshots with a bad seq or epoch, or that are not objects, writing nothing', async () => {
+      await storage.append('K/1', [rec(1), rec(2)])
+      const bad: unknown[] = [
+        { seq: 1.5, epoch: 1, state: 0 }, { seq: Number.NaN, epoch: 1, state: 0 }, { seq: '1', epoch: 1, state: 0 },
+        { seq: -1, epoch: 1, state: 0 }, { seq: 1, epoch: -1, state: 0 }, { seq: 1, epoch: Number.NaN, state: 0 },
+        { seq: 1, epoch: '1', state: 0 }, { epoch: 1, state: 0 }, null, undefined, 'snapshot',
+      ]
+      for (const snapshot of bad) {
+        await refused(storage.writeSnapshot('K/1', snapshot as never))
+        await refused(storage.installSnapshot('K/1', snapshot as never))
+      }
+      expect(await storage.readSnapshot('K/1')).toBeUndefined()
+      expect(await storage.read('K/1')).toEqual([rec(1), rec(2)])
+      if (harness.durable) await reopen()
+      await storage.writeSnapshot('K/1', { seq: 1, epoch: 1, state: 'one' })
+      await storage.append('K/1', [rec(3)])
+      expect(await storage.readSnapshot('K/1')).toEqual({ seq: 1, epoch: 1, state: 'one' })
+    })
+
+    test('refuses compact and read with a seq that is not an integer >= 0', async () => {
+      await storage.append('K/1', [rec(1), rec(2)])
+      await storage.writeSnapshot('K/1', { seq: 2, epoch: 1, state: 'two' })
+      for (const bad of [Number.NaN, 1.5, -1, '1', undefined, null, Number.POSITIVE_INFINITY]) {
+        if (bad !== undefined) await refused(storage.read('K/1', bad as number))
+        await refused(storage.compact('K/1', bad as number))
+      }
+      await refused(storage.read(7 as never))
+      await refused(storage.readSnapshot(7 as never))
+      expect(await storage.read('K/1')).toEqual([rec(1), rec(2)])
+      if (harness.durable) await reopen()
+      expect(await storage.read('K/1')).toEqual([rec(1), rec(2)])
+      await storage.compact('K/1', 1)
+      expect(await storage.read('K/1')).toEqual([rec(2)])
+    })
+
+    test('takes records and snapshots larger than its batch and segment limits, between small writes', async () => {
+      await storage.close()
+      await location.dispose()
+      location = await harness.fresh({ smallLimits: true })
+      storage = await location.open()
+      const big = (tag: string): string => tag.repeat(16 * 1024)
+      await Promise.all([
+        storage.append('K/1', [rec(1)]), storage.append('K/1', [rec(2, 1, big('a'))]), storage.append('K/2', [rec(1)]),
+        storage.writeSnapshot('K/1', { seq: 2, epoch: 1, state: big('s') }), storage.append('K/1', [rec(3)]),
+      ])
+      await storage.append('K/1', [rec(4, 1, big('b')), rec(5, 1, big('c'))])
+      await storage.append('K/2', [rec(2)])
+      const expected = [rec(1), rec(2, 1, big('a')), rec(3), rec(4, 1, big('b')), rec(5, 1, big('c'))]
+      expect(await storage.read('K/1')).toEqual(expected)
+      if (harness.durable) await reopen()
+      expect(await storage.read('K/1')).toEqual(expected)
+      expect(await storage.read('K/2')).toEqual([rec(1), rec(2)])
+      expect(await storage.readSnapshot('K/1')).toEqual({ seq: 2, epoch: 1, state: big('s') })
+      await storage.compact('K/1', 2)
+      await storage.append('K/1', [rec(6)])
+      expect((await storage.read('K/1')).map((r) => r.seq)).toEqual([3, 4, 5, 6])
     })
 
     test('accepts concurrent appends to one key in seq order', async () => {

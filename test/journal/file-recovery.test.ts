@@ -1,0 +1,220 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { isTroupeError } from '../../runtime/errors.ts'
+import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
+import { frameHeaderBytes, loadFrameChecksum, sealFrame, type FrameChecksum } from '../../runtime/journal/frame.ts'
+import { segmentFile } from '../../runtime/journal/segment-log.ts'
+import { v8Codec } from '../../runtime/journal/v8-codec.ts'
+import { rec } from './conformance.ts'
+
+/**
+ * Damage behind a valid checksum: frames sealed with the journal's own `sealFrame`, so they pass
+ * the checksum, holding entries the writer never makes. Recovery must refuse each with
+ * `CorruptRecord` (never a crash, never a silent drop), also when the frame is the last one:
+ * only a frame that fails its checksum is a torn tail, and that one is still truncated.
+ */
+
+const kinds = { record: 1, snapshot: 2, compact: 3, install: 4 } as const
+const key = 'Counter/alice'
+let checksum: FrameChecksum
+beforeAll(async () => { checksum = await loadFrameChecksum() })
+
+interface EntrySpec {
+  kind?: number
+  key?: string | Uint8Array
+  seq: number
+  epoch?: number
+  /** Default: the codec's bytes of the record (or snapshot) the seq and epoch describe. */
+  body?: Uint8Array
+  /** Default: the body's length. */
+  bodyLength?: number
+}
+
+/** One entry in the file format: `[kind u8][key length u16][key][seq f64][epoch f64]([body length u32][body])`. */
+function entry(spec: EntrySpec): Uint8Array {
+  const kind = spec.kind ?? kinds.record
+  const keyBytes = typeof spec.key === 'object' ? spec.key : new TextEncoder().encode(spec.key ?? key)
+  const epoch = spec.epoch ?? 1
+  const value = kind === kinds.record ? rec(spec.seq, epoch) : { seq: spec.seq, epoch, state: `at ${spec.seq}` }
+  const body = kind === kinds.compact ? undefined : spec.body ?? v8Codec.encode(value)
+  const bytes = new Uint8Array(3 + keyBytes.byteLength + 16 + (body === undefined ? 0 : 4 + body.byteLength))
+  const view = new DataView(bytes.buffer)
+  view.setUint8(0, kind)
+  view.setUint16(1, keyBytes.byteLength, true)
+  bytes.set(keyBytes, 3)
+  let at = 3 + keyBytes.byteLength
+  view.setFloat64(at, spec.seq, true)
+  view.setFloat64(at + 8, kind === kinds.compact ? 0 : epoch, true)
+  at += 16
+  if (body !== undefined) {
+    view.setUint32(at, spec.bodyLength ?? body.byteLength, true)
+    bytes.set(body, at + 4)
+  }
+  return bytes
+}
+
+/** A frame holding `payload`, sealed as the journal seals its own. */
+function frame(...payload: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(frameHeaderBytes + payload.reduce((n, p) => n + p.byteLength, 0))
+  let at = frameHeaderBytes
+  for (const p of payload) { bytes.set(p, at); at += p.byteLength }
+  sealFrame(bytes, checksum)
+  return bytes
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) { bytes.set(p, at); at += p.byteLength }
+  return bytes
+}
+
+/** Two good frames: records 1 and 2 of `key`. */
+const goodFrames = (): Uint8Array => concat(frame(entry({ seq: 1 })), frame(entry({ seq: 2 })))
+
+const cut = (bytes: Uint8Array, end: number): Uint8Array => bytes.subarray(0, end)
+
+describe('file journal recovery: damage behind a valid checksum', () => {
+  let dir: string
+  let segment: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'troupe-recovery-'))
+    segment = join(dir, segmentFile(1))
+  })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  /** The error opening a journal whose one segment is `bytes`; asserts the segment was left as it was. */
+  const openError = async (bytes: Uint8Array): Promise<unknown> => {
+    await writeFile(segment, bytes)
+    let error: unknown
+    try { await (await FileJournalStorage.open({ dir })).close() } catch (e) { error = e }
+    expect(new Uint8Array(await readFile(segment))).toEqual(bytes)
+    return error
+  }
+  const opened = async (bytes: Uint8Array): Promise<FileJournalStorage> => {
+    await writeFile(segment, bytes)
+    return FileJournalStorage.open({ dir })
+  }
+  const expectCorrupt = async (bytes: Uint8Array, what: string): Promise<void> => {
+    const error = await openError(bytes)
+    expect(isTroupeError(error, 'CorruptRecord'), `${what}: ${String(error)}`).toBe(true)
+  }
+
+  test('the hand-built frames are what the journal writes: they open and read back', async () => {
+    const storage = await opened(concat(goodFrames(),
+      frame(entry({ seq: 3, epoch: 2 }), entry({ kind: kinds.snapshot, seq: 2, epoch: 1 }), entry({ kind: kinds.compact, seq: 2 }))))
+    expect(await storage.read(key)).toEqual([rec(3, 2)])
+    expect(await storage.readSnapshot(key)).toEqual({ seq: 2, epoch: 1, state: 'at 2' })
+    await storage.append(key, [rec(4, 2)])
+    await storage.close()
+  })
+
+  const damaged: [string, Uint8Array][] = [
+    ['an unknown entry kind', entry({ kind: 9, seq: 3 })],
+    ['entry kind 0', entry({ kind: 0, seq: 3 })],
+    ['a key that is not UTF-8', entry({ key: Uint8Array.of(0x4b, 0xff, 0xfe), seq: 3 })],
+    ['a key holding an encoded lone surrogate', entry({ key: Uint8Array.of(0x4b, 0xed, 0xa0, 0x80), seq: 3 })],
+    ['an empty key', entry({ key: '', seq: 3 })],
+    ['seq NaN', entry({ seq: Number.NaN })],
+    ['seq 1.5', entry({ seq: 1.5 })],
+    ['seq -1', entry({ kind: kinds.snapshot, seq: -1 })],
+    ['seq 2^53', entry({ seq: 2 ** 53 })],
+    ['a record at seq 0', entry({ key: 'Other/1', seq: 0 })],
+    ['epoch NaN', entry({ seq: 3, epoch: Number.NaN })],
+    ['epoch -1', entry({ seq: 3, epoch: -1 })],
+    ['epoch Infinity', entry({ kind: kinds.install, seq: 9, epoch: Number.POSITIVE_INFINITY })],
+    ['compact up to NaN', entry({ kind: kinds.compact, seq: Number.NaN })],
+    ['an entry cut inside its kind and key length', cut(entry({ seq: 3 }), 2)],
+    ['a key running past the frame', cut(entry({ seq: 3 }), 3 + key.length - 2)],
+    ['seq and epoch running past the frame', cut(entry({ seq: 3 }), 3 + key.length + 12)],
+    ['a body length cut short', cut(entry({ seq: 3 }), 3 + key.length + 18)],
+    ['a body running past the frame', entry({ seq: 3, bodyLength: v8Codec.encode(rec(3)).byteLength + 1 })],
+    ['a body length of 4 GiB', entry({ seq: 3, bodyLength: 0xffffffff })],
+    ['a seq jump', entry({ seq: 4 })],
+    ['a repeated seq', entry({ seq: 2 })],
+    ['a falling epoch', entry({ seq: 3, epoch: 0 })],
+  ]
+
+  test.each(damaged)('%s, in the last frame, is CorruptRecord (not a torn tail)', async (what, bad) => {
+    await expectCorrupt(concat(goodFrames(), frame(bad)), what)
+  })
+
+  test.each(damaged)('%s, in a middle frame, is CorruptRecord', async (what, bad) => {
+    await expectCorrupt(concat(goodFrames(), frame(bad), frame(entry({ key: 'Other/1', seq: 1 }))), what)
+  })
+
+  test.each(damaged)('%s, after a good entry in the same frame, is CorruptRecord', async (what, bad) => {
+    await expectCorrupt(concat(frame(entry({ seq: 1 })), frame(entry({ seq: 2 }), bad)), what)
+  })
+
+  test('epochs that fall are CorruptRecord: a record below a snapshot, a snapshot below the last one, an install below the head', async () => {
+    const records = concat(frame(entry({ seq: 1, epoch: 2 })), frame(entry({ seq: 2, epoch: 3 })))
+    await expectCorrupt(concat(records, frame(entry({ seq: 3, epoch: 2 }))), 'a record below the one before it')
+    await expectCorrupt(concat(frame(entry({ kind: kinds.snapshot, seq: 0, epoch: 3 })), frame(entry({ seq: 1, epoch: 2 }))),
+      'a record below the snapshot')
+    await expectCorrupt(concat(records, frame(entry({ kind: kinds.install, seq: 2, epoch: 4 })), frame(entry({ seq: 3, epoch: 3 }))),
+      'a record below the installed snapshot')
+    await expectCorrupt(concat(records, frame(entry({ kind: kinds.snapshot, seq: 2, epoch: 3 })), frame(entry({ kind: kinds.snapshot, seq: 2, epoch: 2 }))),
+      'a snapshot below the last snapshot')
+    await expectCorrupt(concat(records, frame(entry({ kind: kinds.install, seq: 9, epoch: 2 }))), 'an install below the head')
+    // A snapshot below the last record's epoch is fine (it is the state as of an older record), and so is an equal epoch.
+    const storage = await opened(concat(records, frame(entry({ kind: kinds.snapshot, seq: 1, epoch: 2 }), entry({ seq: 3, epoch: 3 }))))
+    expect((await storage.read(key)).map((r) => r.seq)).toEqual([1, 2, 3])
+    await storage.close()
+  })
+
+  test('a seq jump across segments is CorruptRecord', async () => {
+    await writeFile(join(dir, segmentFile(2)), frame(entry({ seq: 5 })))
+    await expectCorrupt(goodFrames(), 'a jump from segment 1 to 2')
+  })
+
+  test('a body that does not decode, or decodes to something else, is CorruptRecord when read', async () => {
+    const garbage = Uint8Array.of(0xff, 0x0f, 0x99, 0x99, 0x99)
+    const cases: [string, Uint8Array][] = [
+      ['not the codec\'s bytes', garbage],
+      ['an empty body', new Uint8Array(0)],
+      ['a number', v8Codec.encode(42)],
+      ['null', v8Codec.encode(null)],
+      ['a record of another seq', v8Codec.encode(rec(7))],
+      ['a record without requestId', v8Codec.encode({ seq: 3, epoch: 1, patch: 0, result: 0 })],
+    ]
+    for (const [what, body] of cases) {
+      const storage = await opened(concat(goodFrames(), frame(entry({ seq: 3, body }))))
+      await expect(storage.read(key), what).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'CorruptRecord'))
+      await expect(storage.read(key, 3), what).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'CorruptRecord'))
+      expect(await storage.read(key, 4)).toEqual([]) // reads that do not reach it are served
+      await storage.close()
+    }
+    // An epoch is checked against the records read with it (the index keeps no epoch per record).
+    const falling = await opened(concat(goodFrames(), frame(entry({ seq: 3, body: v8Codec.encode(rec(3, 0)) }))))
+    await expect(falling.read(key)).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'CorruptRecord'))
+    await falling.close()
+    for (const [what, body] of [...cases.slice(0, 4), ['a snapshot of another seq', v8Codec.encode({ seq: 1, epoch: 1, state: 0 })] as const]) {
+      const storage = await opened(concat(goodFrames(), frame(entry({ kind: kinds.snapshot, seq: 2, body }))))
+      await expect(storage.readSnapshot(key), what).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'CorruptRecord'))
+      expect(await storage.read(key)).toEqual([rec(1), rec(2)])
+      await storage.close()
+    }
+  })
+
+  test('the same damage behind a bad checksum, or in an incomplete last frame, is a torn tail: truncated, the journal goes on', async () => {
+    const good = goodFrames()
+    const tails = [
+      ...damaged.map(([, bad]) => { const f = frame(bad); f[4]! ^= 0x01; return f }), // checksum broken
+      frame(entry({ seq: 3 })).subarray(0, 20), // cut inside the frame
+      frame(entry({ seq: 3 })).subarray(0, 5), // cut inside the header
+    ]
+    for (const tail of tails) {
+      const storage = await opened(concat(good, tail))
+      expect((await storage.read(key)).map((r) => r.seq)).toEqual([1, 2])
+      expect((await readFile(segment)).byteLength).toBe(good.byteLength)
+      await storage.append(key, [rec(3)])
+      await storage.close()
+      const reopened = await FileJournalStorage.open({ dir })
+      expect((await reopened.read(key)).map((r) => r.seq)).toEqual([1, 2, 3])
+      await reopened.close()
+    }
+  })
+})
