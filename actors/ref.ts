@@ -98,8 +98,12 @@ export function actorKey(type: unknown, id: unknown): string {
   }
   const key = `${type}/${id}`
   if (key.length > actorKeyLengthMax) throw new TroupeError('InvalidArgument', `actor key is longer than ${actorKeyLengthMax} characters`)
+  // A journal stores keys as UTF-8, which cannot hold a lone surrogate (the key would come back changed).
+  if (loneSurrogate.test(key)) throw new TroupeError('InvalidArgument', 'actor type and id must be well-formed Unicode (no lone surrogate)')
   return key
 }
+
+const loneSurrogate = /\p{Cs}/u
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value

@@ -116,8 +116,8 @@ export class ClusterClient {
   callKey(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number } = {}): Promise<unknown> {
     // Refused here, not sent: a host drops a malformed call, and its caller would only time out.
     const slash = typeof key === 'string' ? key.indexOf('/') : -1
-    if (slash <= 0 || slash === key.length - 1 || key.length > actorKeyLengthMax) {
-      return Promise.reject(new TroupeError('InvalidArgument', `the actor key must be "Type/id" of at most ${actorKeyLengthMax} characters, got ${describeValue(key)}`))
+    if (slash <= 0 || slash === key.length - 1 || key.length > actorKeyLengthMax || /\p{Cs}/u.test(key)) {
+      return Promise.reject(new TroupeError('InvalidArgument', `the actor key must be "Type/id" of at most ${actorKeyLengthMax} well-formed characters, got ${describeValue(key)}`))
     }
     if (typeof method !== 'string' || method.length === 0 || method.length > nameLengthMax) {
       return Promise.reject(new TroupeError('InvalidArgument', `the method must be a string of 1 to ${nameLengthMax} characters, got ${describeValue(method)}`))

@@ -121,6 +121,7 @@ describe('typed errors through real worker threads', () => {
       ['Counter/', 'increment', [1], undefined],
       [42, 'increment', [1], undefined],
       [`Counter/${'x'.repeat(2000)}`, 'increment', [1], undefined],
+      ['Counter/half\ud800pair', 'increment', [1], undefined],
       ['Counter/x', '', [1], undefined],
       ['Counter/x', 7, [1], undefined],
       ['Counter/x', 'm'.repeat(2000), [1], undefined],
@@ -143,6 +144,7 @@ describe('typed errors through real worker threads', () => {
     expect(() => cluster.actor(Counter, '')).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
     expect(() => cluster.actor(Counter, 42 as unknown as string)).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
     expect(() => cluster.actor(Counter, 'x'.repeat(2000))).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    expect(() => cluster.actor(Counter, 'half\udc00')).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
   })
 
   test('errors cross the wire as plain data with a kind', () => {
