@@ -35,14 +35,27 @@ export class ActorRegistry {
     return registry
   }
 
+  /**
+   * Adds one actor class. Refuses, with `InvalidArgument` naming the class and the problem, what
+   * would otherwise misbehave later, far from its cause: a bad or duplicate type name, a bad
+   * `static consistency`, or `static readOnly` / `reentrant` lists that are not arrays of its
+   * method names (a string such as `'get'` would read as the methods g, e and t).
+   */
   register(actorClass: ActorClass<Actor<unknown>>): void {
+    const className = actorClass.name || '(anonymous class)'
+    const declaredType = (actorClass as unknown as { actorType?: unknown }).actorType
+    if (Object.hasOwn(actorClass, 'actorType') && typeof declaredType !== 'string') {
+      throw new TroupeError('InvalidArgument', `${className}.actorType must be a string, got ${describe(declaredType)}`)
+    }
     const name = actorTypeOf(actorClass)
-    if (name.length === 0 || name.includes('/')) throw new TroupeError('InvalidArgument', `actor type "${name}" must be non-empty and contain no '/'`)
+    if (name.length === 0 || name.includes('/')) throw new TroupeError('InvalidArgument', `actor type ${JSON.stringify(name)} (class ${className}) must be non-empty and contain no '/'`)
     const existing = this.types.get(name)
-    if (existing && existing.actorClass !== actorClass) throw new TroupeError('InvalidArgument', `two actor classes are named ${name}`)
+    if (existing && existing.actorClass !== actorClass) {
+      throw new TroupeError('InvalidArgument', `two actor classes are named ${name} (classes ${existing.actorClass.name || '(anonymous class)'} and ${className}); give one a different static actorType`)
+    }
     const declared = (actorClass as unknown as { consistency?: unknown }).consistency
     const consistency = declared === undefined ? undefined : parseConsistency(declared, `${name}.consistency`)
-    this.types.set(name, { name, actorClass, methods: methodTable(actorClass), consistency })
+    this.types.set(name, { name, actorClass, methods: methodTable(actorClass, name), consistency })
   }
 
   get(type: string): ActorType | undefined {
@@ -55,10 +68,10 @@ export class ActorRegistry {
 }
 
 /** Public methods from the class up to (not including) the `Actor` base, most derived first. */
-function methodTable(actorClass: ActorClass<Actor<unknown>>): Map<string, MethodEntry> {
-  const statics = actorClass as unknown as { reentrant?: readonly string[]; readOnly?: readonly string[] }
-  const reentrantNames = new Set(statics.reentrant ?? [])
-  const readOnlyNames = new Set(statics.readOnly ?? [])
+function methodTable(actorClass: ActorClass<Actor<unknown>>, type: string): Map<string, MethodEntry> {
+  const statics = actorClass as unknown as { reentrant?: unknown; readOnly?: unknown }
+  const reentrantNames = nameList(statics.reentrant, `${type}.reentrant`)
+  const readOnlyNames = nameList(statics.readOnly, `${type}.readOnly`)
   const table = new Map<string, MethodEntry>()
   let proto: object | null = actorClass.prototype as object
   while (proto && !Object.hasOwn((proto as { constructor: object }).constructor, actorBaseMark)) {
@@ -73,5 +86,26 @@ function methodTable(actorClass: ActorClass<Actor<unknown>>): Map<string, Method
     }
     proto = Object.getPrototypeOf(proto) as object | null
   }
+  // A listed name that is no message (a typo, a getter, a lifecycle hook) would be ignored
+  // silently, and the method it meant would run as a write.
+  for (const [names, where] of [[reentrantNames, 'reentrant'], [readOnlyNames, 'readOnly']] as const) {
+    for (const name of names) {
+      if (!table.has(name)) throw new TroupeError('InvalidArgument', `${type}.${where} names ${JSON.stringify(name)}, which is not a public method of ${type} (methods: ${[...table.keys()].join(', ') || 'none'})`)
+    }
+  }
   return table
+}
+
+/** A `static readOnly` / `reentrant` list: absent, or an array of method names. */
+function nameList(value: unknown, where: string): Set<string> {
+  if (value === undefined) return new Set()
+  if (!Array.isArray(value)) throw new TroupeError('InvalidArgument', `${where} must be an array of method names (e.g. ['get']), got ${describe(value)}`)
+  for (const name of value) {
+    if (typeof name !== 'string' || name.length === 0) throw new TroupeError('InvalidArgument', `${where} must hold method names, got ${describe(name)}`)
+  }
+  return new Set(value as string[])
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
 }

@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { actorKey } from '../../actors/ref.ts'
+import { TroupeError } from '../errors.ts'
 import { loadPointHasher, type PointHasher } from '../hash.ts'
 import { defaultLimits } from '../limits.ts'
 import type { HostInfo } from '../node/cluster.ts'
@@ -89,6 +90,9 @@ export interface ClusterStatus {
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> }
 
+/** The largest `bodyBytesMax`: a body is decoded into one string, and V8 strings stop short of 512 MiB. */
+export const bodyBytesMaxMax = 256 * 1024 * 1024
+
 const eventsMax = 50
 
 export class Gateway {
@@ -114,16 +118,20 @@ export class Gateway {
   private address: AddressInfo | undefined
 
   constructor(options: GatewayOptions = {}) {
-    this.bodyBytesMax = options.bodyBytesMax ?? 1024 * 1024
+    // A NaN or negative bodyBytesMax would disable the limit (no size compares above NaN).
+    this.bodyBytesMax = integerOption(options.bodyBytesMax ?? 1024 * 1024, 1, bodyBytesMaxMax, 'bodyBytesMax')
     this.ring = options.ring ?? { shardCount: defaultLimits.shardCount, vnodesPerHost: defaultLimits.vnodesPerHost }
     this.info = options.info ?? {}
-    this.sampleEveryMs = options.sampleEveryMs ?? 1000
-    this.knownKeysMax = options.knownKeysMax ?? 1000
+    this.sampleEveryMs = integerOption(options.sampleEveryMs ?? 1000, 1, 2_147_483_647, 'sampleEveryMs')
+    this.knownKeysMax = integerOption(options.knownKeysMax ?? 1000, 0, 1_000_000, 'knownKeysMax')
     this.server = createServer({ requestTimeout: 120_000 }, (req, res) => void this.serve(req, res))
   }
 
   /** Listens on `port` (0 picks a free one) of `host` (default 127.0.0.1: the control endpoints are not for the open internet). */
   async listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    integerOption(port, 0, 65535, 'port')
+    // Node reads an empty host as every interface: kill and drain would be open to the network.
+    if (typeof host !== 'string' || host.length === 0) throw new TroupeError('InvalidArgument', 'the gateway host must be an address or a host name, e.g. 127.0.0.1')
     this.hasher = await loadPointHasher()
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
@@ -429,6 +437,13 @@ export async function startGateway(cluster: GatewayCluster, options: GatewayOpti
   await gateway.listen(options.port ?? 7070, options.host)
   gateway.attach(cluster)
   return gateway
+}
+
+function integerOption(value: unknown, min: number, max: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TroupeError('InvalidArgument', `the gateway's ${name} must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`)
+  }
+  return value
 }
 
 function notImplemented(method: string, what = method): HttpError {

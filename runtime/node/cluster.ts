@@ -14,7 +14,7 @@ import { loadPointHasher } from '../hash.ts'
 import type { HostStats } from '../host.ts'
 import { resolveLimits, type Limits } from '../limits.ts'
 import { randomId, systemRandom } from '../random.ts'
-import { Supervisor, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
+import { Supervisor, defaultSupervision, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
 import type { HostId, View } from '../view.ts'
 import { ask, fenceOff, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
@@ -111,7 +111,14 @@ export class Cluster {
   /** Starts the hosts, loads the actors module in each, and resolves when all serve calls. */
   static async start(options: ClusterOptions): Promise<Cluster> {
     const settings = validate(options)
-    if (settings.dataDir !== undefined) mkdirSync(settings.dataDir, { recursive: true })
+    if (settings.dataDir !== undefined) {
+      try {
+        mkdirSync(settings.dataDir, { recursive: true })
+      } catch (error) {
+        // A path through a file, or one this process may not write: the caller's to fix.
+        throw new TroupeError('InvalidArgument', `options.dataDir: cannot create ${settings.dataDir}: ${(error as Error).message}`)
+      }
+    }
     const hostIds = Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
     const clientId = `client-${randomId(systemRandom, 1)}`
     const view: View = { epoch: 1, hosts: hostIds }
@@ -131,12 +138,20 @@ export class Cluster {
     const hasher = await loadPointHasher()
     const client = new ClusterClient({ id: clientId, transport: clientTransport, hasher, view, limits: settings.limits })
     const handles = hostIds.map((id) => spawnHost(id, settings, view, peerPorts.get(id)!))
+    // A bad actors module (two classes of one type, a bad static list...) is refused by the
+    // registry in each worker; its kind crosses the thread as an own property of the error.
+    let refused: TroupeError | undefined
+    for (const handle of handles) {
+      handle.worker.once('error', (error: Error & { kind?: unknown }) => {
+        if (refused === undefined && error.kind === 'InvalidArgument') refused = new TroupeError('InvalidArgument', `options.actors: ${error.message}`)
+      })
+    }
     try {
       client.setKnownTypes((await Promise.all(handles.map(whenReady)))[0]!.types)
     } catch (error) {
       await Promise.all(handles.map((h) => h.worker.terminate()))
       clientTransport.close()
-      throw error
+      throw refused ?? error
     }
     const cluster = new Cluster(settings, client, clientTransport)
     cluster.nextHostIndex = hostIds.length
@@ -476,6 +491,17 @@ export class Cluster {
 
 function validate(options: ClusterOptions): Settings {
   if (typeof options !== 'object' || options === null) throw new TroupeError('InvalidArgument', 'Cluster.start needs an options object')
+  // A misspelt option (`host: 4`, `supervision: { intensty }`) would silently keep its default.
+  knownKeys(options, optionNames, 'options')
+  if (options.supervision !== undefined) {
+    if (typeof options.supervision !== 'object' || options.supervision === null) throw new TroupeError('InvalidArgument', 'options.supervision must be an object')
+    knownKeys(options.supervision, Object.keys(defaultSupervision), 'options.supervision')
+    // resolveSupervision checks these are integers; absurd sizes are refused here.
+    const { intensity, periodMs } = options.supervision
+    if (intensity !== undefined) integer(intensity, 0, 1_000_000, 'options.supervision.intensity')
+    if (periodMs !== undefined) integer(periodMs, 1, timerMsMax, 'options.supervision.periodMs')
+  }
+  if (typeof options.autoscale === 'object' && options.autoscale !== null) knownKeys(options.autoscale, autoscaleNames, 'options.autoscale')
   const { actors, hosts = options.autoscale?.minHosts ?? (options.autoscale ? 1 : availableParallelism()), limits, replicas = 2, consistency = 'strong', dataDir } = options
   const { heartbeatMs = 1000, hangTimeoutMs = 5000, heapMbMax, supervision } = options
   const autoscale = options.autoscale === undefined ? undefined : resolveAutoscale(options.autoscale, hostsMax)
@@ -486,11 +512,21 @@ function validate(options: ClusterOptions): Settings {
   if (actors instanceof URL) actorsUrl = actors.href
   else if (typeof actors === 'string' && actors.length > 0) actorsUrl = actors.startsWith('file:') ? actors : pathToFileURL(actors).href
   else throw new TroupeError('InvalidArgument', 'options.actors must be a URL or a path to the actors module')
-  if (!existsSync(new URL(actorsUrl))) throw new TroupeError('InvalidArgument', `options.actors: no module at ${actorsUrl}`)
+  let exists: boolean
+  try {
+    exists = existsSync(new URL(actorsUrl))
+  } catch (error) {
+    // Not a URL, or a file URL Node cannot open (a host part, another scheme).
+    throw new TroupeError('InvalidArgument', `options.actors: ${JSON.stringify(actorsUrl)} is not a local module: ${(error as Error).message}`)
+  }
+  if (!exists) throw new TroupeError('InvalidArgument', `options.actors: no module at ${actorsUrl}`)
   integer(hosts, 1, hostsMax, 'options.hosts')
   integer(replicas, 0, 7, 'options.replicas')
   integer(heartbeatMs, 1, 600_000, 'options.heartbeatMs')
   integer(hangTimeoutMs, 1, 600_000, 'options.hangTimeoutMs')
+  // Each ping renews a host's lease for 3 × hangTimeoutMs: pings further apart than that would
+  // let the lease lapse between them, and the hosts would refuse every call.
+  if (heartbeatMs > hangTimeoutMs) throw new TroupeError('InvalidArgument', `options.heartbeatMs (${heartbeatMs}) must not exceed options.hangTimeoutMs (${hangTimeoutMs})`)
   if (heapMbMax !== undefined) integer(heapMbMax, 16, 1_000_000, 'options.heapMbMax')
   if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) throw new TroupeError('InvalidArgument', 'options.dataDir must be a directory path')
   let resolved: Limits
@@ -498,6 +534,12 @@ function validate(options: ClusterOptions): Settings {
     resolved = resolveLimits(limits)
   } catch (error) {
     throw new TroupeError('InvalidArgument', `options.limits: ${(error as Error).message}`)
+  }
+  // Timers take at most 2^31 - 1 ms (a longer one fires at once: every call would time out), and
+  // the ring has fixed bounds (ring.ts refuses more), checked here before Cluster.start opens any port.
+  const limitsMax: Partial<Record<keyof Limits, number>> = { callTimeoutMs: timerMsMax, callRetryMs: timerMsMax, idleTimeoutMs: timerMsMax, replicationRetryMs: timerMsMax, shardCount: 1 << 20, vnodesPerHost: 4096 }
+  for (const [name, max] of Object.entries(limitsMax) as Array<[keyof Limits, number]>) {
+    if (resolved[name] > max) throw new TroupeError('InvalidArgument', `options.limits: limit "${name}" must be at most ${max}, got ${resolved[name]}`)
   }
   return {
     actorsUrl,
@@ -512,6 +554,17 @@ function validate(options: ClusterOptions): Settings {
     hangTimeoutMs,
     heapMbMax,
   }
+}
+
+/** The longest delay `setTimeout` honours. */
+const timerMsMax = 2_147_483_647
+
+const optionNames: ReadonlyArray<keyof ClusterOptions> = ['actors', 'hosts', 'replicas', 'consistency', 'dataDir', 'supervision', 'heartbeatMs', 'hangTimeoutMs', 'heapMbMax', 'limits', 'autoscale']
+const autoscaleNames: ReadonlyArray<keyof AutoscaleOptions> = ['minHosts', 'maxHosts', 'scaleUpCallsPerHost', 'scaleDownCallsPerHost', 'intervalMs', 'cooldownMs']
+
+function knownKeys(value: object, names: readonly string[], where: string): void {
+  const unknown = Object.keys(value).find((key) => !names.includes(key))
+  if (unknown !== undefined) throw new TroupeError('InvalidArgument', `${where}: unknown option ${JSON.stringify(unknown)} (known: ${names.join(', ')})`)
 }
 
 function integer(value: unknown, min: number, max: number, name: string): void {

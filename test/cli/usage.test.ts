@@ -67,6 +67,27 @@ describe('bad usage exits 2 with a clear message', () => {
     [['start', 'x.js', '--replicas', '9'], /--replicas must be an integer from 0 to 7/],
     [['start', 'x.js', '--consistency', 'eventual'], /--consistency must be one of memory, local, quorum, strong/],
     [['start', 'x.js', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+    [['start', 'x.js', '--body-limit', 'big'], /--body-limit must be an integer from 1 to 268435456, got "big"/],
+    [['start', 'x.js', '--body-limit', '0'], /--body-limit must be an integer from 1 to/],
+    [['start', 'x.js', '--body-limit=-1'], /--body-limit must be an integer from 1 to .*, got "-1"/],
+    [['start', 'x.js', '--body-limit', '1.5'], /--body-limit must be an integer from 1 to/],
+    [['start', 'x.js', '--body-limit', '1e6'], /--body-limit must be an integer from 1 to .*, got "1e6"/],
+    [['start', 'x.js', '--body-limit', '99999999999'], /--body-limit must be an integer from 1 to 268435456, got "99999999999"/],
+    [['start', 'x.js', '--body-limit'], /--body-limit/],
+    [['start', 'x.js', '--call-timeout', 'soon'], /--call-timeout must be an integer from 1 to 2147483647, got "soon"/],
+    [['start', 'x.js', '--call-timeout', '0'], /--call-timeout must be an integer from 1 to/],
+    [['start', 'x.js', '--call-timeout=-5'], /--call-timeout must be an integer from 1 to .*, got "-5"/],
+    [['start', 'x.js', '--call-timeout', '2.5'], /--call-timeout must be an integer from 1 to/],
+    [['start', 'x.js', '--call-timeout', 'NaN'], /--call-timeout must be an integer from 1 to/],
+    [['start', 'x.js', '--call-timeout', '2147483648'], /--call-timeout must be an integer from 1 to 2147483647, got "2147483648"/],
+    [['start', 'x.js', '--bind', ''], /--bind must be an IP address or a host name .*, got ""/],
+    [['start', 'x.js', '--bind', '999.1.1.1'], /--bind must be an IP address or a host name .*, got "999.1.1.1"/],
+    [['start', 'x.js', '--bind', 'not an address'], /--bind must be an IP address or a host name/],
+    [['start', 'x.js', '--bind', 'host_name'], /--bind must be an IP address or a host name/],
+    [['start', 'x.js', '--bind', '[localhost]'], /--bind must be an IP address or a host name/],
+    [['start', 'x.js', '--bind', '127.0.0.1:7070'], /--bind must be an IP address or a host name/],
+    [['start', 'x.js', '--bind'], /--bind/],
+    [['start', 'x.js', '--data', ''], /--data needs a directory, got ""/],
     [['call', 'Counter'], /call needs/],
     [['call', 'Counter', 'get'], /an actor is named Type\/id/],
     [['call', 'Counter/a', 'increment', 'five'], /argument 1 is not JSON: five \(a string\? quote it/],
@@ -88,6 +109,20 @@ describe('bad usage exits 2 with a clear message', () => {
     expect(result.stderr).toMatch(message)
     expect(result.stderr).toMatch(/run "troupe (\S+ --help|help)"/)
     expect(result.stdout).toBe('')
+  })
+
+  test('start --bind: a host name passes the check, an address not on this machine fails to listen (exit 1)', async () => {
+    const port = String(await freePort())
+    // The gateway listens first, so getting as far as the missing module means --bind was taken.
+    const named = await inProcess(['start', 'no/such/module.js', '--bind', 'localhost', '--port', port, '--hosts', '1'])
+    expect(named.code).toBe(2)
+    expect(named.stderr).toMatch(/cannot start the cluster: InvalidArgument: options.actors: no module at/)
+    const bracketed = await inProcess(['start', 'no/such/module.js', '--bind', '[::1]', '--port', port, '--hosts', '1'])
+    expect(bracketed.stderr).not.toMatch(/--bind must be/)
+    // 192.0.2.1 is TEST-NET-1: never a local address.
+    const elsewhere = await inProcess(['start', 'no/such/module.js', '--bind', '192.0.2.1', '--port', port, '--hosts', '1'])
+    expect(elsewhere.code).toBe(1)
+    expect(elsewhere.stderr).toMatch(/cannot listen on 192\.0\.2\.1:\d+: listen EADDRNOTAVAIL/)
   })
 
   test('start with a module that does not exist exits 2 (the binary)', async () => {

@@ -137,3 +137,51 @@ describe('health, status and what-if', () => {
     expect(body.journal.records[0]).toMatchObject({ seq: 1, epoch: 1 })
   })
 })
+
+describe('bad input answers 4xx with { kind, message } and the cluster keeps serving', () => {
+  const expectError = (answer: { status: number; body: unknown }, status: number, kind: string, message: RegExp): void => {
+    expect(answer.status, JSON.stringify(answer.body)).toBe(status)
+    const body = answer.body as ErrorBody
+    expect(Object.keys(body).sort()).toEqual(['kind', 'message'])
+    expect(body.kind).toBe(kind)
+    expect(body.message).toMatch(message)
+  }
+
+  test('bad percent-encoding in a path segment', async () => {
+    expectError(await post(cluster.url, '/actors/Counter/%E0%A4%A/get', '[]'), 400, 'InvalidArgument', /bad percent-encoding in path segment "%E0%A4%A"/)
+    expectError(await post(cluster.url, '/actors/%ZZ/x/get', '[]'), 400, 'InvalidArgument', /bad percent-encoding/)
+    expectError(await get(cluster.url, '/journal/Counter/%E0%A4%A'), 400, 'InvalidArgument', /bad percent-encoding/)
+    expectError(await post(cluster.url, '/hosts/host-%G0/kill', ''), 400, 'InvalidArgument', /bad percent-encoding/)
+  })
+
+  test.each([
+    ['not JSON', 'three', /not valid JSON/],
+    ['empty', '', /not valid JSON/],
+    ['null', 'null', /\{ "hosts": n \}/],
+    ['an array', '[3]', /\{ "hosts": n \}/],
+    ['a string count', '{"hosts":"3"}', /\{ "hosts": n \}/],
+    ['no count', '{"host":3}', /\{ "hosts": n \}/],
+    ['zero', '{"hosts":0}', /positive integer/],
+    ['negative', '{"hosts":-2}', /positive integer/],
+    ['not an integer', '{"hosts":2.5}', /positive integer/],
+    ['a number JSON reads as Infinity', '{"hosts":1e400}', /positive integer/],
+    ['above the most hosts a cluster runs', '{"hosts":100000}', /scale needs an integer from 1 to 256/],
+  ])('POST /scale with a body %s', async (_name, body, message) => {
+    expectError(await post(cluster.url, '/scale', body), 400, 'InvalidArgument', message)
+  })
+
+  test('kill and drain of a host that does not exist', async () => {
+    expectError(await post(cluster.url, '/hosts/host-9/kill', ''), 404, 'NotFound', /no host host-9 \(hosts: host-0, host-1, host-2\)/)
+    expectError(await post(cluster.url, '/hosts/host-9/drain', ''), 404, 'NotFound', /no host host-9/)
+    expectError(await post(cluster.url, `/hosts/${encodeURIComponent('host-0/kill')}/kill`, ''), 404, 'NotFound', /no host host-0\/kill/)
+    expectError(await post(cluster.url, '/hosts//drain', ''), 404, 'NotFound', /no host /)
+  })
+
+  test('after all of it, nothing changed and calls are answered', async () => {
+    expect(await get(cluster.url, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok', epoch: 1, hosts: 3 } })
+    const { body } = await get<ClusterStatus>(cluster.url, '/status')
+    expect(body.hosts.map((h) => [h.id, h.state])).toEqual([['host-0', 'up'], ['host-1', 'up'], ['host-2', 'up']])
+    expect(body.events.filter((e) => e.kind !== 'view')).toEqual([])
+    expect((await post(cluster.url, '/actors/Counter/after-bad-input/increment', '[3]')).body).toBe(3)
+  })
+})

@@ -1,8 +1,9 @@
 /** `troupe start`: the cluster and its HTTP gateway, until SIGINT/SIGTERM. */
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { consistencyLevels, type Consistency } from '../../durability/consistency.ts'
 import { isTroupeError } from '../../errors.ts'
-import { Gateway } from '../../gateway/server.ts'
+import { bodyBytesMaxMax, Gateway } from '../../gateway/server.ts'
 import { resolveLimits } from '../../limits.ts'
 import { Cluster, hostsMax } from '../../node/cluster.ts'
 import { intOption, UsageError, type CommandSpec, type Parsed } from '../args.ts'
@@ -21,8 +22,8 @@ const spec: CommandSpec = {
     data: { type: 'string', value: '<dir>', description: 'journal to files in this directory; restarting on it recovers every actor (default: in memory)' },
     port: { type: 'string', short: 'p', value: '<port>', description: 'gateway port (default 7070; 0 picks a free one)' },
     bind: { type: 'string', value: '<address>', description: 'gateway address (default 127.0.0.1; 0.0.0.0 exposes kill/drain to the network)' },
-    'body-limit': { type: 'string', value: '<bytes>', description: 'largest request body the gateway accepts (default 1048576)' },
-    'call-timeout': { type: 'string', value: '<ms>', description: 'how long a call may wait for its reply (default 30000)' },
+    'body-limit': { type: 'string', value: '<bytes>', description: `largest request body the gateway accepts, 1 to ${bodyBytesMaxMax} (default 1048576)` },
+    'call-timeout': { type: 'string', value: '<ms>', description: 'how long a call may wait for its reply, 1 to 2147483647 (default 30000)' },
   },
   details: 'The module may be TypeScript or JavaScript; every exported Actor class is served.\nOn SIGINT/SIGTERM the gateway stops taking requests, actors are drained and journals flushed, and\nthe process exits 0. A second signal exits at once.',
   examples: [
@@ -39,14 +40,17 @@ export const start: Command = {
     const hosts = intOption(values, 'hosts', 'start', { min: 1, max: hostsMax })
     const replicas = intOption(values, 'replicas', 'start', { min: 0, max: 7 })
     const port = intOption(values, 'port', 'start', { min: 0, max: 65535 }) ?? 7070
-    const bodyBytesMax = intOption(values, 'body-limit', 'start', { min: 1 })
-    const callTimeoutMs = intOption(values, 'call-timeout', 'start', { min: 1 })
+    const bodyBytesMax = intOption(values, 'body-limit', 'start', { min: 1, max: bodyBytesMaxMax })
+    // A timer longer than 2^31 - 1 ms fires at once: every call would time out.
+    const callTimeoutMs = intOption(values, 'call-timeout', 'start', { min: 1, max: 2_147_483_647 })
     const consistency = values['consistency']
     if (consistency !== undefined && !(consistencyLevels as readonly unknown[]).includes(consistency)) {
       throw new UsageError(`--consistency must be one of ${consistencyLevels.join(', ')}, got ${JSON.stringify(consistency)}`, 'start')
     }
+    // resolve('') is the working directory: an empty --data would journal there unasked.
+    if (values['data'] === '') throw new UsageError('--data needs a directory, got ""', 'start')
     const dataDir = typeof values['data'] === 'string' ? resolve(values['data']) : undefined
-    const bind = typeof values['bind'] === 'string' ? values['bind'] : '127.0.0.1'
+    const bind = typeof values['bind'] === 'string' ? bindAddress(values['bind']) : '127.0.0.1'
     const limits = resolveLimits(callTimeoutMs === undefined ? {} : { callTimeoutMs })
     const say = (line: string): void => void io.stdout.write(`troupe: ${line}\n`)
     const style = outStyle(io)
@@ -124,4 +128,21 @@ export const start: Command = {
       process.off('SIGTERM', onTerm)
     }
   },
+}
+
+/**
+ * The --bind address: an IP address (IPv6 with or without brackets) or a host name. Checked
+ * here because Node reads an empty host as every interface, which would open kill and drain to
+ * the network unasked.
+ */
+function bindAddress(raw: string): string {
+  const bracketed = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : undefined
+  if (bracketed !== undefined ? isIP(bracketed) === 6 : isIP(raw) !== 0) return bracketed ?? raw
+  const address = raw
+  const labels = address.split('.')
+  // A host name: dot-separated labels of letters, digits and inner hyphens, not all digits at the
+  // end (so 999.1.1.1 is a bad IPv4 address, not a name to look up).
+  const hostname = address.length > 0 && address.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(l)) && !/^\d+$/.test(labels.at(-1)!)
+  if (!hostname) throw new UsageError(`--bind must be an IP address or a host name (e.g. 127.0.0.1, ::1, 0.0.0.0, localhost), got ${JSON.stringify(raw)}`, 'start')
+  return address
 }
