@@ -142,11 +142,23 @@ export class Nemesis {
   /**
    * Refills make no progress while the network splits the hosts, or while a host is down or
    * paused: it may be the primary that refills (full seed 34321: the primary's one resync to a
-   * resumed host was lost, and it paused before resending).
+   * resumed host was lost, and it paused before resending); nor while a disk is full: the host
+   * refilled cannot store what it is sent (full seed 18263: host-0, back without its disk into
+   * view 3 as bank1's one backup, had a full disk; host-1, bank1's primary, then lost its disk).
    */
   private refillsStalled(): boolean {
     const world = this.world
-    return this.hostsSplit() || world.hostIds.some((id) => world.isDown(id) || world.isPaused(id))
+    return this.hostsSplit() || world.hostIds.some((id) => world.isDown(id) || world.isPaused(id) || world.isDiskFull(id))
+  }
+
+  /** A disk filled up (see `DiskFiller`): refills stall until every disk is free again. */
+  diskFilled(): void {
+    this.suspendRefills()
+  }
+
+  /** A disk was freed: refills go on if nothing else stalls them. */
+  diskFreed(): void {
+    if (!this.refillsStalled()) this.resumeRefills()
   }
 
   /**
@@ -223,21 +235,23 @@ export class Nemesis {
 
 /**
  * Fills a host's disk now and then, for 100 ms to 2 s: its journal refuses every write with
- * `StorageFull` (ENOSPC) and writes nothing. A full disk loses nothing already written, so it is
- * outside the fault budget; its own random stream and timers leave the nemesis's draws as they
- * were. A primary whose record its disk refused may have shipped it to a backup already: the
+ * `StorageFull` (ENOSPC) and writes nothing. A full disk loses nothing already written, so it does
+ * not count against the fault budget, but refills stall while it lasts (see `refillsStalled`); its
+ * own random stream and timers leave the nemesis's draws as they were. A primary whose record its disk refused may have shipped it to a backup already: the
  * error leaves the call's outcome unknown (found by review: a transfer's deposit refused this way
  * took effect through the backup while the transfer failed for good, creating money).
  */
 export class DiskFiller {
   private readonly world: World
+  private readonly nemesis: Nemesis
   private readonly random: Random
   private readonly timers = new Set<TimerHandle>()
   private readonly full = new Set<string>()
   private stopped = false
 
-  constructor(world: World, random: Random) {
+  constructor(world: World, nemesis: Nemesis, random: Random) {
     this.world = world
+    this.nemesis = nemesis
     this.random = random
   }
 
@@ -252,6 +266,7 @@ export class DiskFiller {
     this.timers.clear()
     for (const id of this.full) this.world.setDiskFull(id, false)
     this.full.clear()
+    this.nemesis.diskFreed()
   }
 
   private scheduleNext(): void {
@@ -262,9 +277,11 @@ export class DiskFiller {
         this.full.add(id)
         this.world.setDiskFull(id, true)
         this.world.count('disk-full')
+        this.nemesis.diskFilled()
         this.later(intBetween(this.random, faultMsMin, faultMsMax), () => {
           this.full.delete(id)
           this.world.setDiskFull(id, false)
+          this.nemesis.diskFreed()
         })
       }
       this.scheduleNext()

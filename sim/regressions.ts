@@ -351,4 +351,11 @@ export const regressions: readonly Regression[] = [
     expect: 'clean' as const,
     note: 'fixed (StorageFull and StorageFailed leave a nested call\'s outcome unknown: the transfer, whose intent is journaled, runs again and its deposit is answered from the callee\'s journal). Found by review, then by the disk-full fault the full profile draws since: the primary ships a record to its backups as it writes its own copy, so the record its disk refused came back with the next activation while the transfer had failed for good: money created. Each of these seeds fails without the fix.',
   })),
+  ...[17617, 18263, 20967].map((seed) => ({
+    name: `the nemesis counted a host as refilled while its disk was full (seed ${seed})`,
+    seed,
+    profile: 'full',
+    expect: 'clean' as const,
+    note: 'a simulation fix (refill time in the fault budget stops while any disk is full: the host being refilled cannot store what it is sent). Was (18263): host-0, back without its disk into view 3 as Account/bank1\'s one backup, had a full disk until t=3819; the budget counted it refilled at t=3355 and let host-1, bank1\'s primary, lose its disk at t=3588: two acknowledged writes lost.',
+  })),
 ]

@@ -76,7 +76,7 @@ export async function runSeed(options: RunOptions): Promise<RunResult> {
     const clients = Array.from({ length: clientCount }, (_, i) => ({ port: makePort(world, `client-${i}`, componentRandom(seed, `client-id:${i}`)), random: componentRandom(seed, `client:${i}`) }))
     const workload = new Workload(world, drawKeyspace(shape, plan.transfers), plan.retries)
     nemesis = new Nemesis(world, componentRandom(seed, 'nemesis'), () => [...world.hostIds, ...clients.map((c) => c.port.id)])
-    const diskFiller = plan.diskFull ? new DiskFiller(world, componentRandom(seed, 'disk-full')) : undefined
+    const diskFiller = plan.diskFull ? new DiskFiller(world, nemesis, componentRandom(seed, 'disk-full')) : undefined
     options.setup?.(world, nemesis)
     workload.start(clients)
     nemesis.start()

@@ -114,6 +114,11 @@ export class SimHost {
     this.disk.full = full
   }
 
+  /** True while the disk refuses writes. */
+  get isDiskFull(): boolean {
+    return this.disk.full
+  }
+
   /** Makes the disk slow (or normal again), for this and later incarnations. */
   setSlowDisk(slow: boolean): void {
     this.slowDisk = slow

@@ -165,6 +165,10 @@ export class World {
     return this.simHost(id).isPaused
   }
 
+  isDiskFull(id: HostId): boolean {
+    return this.simHost(id).isDiskFull
+  }
+
   /** A new transport on the network for a client, traced like the hosts'. */
   connectClient(id: PeerId): GatedTransport {
     return new GatedTransport(this.network.connect(id), (line) => this.trace.add(line))
