@@ -105,6 +105,17 @@ export class FileJournalStorage implements JournalStorage {
       () => this.tracker.rollback(), () => this.tracker.settle())
   }
 
+  /**
+   * The newest view epoch any record or snapshot in this journal carries (0 when empty). A
+   * cluster restarted on its journals must start above it: its records would otherwise look
+   * older than what the backups already hold, and be fenced.
+   */
+  epochMax(): number {
+    let max = 0
+    for (const head of this.index.heads().values()) max = Math.max(max, head.epoch, head.snapshotEpoch)
+    return max
+  }
+
   /** Opens (creating or recovering) the journal in `options.dir`. */
   static async open(options: Partial<FileJournalOptions> & { dir: string }): Promise<FileJournalStorage> {
     const resolved: FileJournalOptions = { ...defaultFileJournalOptions, ...options }

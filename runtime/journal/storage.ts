@@ -69,6 +69,8 @@ export interface JournalStorage {
   compact(key: string, uptoSeq: number): Promise<void>
   /** Every key that has records, a snapshot, or a history. */
   keys(): Promise<string[]>
+  /** The newest view epoch of any record or snapshot held (0: none); a durable backend that outlives its process has it. */
+  epochMax?(): number
   /** Waits for pending writes to settle, then releases the backend; the storage is unusable after. */
   close(): Promise<void>
 }

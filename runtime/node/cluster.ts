@@ -146,8 +146,11 @@ export class Cluster {
         if (refused === undefined && error.kind === 'InvalidArgument') refused = new TroupeError('InvalidArgument', `options.actors: ${error.message}`)
       })
     }
+    let epochMax = 0
     try {
-      client.setKnownTypes((await Promise.all(handles.map(whenReady)))[0]!.types)
+      const readies = await Promise.all(handles.map(whenReady))
+      client.setKnownTypes(readies[0]!.types)
+      epochMax = Math.max(...readies.map((r) => r.epochMax))
     } catch (error) {
       await Promise.all(handles.map((h) => h.worker.terminate()))
       clientTransport.close()
@@ -156,6 +159,10 @@ export class Cluster {
     const cluster = new Cluster(settings, client, clientTransport)
     cluster.nextHostIndex = hostIds.length
     for (const handle of handles) cluster.adopt(handle)
+    // Restarted on journals from views up to epochMax: the first view must be newer than all of
+    // them, or the new primaries' records would look older than the copies the backups hold, be
+    // fenced, and every write redirected for good. Published before any call can arrive.
+    if (epochMax >= view.epoch) await cluster.publish(() => ({ epoch: epochMax + 1, hosts: hostIds })).acked
     cluster.startHeartbeat()
     if (settings.autoscale) cluster.startAutoscale(settings.autoscale)
     return cluster

@@ -43,8 +43,8 @@ export function isCrashReport(message: unknown): message is CrashReport {
 
 /** The control plane of a host worker, exposed with comlink (off the per-call hot path). */
 export interface HostControl {
-  /** Resolves once the host serves calls; returns the actor types it loaded. */
-  ready(): { types: string[] }
+  /** Resolves once the host serves calls; returns the actor types it loaded and the newest epoch in its journal (0: none). */
+  ready(): { types: string[]; epochMax: number }
   setView(view: View): boolean
   /** A heartbeat from the supervisor: renews the host's lease for `leaseMs`. */
   ping(leaseMs: number): true

@@ -44,7 +44,7 @@ const host = new Host({
 })
 
 const control: HostControl = {
-  ready: () => ({ types: registry.names() }),
+  ready: () => ({ types: registry.names(), epochMax: (storage as JournalStorage).epochMax?.() ?? 0 }),
   setView: (view) => host.setView(view),
   ping: (leaseMs) => {
     host.renewLease(leaseMs)

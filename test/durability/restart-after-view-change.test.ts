@@ -1,0 +1,70 @@
+/**
+ * A cluster restarted on its dataDir after a membership change (a host killed and replaced, a
+ * host added, a host drained) takes writes again. It used to serve reads but refuse every write
+ * with `HostUnavailable: gave up after 8 redirects`: Cluster.start began at view epoch 1 while
+ * the journals held records of later epochs, so the new primaries' records looked older than the
+ * backups' copies and were fenced. The hosts now report the newest epoch in their journals, and
+ * the first view starts above it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, expect, test } from 'vitest'
+import { Cluster, isTroupeError, type ClusterEvent } from '../../index.ts'
+
+const actors = new URL('../fixtures/durable/actors.js', import.meta.url)
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  if (!condition()) throw new Error(`never happened: ${what}`)
+}
+
+test.each([
+  ['a host killed and restarted by its supervisor', async (cluster: Cluster, events: ClusterEvent[]) => {
+    await cluster.kill('host-1')
+    await until(() => events.some((e) => e.kind === 'restart') && cluster.view.hosts.includes('host-1'), 'host-1 rejoins')
+  }],
+  ['a host added', async (cluster: Cluster) => void (await cluster.addHost())],
+  ['a host drained', async (cluster: Cluster) => cluster.drain('host-1')],
+])('after %s, a cluster stopped and restarted on its dataDir takes writes again', async (_change, change) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'troupe-found-bug-'))
+  dirs.push(dataDir)
+  const events: ClusterEvent[] = []
+  let lastEpoch = 0
+  const first = await Cluster.start({ actors, hosts: 3, dataDir })
+  first.on((e) => events.push(e))
+  try {
+    for (let i = 0; i < 3; i++) expect(await first.call(`Tally/k${i}`, 'increment', [])).toMatchObject({ count: 1 })
+    await change(first, events)
+    expect(first.view.epoch).toBeGreaterThan(1)
+    lastEpoch = first.view.epoch
+    for (let i = 0; i < 3; i++) expect(await first.call(`Tally/k${i}`, 'increment', [])).toMatchObject({ count: 2 })
+  } finally {
+    await first.stop()
+  }
+
+  const second = await Cluster.start({ actors, hosts: 3, dataDir })
+  try {
+    // The restarted cluster's first view is newer than every epoch its journals hold.
+    expect(second.view.epoch).toBeGreaterThan(lastEpoch)
+    for (let i = 0; i < 3; i++) {
+      expect(await second.call(`Tally/k${i}`, 'get', [])).toBe(2)
+      // A caller retries an unknown outcome with the same request id; five tries are plenty.
+      let answer: unknown
+      for (let attempt = 0; attempt < 5 && answer === undefined; attempt++) {
+        answer = await second.call(`Tally/k${i}`, 'increment', [], { requestId: `k${i}#3` }).catch((error: unknown) => {
+          if (attempt === 4 || !isTroupeError(error)) throw error
+          return undefined
+        })
+      }
+      expect(answer).toMatchObject({ count: 3 })
+      expect(await second.call(`Tally/k${i}`, 'get', [])).toBe(3)
+    }
+  } finally {
+    await second.stop()
+  }
+})
