@@ -1,4 +1,7 @@
-import { describe, expect, test } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, type ClusterEvent } from '../index.ts'
 import { Counter, Saboteur } from './fixtures/actors.ts'
 
@@ -8,6 +11,22 @@ const builtExamples = new URL('../dist/actors/examples/index.js', import.meta.ur
 const crashActors = new URL('./fixtures/crash-actors.js', import.meta.url)
 // About a minute for 100 kills here; TROUPE_KILLS sets another count.
 const kills = Number(process.env.TROUPE_KILLS ?? 100)
+// With file journals (every replacement reopens its host's directory), fewer: three of each way.
+const killsOnFiles = Math.min(kills, 9)
+
+const dirs: string[] = []
+/** A fresh data directory, removed after the file's tests. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-supervision-'))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+/** The journals a test runs on: memory, or files in a fresh dataDir. */
+const journals = [['memory journals', false], ['file journals', true]] as const
+const dataDirFor = (onFiles: boolean): string | undefined => (onFiles ? tempDir() : undefined)
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, attempts = 500): Promise<void> {
   for (let i = 0; i < attempts; i++) {
@@ -23,8 +42,11 @@ function idOn(cluster: Cluster, type: string, host: string, prefix = 'x'): strin
 }
 
 describe('hosts that fail are detected, failed over and replaced', () => {
-  test(`killed ${kills} times under load (terminate, process.exit, uncaught throw in turn): no acknowledged write lost, none applied twice`, async () => {
-    const cluster = await Cluster.start({ actors: crashActors, hosts: 4, supervision: { intensity: 1000, periodMs: 1000 }, limits: { callRetryMs: 200 } })
+  test.each([
+    [kills, 'memory journals', false],
+    [killsOnFiles, 'file journals, each replacement on its own files', true],
+  ])('killed %i times under load (terminate, process.exit, uncaught throw in turn), %s: no acknowledged write lost, none applied twice', async (kills, _journals, onFiles) => {
+    const cluster = await Cluster.start({ actors: crashActors, hosts: 4, dataDir: dataDirFor(onFiles), supervision: { intensity: 1000, periodMs: 1000 }, limits: { callRetryMs: 200 } })
     const downs: string[] = []
     cluster.on((e) => { if (e.kind === 'host-down') downs.push(e.reason) })
     try {
@@ -74,15 +96,15 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     }
   }, 300_000)
 
-  test.each([
+  test.each(([
     // process.exit is seen by its exit event; an uncaught throw by the host's own crash report
     // (it silences itself and waits to be terminated), whose reason names the error's class.
     ['process.exit', 'exit', /^exited with code 3$/],
     ['an uncaught throw outside a turn', 'crashLater', /^crashed: Error: uncaught, outside any turn$/],
-  ])('a host that dies by %s is replaced and its actors keep their state', async (_name, method, reason) => {
+  ] as const).flatMap(([name, method, reason]) => journals.map(([journal, onFiles]) => [name, journal, method, reason, onFiles] as const)))('a host that dies by %s (%s) is replaced and its actors keep their state', async (_name, _journal, method, reason, onFiles) => {
     const events: ClusterEvent[] = []
     // A call that kills its host would be resent to the next primary after failover: not here.
-    const cluster = await Cluster.start({ actors, hosts: 3, limits: { callRetryMs: 600_000 } })
+    const cluster = await Cluster.start({ actors, hosts: 3, dataDir: dataDirFor(onFiles), limits: { callRetryMs: 600_000 } })
     cluster.on((e) => events.push(e))
     try {
       const victim = 'host-1'
@@ -92,6 +114,9 @@ describe('hosts that fail are detected, failed over and replaced', () => {
       await until(() => events.some((e) => e.kind === 'restart' && e.host === victim), 'the supervisor restarts it')
       await until(() => cluster.view.hosts.includes(victim), 'it rejoins')
       expect(await cluster.actor(Counter, id).get()).toBe(7)
+      // Back as the actor's primary, the replacement takes writes on from there.
+      expect(cluster.ownerOf(Counter, id)).toBe(victim)
+      expect(await cluster.actor(Counter, id).increment(1)).toBe(8)
       const down = events.find((e) => e.kind === 'host-down' && e.host === victim)
       expect(down?.kind === 'host-down' && down.reason).toMatch(reason)
     } finally {
@@ -132,9 +157,9 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     }
   })
 
-  test('kill fails over at once: the view without the host is out before its worker has exited, and its actors keep every acknowledged write', async () => {
+  test.each(journals)('kill fails over at once: the view without the host is out before its worker has exited, and its actors keep every acknowledged write (%s)', async (_journal, onFiles) => {
     const events: ClusterEvent[] = []
-    const cluster = await Cluster.start({ actors: builtExamples, hosts: 3, replicas: 1 })
+    const cluster = await Cluster.start({ actors: builtExamples, hosts: 3, replicas: 1, dataDir: dataDirFor(onFiles) })
     cluster.on((e) => events.push(e))
     try {
       const ids = Array.from({ length: 40 }, (_, i) => idOn(cluster, 'Counter', 'host-1', `k${i}-`))

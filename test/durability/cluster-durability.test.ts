@@ -1,11 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { Cluster, isTroupeError } from '../../index.ts'
-import { Account, Counter, Ledger, LocalCounter, Payer } from '../fixtures/actors.ts'
+import { Cluster, isTroupeError, type ClusterEvent } from '../../index.ts'
+import { Account, Counter, Ledger, Payer } from '../fixtures/actors.ts'
 
 const actors = new URL('../fixtures/actors.ts', import.meta.url)
+/** Built JavaScript actors (Counter, LocalCounter, Tally, Stall): a worker starts them far faster than TypeScript. */
+const durableActors = new URL('../fixtures/durable/actors.js', import.meta.url)
 const dirs: string[] = []
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-durability-'))
@@ -15,6 +19,61 @@ function tempDir(): string {
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, attempts = 1000): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`never happened: ${what}`)
+}
+
+/** An actor id whose owners (primary first) start with `hosts`. */
+function idOn(cluster: Cluster, type: string, hosts: string[], prefix = 'x'): string {
+  for (let i = 0; ; i++) {
+    const owners = cluster.ownersOf(type, `${prefix}${i}`)
+    if (hosts.every((h, j) => owners[j] === h)) return `${prefix}${i}`
+  }
+}
+
+/** Sends a call (the same request id every time) until it has a definite answer. */
+async function untilAnswered<T>(send: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await send()
+    } catch (error) {
+      if (!isTroupeError(error)) throw error
+      if (!['CallTimeout', 'HostUnavailable', 'StaleEpoch', 'MailboxFull', 'ActivationFailed'].includes(error.kind)) throw error
+    }
+  }
+}
+
+interface Stalled {
+  /** The directory the stall watches (see `stallOnce` in the durable fixtures). */
+  dir: string
+  release(): void
+  /** Resolves once the stalled thread runs again. */
+  finished(): Promise<void>
+}
+
+/** Stalls `host`'s thread with a Stall actor whose primary it is, until `release()`. */
+async function stallHost(cluster: Cluster, host: string): Promise<Stalled> {
+  const stalled = stallDir()
+  void cluster.call(`Stall/${idOn(cluster, 'Stall', [host], `stall-${host}-`)}`, 'stall', [stalled.dir]).catch(() => undefined)
+  await until(() => existsSync(join(stalled.dir, 'started')), `${host} stalls`)
+  return stalled
+}
+
+function stallDir(): Stalled {
+  const dir = tempDir()
+  return {
+    dir,
+    release: () => writeFileSync(join(dir, 'release'), ''),
+    finished: () => until(() => existsSync(join(dir, 'finished')), 'the stalled host runs again'),
+  }
+}
+
+type Tallied = { host: string; count: number }
 
 describe('journaled actors on real workers and files', () => {
   test('a cluster restarted on the same dataDir recovers every actor', async () => {
@@ -44,13 +103,19 @@ describe('journaled actors on real workers and files', () => {
   })
 })
 
-describe('failover to a warm backup', () => {
+describe.each([
+  ['memory journals', false],
+  ['file journals (a fresh dataDir)', true],
+])('failover to a warm backup, %s', (_journals, onFiles) => {
   let cluster: Cluster
+  let dataDir: string | undefined
   beforeAll(async () => {
-    cluster = await Cluster.start({ actors, hosts: 4 })
+    dataDir = onFiles ? mkdtempSync(join(tmpdir(), 'troupe-failover-')) : undefined
+    cluster = await Cluster.start({ actors, hosts: 4, dataDir })
   })
   afterAll(async () => {
     await cluster?.stop()
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
   })
 
   test('killing the primary right after an ack loses nothing: the new primary answers', async () => {
@@ -70,18 +135,29 @@ describe('failover to a warm backup', () => {
   })
 
   test('calls in flight while the primary dies complete on the new primary, each exactly once', async () => {
+    const n = 200
     const counter = cluster.actor(Counter, 'busy')
     await counter.increment(0)
     const victim = cluster.ownerOf(Counter, 'busy')!
-    const inFlight = Array.from({ length: 200 }, () => counter.increment(1))
+    const send = (i: number): Promise<number> => cluster.call('Counter/busy', 'increment', [1], { requestId: `busy#${i}` }) as Promise<number>
+    const inFlight = Array.from({ length: n }, (_, i) => send(i))
     await cluster.kill(victim)
     const results = await Promise.allSettled(inFlight)
-    const ok = results.filter((r) => r.status === 'fulfilled').length
     for (const r of results) if (r.status === 'rejected') expect(isTroupeError(r.reason)).toBe(true)
+    const acked = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    // An increment's result is the count just after it: each acknowledged increment has its own,
+    // between 1 and n, and the count has all of them (an unacknowledged one may or may not be there).
+    expect(new Set(acked).size).toBe(acked.length)
+    for (const value of acked) expect(value >= 1 && value <= n).toBe(true)
     const final = await counter.get()
-    // Every acknowledged increment is there; an unacknowledged one may or may not be.
-    expect(final).toBeGreaterThanOrEqual(ok)
-    expect(final).toBeLessThanOrEqual(200)
+    expect(final).toBeGreaterThanOrEqual(Math.max(0, ...acked))
+    expect(final).toBeLessThanOrEqual(n)
+    // Retried with its own request id, each call that failed completes exactly once; one that
+    // succeeded answers its first result again. So the n results are 1..n, once each, and the count is n.
+    const all = await Promise.all(results.map((r, i) => (r.status === 'fulfilled' ? r.value : untilAnswered(() => send(i)))))
+    expect([...all].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1))
+    for (let i = 0; i < n; i += 37) expect(await send(i)).toBe(all[i])
+    expect(await counter.get()).toBe(n)
   })
 })
 
@@ -136,9 +212,218 @@ describe('turns and the journal through real workers', () => {
     const hosts = await cluster.hosts()
     expect(hosts.reduce((n, h) => n + h.dedupedCalls, 0)).toBeGreaterThanOrEqual(1)
   })
+})
 
-  test('an actor type may choose its consistency level', async () => {
-    expect(await cluster.actor(LocalCounter, 'l').increment()).toBe(1)
+describe('consistency levels on real workers', () => {
+  test('an actor type may choose its consistency level: with a backup stalled, `local` still answers, `strong` waits for the backup', async () => {
+    const cluster = await Cluster.start({ actors: durableActors, hosts: 3, dataDir: tempDir(), hangTimeoutMs: 60_000 })
+    let stall: Stalled | undefined
+    try {
+      // host-0 is the primary of both actors, host-1 and host-2 their backups.
+      const local = cluster.actor<{ increment(): Promise<number>; get(): Promise<number> }>('LocalCounter', idOn(cluster, 'LocalCounter', ['host-0', 'host-1', 'host-2']))
+      const strong = cluster.actor<{ increment(): Promise<number>; get(): Promise<number> }>('Counter', idOn(cluster, 'Counter', ['host-0', 'host-1', 'host-2']))
+      expect(await local.increment()).toBe(1)
+      expect(await strong.increment()).toBe(1)
+      // host-2 still in the view, but answering nothing (not even its supervisor: a long hangTimeoutMs).
+      stall = await stallHost(cluster, 'host-2')
+      let strongAnswered = false
+      const strongWrite = strong.increment().then((value) => {
+        strongAnswered = true
+        return value
+      })
+      // Sent after the strong write on the same port to the same primary, the local writes are answered ...
+      expect(await local.increment()).toBe(2)
+      expect(await local.increment()).toBe(3)
+      // ... while the strong one is held back: host-2 has not acknowledged its record.
+      expect(strongAnswered).toBe(false)
+      stall.release()
+      expect(await strongWrite).toBe(2)
+      await stall.finished()
+      expect(await strong.get()).toBe(2)
+      expect(await local.get()).toBe(3)
+      expect(cluster.view.epoch).toBe(1)
+    } finally {
+      stall?.release()
+      await cluster.stop()
+    }
+  })
+})
+
+describe('crashes on real worker threads and real files', () => {
+  test('a host killed under load is restarted by its supervisor on its own files: every acknowledged write is there', async () => {
+    const events: ClusterEvent[] = []
+    const cluster = await Cluster.start({ actors: durableActors, hosts: 3, dataDir: tempDir(), limits: { callRetryMs: 200 } })
+    cluster.on((e) => events.push(e))
+    try {
+      const victim = 'host-1'
+      // Half of the actors have the victim as primary, the others have it as a backup.
+      const onVictim = Array.from({ length: 10 }, (_, i) => idOn(cluster, 'Counter', [victim], `v${i}-`))
+      const elsewhere = Array.from({ length: 10 }, (_, i) => idOn(cluster, 'Counter', [i % 2 ? 'host-0' : 'host-2'], `o${i}-`))
+      const ids = [...onVictim, ...elsewhere]
+      const acked = new Map(ids.map((id) => [id, 0]))
+      const wrong: string[] = []
+      let stop = false
+      // One logical increment after another per actor, each retried with its own request id until
+      // answered: the n-th must answer n (none lost, none applied twice).
+      const load = ids.map(async (id) => {
+        for (let n = 1; !stop; n++) {
+          const value = await untilAnswered(() => cluster.call(`Counter/${id}`, 'increment', [1], { requestId: `${id}#${n}` }))
+          if (value !== n) wrong.push(`${id}#${n} answered ${String(value)}`)
+          acked.set(id, n)
+        }
+      })
+      await until(() => [...acked.values()].every((n) => n >= 3), 'writes before the kill')
+      await cluster.kill(victim)
+      expect(cluster.view.hosts).not.toContain(victim)
+      await until(() => events.some((e) => e.kind === 'restart' && e.host === victim) && cluster.view.hosts.includes(victim), 'the supervisor restarts it and it rejoins')
+      // The restarted host is the primary of its actors again, and serves more writes.
+      for (const id of onVictim) expect(cluster.ownerOf('Counter', id)).toBe(victim)
+      const atRestart = new Map(acked)
+      await until(() => ids.every((id) => acked.get(id)! >= atRestart.get(id)! + 3), 'writes after the restart')
+      stop = true
+      await Promise.all(load)
+      expect(wrong).toEqual([])
+      for (const id of ids) expect(await cluster.call(`Counter/${id}`, 'get', [])).toBe(acked.get(id))
+      expect(await cluster.duplicateActivations()).toEqual([])
+      const host = (await cluster.hosts()).find((h) => h.id === victim)!
+      expect(host.state).toBe('up')
+      expect(host.restarts).toBe(1)
+      expect(events.find((e) => e.kind === 'host-down')).toEqual({ kind: 'host-down', host: victim, reason: 'killed' })
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test('the whole cluster crashes (its process is SIGKILLed mid-load) and restarts on the same dataDir: every acknowledged write is there, none applied twice', async () => {
+    const dataDir = tempDir()
+    const ackFile = join(tempDir(), 'acks')
+    writeFileSync(ackFile, '')
+    const keys = 12
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./crashing-cluster.mjs', import.meta.url)), dataDir, ackFile, String(keys)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)))
+    try {
+      await until(() => child.exitCode !== null || readFileSync(ackFile, 'utf8').split('\n').length > 40 * keys, 'writes acknowledged in the doomed cluster', 3000)
+      expect(child.exitCode, stderr).toBeNull()
+      child.kill('SIGKILL')
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+    expect(await exited).toBe('SIGKILL')
+    // Every acknowledgement the dead client got, and nothing else: the last per key is what must be there.
+    const last = new Map<string, number>()
+    for (const line of readFileSync(ackFile, 'utf8').split('\n').slice(1)) {
+      if (line === '') continue
+      const [id, n, value] = line.split(' ')
+      expect(value).toBe(n)
+      expect(Number(n)).toBe((last.get(id!) ?? 0) + 1)
+      last.set(id!, Number(n))
+    }
+    expect(last.size).toBe(keys)
+
+    const cluster = await Cluster.start({ actors: durableActors, hosts: 3, dataDir })
+    try {
+      for (const [id, n] of last) {
+        // The increment in flight at the crash (n + 1) may or may not have been applied ...
+        const value = (await cluster.call(`Counter/${id}`, 'get', [])) as number
+        expect([n, n + 1]).toContain(value)
+        // ... and is applied exactly once when the caller retries it with its request id; the last
+        // acknowledged one answers its first result again (the request table survived the crash).
+        expect(await cluster.call(`Counter/${id}`, 'increment', [1], { requestId: `${id}#${n + 1}` })).toBe(n + 1)
+        expect(await cluster.call(`Counter/${id}`, 'increment', [1], { requestId: `${id}#${n}` })).toBe(n)
+        expect(await cluster.call(`Counter/${id}`, 'get', [])).toBe(n + 1)
+      }
+      expect(await cluster.duplicateActivations()).toEqual([])
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
+
+describe('fencing on real workers', () => {
+  test('a primary whose turn ends after the view moved on gets nothing acknowledged: the new primary answers, each write once, none lost', async () => {
+    const cluster = await Cluster.start({ actors: durableActors, hosts: 3, dataDir: tempDir(), hangTimeoutMs: 60_000 })
+    const stalled = stallDir()
+    try {
+      // host-1 is the primary; without it, host-0 is; host-2 is a backup in both views.
+      const ids = Array.from({ length: 4 }, (_, i) => idOn(cluster, 'Tally', ['host-1', 'host-0', 'host-2'], `t${i}-`))
+      const increment = (id: string, n: number, method = 'increment', args: unknown[] = []): Promise<Tallied> =>
+        untilAnswered(() => cluster.call(`Tally/${id}`, method, args, { requestId: `${id}#${n}` }) as Promise<Tallied>)
+      for (const id of ids) {
+        expect(await increment(id, 1)).toEqual({ host: 'host-1', count: 1 })
+        expect(await increment(id, 2)).toEqual({ host: 'host-1', count: 2 })
+      }
+      // host-1 runs the third increment of ids[0] up to its state change, then stalls inside the
+      // turn; the third increments of the others wait in its queue.
+      const third = [increment(ids[0]!, 3, 'incrementStalling', [stalled.dir])]
+      await until(() => existsSync(join(stalled.dir, 'started')), 'host-1 stalls mid-turn')
+      third.push(...ids.slice(1).map((id) => increment(id, 3)))
+      const epoch = cluster.view.epoch
+      const drained = cluster.drain('host-1')
+      await until(() => !cluster.view.hosts.includes('host-1'), 'the view without host-1 is out')
+      expect(cluster.view.epoch).toBe(epoch + 1)
+      // host-0 takes over while host-1 is still stalled: it answers every third increment, once.
+      expect(await Promise.all(third)).toEqual(ids.map(() => ({ host: 'host-0', count: 3 })))
+      // host-1 wakes up and ends its turn: a record of count 3 for ids[0], stamped with the old
+      // epoch, after the view without it went out. Nothing of it may count.
+      stalled.release()
+      await stalled.finished()
+      await drained
+      for (const id of ids) {
+        expect(await cluster.call(`Tally/${id}`, 'get', [])).toBe(3)
+        // A retry of the third increment answers what host-0 answered; the fourth is the fourth.
+        expect(await increment(id, 3)).toEqual({ host: 'host-0', count: 3 })
+        expect(await increment(id, 4)).toEqual({ host: 'host-0', count: 4 })
+      }
+      expect(await cluster.duplicateActivations()).toEqual([])
+    } finally {
+      stalled.release()
+      await cluster.stop()
+    }
+  })
+
+  test('writes racing with addHost and drain: none lost, none applied twice, each answered by the primary of its view', async () => {
+    const cluster = await Cluster.start({ actors: durableActors, hosts: 3, dataDir: tempDir(), limits: { callRetryMs: 200 } })
+    try {
+      const ids = Array.from({ length: 24 }, (_, i) => `r${i}`)
+      const before = new Map(ids.map((id) => [id, cluster.ownerOf('Tally', id)!]))
+      const answers = new Map<string, Tallied[]>(ids.map((id) => [id, []]))
+      let stop = false
+      const load = ids.map(async (id) => {
+        for (let n = 1; !stop; n++) {
+          answers.get(id)!.push(await untilAnswered(() => cluster.call(`Tally/${id}`, 'increment', [], { requestId: `${id}#${n}` }) as Promise<Tallied>))
+        }
+      })
+      // Every key gets writes answered in each phase.
+      const progress = async (what: string): Promise<void> => {
+        const from = new Map(ids.map((id) => [id, answers.get(id)!.length]))
+        await until(() => ids.every((id) => answers.get(id)!.length >= from.get(id)! + 2), what)
+      }
+      await progress('writes before')
+      const added = await cluster.addHost()
+      await progress('writes after the join')
+      await cluster.drain('host-0')
+      await progress('writes after the drain')
+      stop = true
+      await Promise.all(load)
+      expect(cluster.view.hosts).toEqual(['host-1', 'host-2', added])
+      for (const id of ids) {
+        const got = answers.get(id)!
+        // Each write applied once, none lost: the n-th answered n, and the count is the last.
+        expect(got.map((a) => a.count)).toEqual(got.map((_, i) => i + 1))
+        expect(await cluster.call(`Tally/${id}`, 'get', [])).toBe(got.length)
+        // A join moves a key only to the new host, a drain only off the drained one: each key has
+        // had at most two primaries, its first then its last, and never went back. An answer from
+        // a host after another had taken over would be a write acknowledged by a stale primary.
+        const hosts = got.map((a) => a.host).filter((h, i, all) => i === 0 || all[i - 1] !== h)
+        const after = cluster.ownerOf('Tally', id)!
+        expect(hosts).toEqual(before.get(id) === after ? [after] : [before.get(id), after])
+      }
+      expect(await cluster.duplicateActivations()).toEqual([])
+    } finally {
+      await cluster.stop()
+    }
   })
 })
 
