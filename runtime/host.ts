@@ -137,6 +137,11 @@ export class Host {
   private readonly leaving = new Map<string, Activation>()
   /** Copies other owners offered for a loading activation before its recovery read began (see `handleShipment`). */
   private readonly earlyOffers = new WeakMap<Activation, ShippedSnapshot[]>()
+  /**
+   * The copy of an actor whose log failed on a storage error, with records this host's disk
+   * refused (see `dropFailed`): the next activation here starts from it, not from the journal.
+   */
+  private readonly unjournaled = new Map<string, ShippedSnapshot>()
   /** Idle actors' copies sent to owners that must hold them (see `refill`), by key. */
   private readonly refills = new Map<string, Refill>()
   private idleTimer: TimerHandle | undefined
@@ -269,6 +274,9 @@ export class Host {
     const before = this.placement
     this.placement = this.place(view)
     for (const [host, epoch] of this.forgetful) if (view.epoch - epoch > forgetfulViews) this.forgetful.delete(host)
+    // An unjournaled copy matters only to this host's next activation as primary; another
+    // primary starts a newer epoch, which fences the refused records' shipments.
+    for (const key of this.unjournaled.keys()) if (this.placement.primary(key) !== this.id) this.unjournaled.delete(key)
     // A host that missed a view cannot know who was primary meanwhile: its activations may be
     // stale, so they all step down and the next call recovers from the owners' copies.
     const missedAView = view.epoch !== current.epoch + 1
@@ -971,13 +979,17 @@ export class Host {
       // The read keeps every further copy it finds in the journal at once: if this activation steps
       // down before the read completes, the next one starts from it (see `Recovery.recover`).
       const gone = (): boolean => activation.status === 'gone'
-      const early = this.earlyOffers.get(activation) ?? []
+      const offers = this.earlyOffers.get(activation) ?? []
       this.earlyOffers.delete(activation)
+      const unjournaled = this.unjournaled.get(key)
+      const early = unjournaled ? [...offers, unjournaled] : offers
       ;({ copy: start, heldBy } = await this.recovery.recover(key, start, () => this.stopped || gone(), true, early).catch((error: unknown) => {
         throw gone() ? abandonedLoad : error
       }))
       // Stepped down meanwhile: it must not start a log (nor ship its copy as a primary's).
       if (gone()) throw abandonedLoad
+      // The refused records are in the journal now (installed, or superseded by a further copy).
+      if (unjournaled !== undefined && this.unjournaled.get(key) === unjournaled) this.unjournaled.delete(key)
     }
     // At the memory level the log only numbers turns and remembers request ids (in memory).
     const backups = level === 'memory' ? [] : this.backupsOf(key)
@@ -1011,6 +1023,17 @@ export class Host {
 
   /** The log failed (storage error, fenced): drop the activation so the next call reloads what is durable. */
   private dropFailed(activation: Activation): void {
+    const log = activation.log
+    const kind = log?.failure?.kind
+    if (log && (kind === 'StorageFull' || kind === 'StorageFailed') && log.seq > log.durableSeq && log.currentBackups.length > 0) {
+      // Records this host's disk refused were shipped to the backups as they were written: a
+      // backup may hold them, or get them later (a shipment still in flight). The next activation
+      // here must go on from them, not number new records from the journal's last seq, or a
+      // backup would hold two different records under one (epoch, seq) (full seed 6957: a
+      // write ran twice). It installs this copy in the journal first (when the disk takes it)
+      // and ships it to the backups: the turns stay of unknown outcome, and take effect once.
+      this.unjournaled.set(activation.key, { seq: log.seq, epoch: log.epoch, state: activation.committed, requests: log.requests.toEntries(), reminders: [...activation.reminders] })
+    }
     this.timers.end(activation)
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     if (activation.status !== 'deactivating') activation.status = 'gone'

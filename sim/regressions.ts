@@ -358,4 +358,11 @@ export const regressions: readonly Regression[] = [
     expect: 'clean' as const,
     note: 'a simulation fix (refill time in the fault budget stops while any disk is full: the host being refilled cannot store what it is sent). Was (18263): host-0, back without its disk into view 3 as Account/bank1\'s one backup, had a full disk until t=3819; the budget counted it refilled at t=3355 and let host-1, bank1\'s primary, lose its disk at t=3588: two acknowledged writes lost.',
   })),
+  {
+    name: 'a primary whose disk refused a record it had shipped numbered its next records from the journal',
+    seed: 6957,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a log that fails on a storage error with records past what is durable leaves its copy to the next activation on the host, which installs it in the journal before going on). Was: host-0, primary of Register/r0 with a full disk, ran write #117 as seq 9 and shipped it; its disk refused the record and the activation was dropped; the next activation read host-1 (the shipment was still in flight, reordered behind the read), found seq 8, and ran cas #116 as its own seq 9 and the retried #117 as seq 10; host-1 appended the old seq 9 and then seq 10: #117 took effect twice.',
+  },
 ]

@@ -62,7 +62,14 @@ export class Recovery {
    */
   async recover(key: string, start: Replica, abandon?: () => boolean, keep = false, early: readonly ShippedSnapshot[] = []): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
-    if (ports.needed(key, ports.backupsOf(key).length) === 0) return { copy: start, heldBy: [] }
+    if (ports.needed(key, ports.backupsOf(key).length) === 0) {
+      // No owner to ask: a copy offered ahead of time still counts if it goes further.
+      const furthest = early.reduce<ShippedSnapshot | undefined>((best, copy) => (ahead(copy, best ?? start) ? copy : best), undefined)
+      if (furthest === undefined) return { copy: start, heldBy: [] }
+      await this.settled(key)
+      await installShipped(ports.storage, key, furthest)
+      return { copy: replicaOfShipped(key, furthest, ports.requestsMax), heldBy: [] }
+    }
     // Only when the view moved on since this copy's last record (a backup may be new to the key):
     // an actor reactivated where it last wrote has backups that already hold its copy. Decided at
     // every round of asking: a read that outlives its view (an owner down, then back without its
@@ -147,11 +154,10 @@ export class Recovery {
     const chosen = best ?? start
     const heldBy = [...copies].filter(([, c]) => c.epoch === chosen.epoch && c.seq === chosen.seq).map(([host]) => host)
     if (!best) return { copy: start, heldBy }
-    const { seq, epoch, state, requests, reminders = [] } = best
     await this.settled(key)
     if (keep && abandon?.()) throw new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key })
     if (kept !== best) await installShipped(ports.storage, key, best)
-    return { copy: { key, seq, epoch, state, requests: new RequestTable(ports.requestsMax, requests), reminders: new Map(reminders) }, heldBy }
+    return { copy: replicaOfShipped(key, best, ports.requestsMax), heldBy }
   }
 
   /** Resolves once no journal install of an earlier `keep` read of `key` is under way. */
@@ -194,4 +200,10 @@ export class Recovery {
     const mine = local.copy
     reply(mine.epoch, mine.seq, local.durable ? 'ok' : 'unsynced', ahead(mine, { seq: fetch.seq, epoch: fetch.lastEpoch }) ? mine : undefined)
   }
+}
+
+/** The replica a shipped copy makes. */
+function replicaOfShipped(key: string, copy: ShippedSnapshot, requestsMax: number): Replica {
+  const { seq, epoch, state, requests, reminders = [] } = copy
+  return { key, seq, epoch, state, requests: new RequestTable(requestsMax, requests), reminders: new Map(reminders) }
 }
