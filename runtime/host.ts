@@ -381,10 +381,7 @@ export class Host {
    * an older one. Gives up when the view moves on.
    */
   private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<void> {
-    // Abandoned once the actor activates here: its log goes on from its own read, and this one's
-    // answers would be older by then.
-    const abandon = (): boolean => this.stopped || this.placement.view.epoch !== epoch || this.activations.has(key) || this.leaving.has(key)
-    const copy = (await this.recovery.recover(key, own, abandon).catch(() => undefined))?.copy
+    const copy = (await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined))?.copy
     // A further copy went into the journal, past the replica store: its warm copy of the actor is
     // behind now, and would stand in for the journal at the next activation or recovery read here
     // (full seed 57351: an acknowledged deposit ran again on the older copy). The store reloads it.

@@ -366,10 +366,10 @@ export const regressions: readonly Regression[] = [
     note: 'fixed (a log that fails on a storage error with records past what is durable leaves its copy to the next activation on the host, which installs it in the journal before going on). Was: host-0, primary of Register/r0 with a full disk, ran write #117 as seq 9 and shipped it; its disk refused the record and the activation was dropped; the next activation read host-1 (the shipment was still in flight, reordered behind the read), found seq 8, and ran cas #116 as its own seq 9 and the retried #117 as seq 10; host-1 appended the old seq 9 and then seq 10: #117 took effect twice.',
   },
   {
-    name: 'a background recovery read outlived the actor\'s activation and installed a copy its log had passed',
+    name: 'after a full disk refused a record, a background recovery read installed it over the record that reused its seq',
     seed: 16991,
     profile: 'full',
     expect: 'clean',
-    note: 'fixed twice over: by the unjournaled copy of seed 6957 (host-0 no longer reuses seq 3 after its disk refused it), and a recovery read abandoned when the actor activates on its host installs nothing. Was: host-0\'s disk refused Counter/c1\'s seq 3 (count 10) after shipping it to host-2; rereplication reads started for host-2 kept 3 = 10 as their best copy while host-1 was cut off; c1 activated on host-0 from its journal (seq 2) and journaled the acknowledged increment(4) as its own seq 3 = 11; the partition healed, the stale reads completed and installed 3 = 10 into host-0\'s journal; after both backups lost their disks, c1 reloaded 10 from host-0: the acknowledged write was lost (analysis by a helper session).',
+    note: 'fixed by the unjournaled copy of seed 6957: host-0 no longer reuses seq 3 after its disk refused it. (Also abandoning an idle actor\'s re-replication read once the actor activates on its host fixed it, but lost full seed 18416\'s acknowledged write: such a read installs the further copies it finds, which the activation may need; not kept.) Was: host-0\'s disk refused Counter/c1\'s seq 3 (count 10) after shipping it to host-2; rereplication reads started for host-2 kept 3 = 10 as their best copy while host-1 was cut off; c1 activated on host-0 from its journal (seq 2) and journaled the acknowledged increment(4) as its own seq 3 = 11; the partition healed, the stale reads completed and installed 3 = 10 into host-0\'s journal; after both backups lost their disks, c1 reloaded 10 from host-0: the acknowledged write was lost (analysis by a helper session).',
   },
 ]

@@ -155,9 +155,7 @@ export class Recovery {
     const heldBy = [...copies].filter(([, c]) => c.epoch === chosen.epoch && c.seq === chosen.seq).map(([host]) => host)
     if (!best) return { copy: start, heldBy }
     await this.settled(key)
-    // Abandoned while the owners answered: what it found is not installed (full seed 16991: a
-    // background read outlived the actor's activation here and installed a copy its log had passed).
-    if (abandon?.()) throw new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key })
+    if (keep && abandon?.()) throw new TroupeError('HostUnavailable', `${key}: recovery read abandoned`, { actor: key })
     if (kept !== best) await installShipped(ports.storage, key, best)
     return { copy: replicaOfShipped(key, best, ports.requestsMax), heldBy }
   }
