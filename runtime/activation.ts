@@ -1,6 +1,7 @@
 import { actorContext, type Actor, type ActorContext, type ActorHooks, type TimerRef } from '../actors/actor.ts'
 import type { TimerHandle } from './clock.ts'
 import type { ActorLog } from './durability/actor-log.ts'
+import type { AckRule } from './durability/consistency.ts'
 import { intentTag, isTurnIntent, type TurnIntent } from './durability/request-table.ts'
 import { applyReminderOps, reminderOp, type ReminderSpec, type ReminderTable } from './durability/reminders.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
@@ -147,11 +148,11 @@ export class Activation {
   }
 
   /** The recorded answer to a request id this actor already ran, if it remembers it. */
-  recorded(requestId: string): TurnOutcome | undefined {
+  recorded(requestId: string, rule?: AckRule): TurnOutcome | undefined {
     const entry = this.log?.requests.get(requestId)
     // An intent is not an answer: the turn has to run (again) to have one.
     if (!entry || isTurnIntent(entry.result)) return undefined
-    const gate = this.log!.whenDurable(entry.seq)
+    const gate = this.log!.whenDurable(entry.seq, rule)
     if (isRecordedFailure(entry.result)) return { ok: false, error: entry.result.error, gate }
     return { ok: true, value: entry.result, gate }
   }
@@ -160,7 +161,7 @@ export class Activation {
    * Runs a write turn: tracked, atomic, journaled. `source` names what returns the result in an
    * error about it (`the result of ${key}.${source}`): the method, or the hook or timer.
    */
-  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, source: string): TurnOutcome | Promise<TurnOutcome> {
+  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, source: string, rule?: AckRule): TurnOutcome | Promise<TurnOutcome> {
     this.startCalls(requestId)
     const base = this.committed
     const turn = beginTurn(base)
@@ -171,16 +172,16 @@ export class Activation {
     try {
       result = fn.apply(this.instance, args)
     } catch (thrown) {
-      return this.abort(turn, thrown, base, requestId, epoch)
+      return this.abort(turn, thrown, base, requestId, epoch, rule)
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, source), (thrown) => this.abort(turn, thrown, base, requestId, epoch))
+      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, source, rule), (thrown) => this.abort(turn, thrown, base, requestId, epoch, rule))
     }
-    return this.finish(turn, draft, base, result, requestId, epoch, source)
+    return this.finish(turn, draft, base, result, requestId, epoch, source, rule)
   }
 
   /** Runs a read-only or reentrant turn: it sees the state as it is and journals nothing. */
-  read(method: MethodEntry, args: unknown[], source: string): TurnOutcome | Promise<TurnOutcome> {
+  read(method: MethodEntry, args: unknown[], source: string, rule?: AckRule): TurnOutcome | Promise<TurnOutcome> {
     let result: unknown
     try {
       result = method.fn.apply(this.instance, args)
@@ -188,12 +189,12 @@ export class Activation {
       return { ok: false, error: serializeThrown(thrown, this.key) }
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.released(value, source), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
+      return Promise.resolve(result).then((value) => this.released(value, source, rule), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
     }
-    return this.released(result, source)
+    return this.released(result, source, rule)
   }
 
-  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string): TurnOutcome {
+  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string, rule?: AckRule): TurnOutcome {
     // `this.state = next` inside the turn replaced the draft.
     if (this.instance.state !== draft) turn.replace(this.instance.state)
     let patch: PatchOp[] | undefined
@@ -205,7 +206,7 @@ export class Activation {
       if (turn.open) turn.rollback()
       this.instance.state = readOnlyView(this.committed)
       this.reminderOps = undefined
-      return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch)
+      return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch, rule)
     }
     this.committed = turn.state
     this.instance.state = readOnlyView(this.committed)
@@ -219,24 +220,24 @@ export class Activation {
     // A turn that journaled an intent journals its end even when it changed nothing, or it would
     // count as unfinished and run again on the next activation.
     if (log && (patch !== undefined || log.requests.isUnfinished(requestId))) journal(log, base, requestId, epoch, patch ?? [], value)
-    return { ok: true, value, gate: log?.whenDurable(log.seq) }
+    return { ok: true, value, gate: log?.whenDurable(log.seq, rule) }
   }
 
-  private released(value: unknown, source: string): TurnOutcome {
+  private released(value: unknown, source: string, rule?: AckRule): TurnOutcome {
     try {
       value = resolveDrafts(value)
       checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', this.key, source)
     } catch (error) {
       return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
     }
-    return { ok: true, value, gate: this.log?.whenDurable(this.log.seq) }
+    return { ok: true, value, gate: this.log?.whenDurable(this.log.seq, rule) }
   }
 
-  private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number): TurnOutcome {
+  private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number, rule?: AckRule): TurnOutcome {
     if (turn.open) turn.rollback()
     this.instance.state = readOnlyView(this.committed)
     this.reminderOps = undefined
-    return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch)
+    return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch, rule)
   }
 
   /**
@@ -277,7 +278,7 @@ export class Activation {
    * the error), so a duplicate or a retry of the same request id gets the same error instead of
    * running again and perhaps succeeding. Lifecycle turns (ids starting with `~`) are not recorded.
    */
-  private failed(error: SerializedError, base: unknown, requestId: string, epoch: number): TurnOutcome {
+  private failed(error: SerializedError, base: unknown, requestId: string, epoch: number, rule?: AckRule): TurnOutcome {
     const log = this.log
     // An error that leaves a nested call's outcome unknown is not an answer: a retry must run again
     // (its nested calls carry the same derived ids, so what did happen is not repeated).
@@ -291,7 +292,7 @@ export class Activation {
       return { ok: false, error }
     }
     const seq = journal(log, base, requestId, epoch, [], { [failureTag]: true, error } satisfies RecordedFailure)
-    return { ok: false, error, gate: log.whenDurable(seq) }
+    return { ok: false, error, gate: log.whenDurable(seq, rule) }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CallEnvelope, Envelope, RedirectEnvelope, ReplyEnvelope } from '../transport/envelope.ts'
 import type { PeerId } from '../transport/transport.ts'
 import type { Clock, TimerHandle } from './clock.ts'
+import type { Consistency } from './durability/consistency.ts'
 import { TroupeError } from './errors.ts'
 import type { Limits } from './limits.ts'
 import { checkPayload } from './payload.ts'
@@ -28,6 +29,8 @@ export interface CallOptions {
   timeoutMs?: number
   /** Let a backup answer this read-only call from its warm replica (it may be behind the primary). */
   stale?: boolean
+  /** When the reply may be released, instead of the actor type's level (see `Consistency`). */
+  consistency?: Consistency
   /**
    * Never give up on an unknown outcome (timeout, redirects, a lost link): keep resending the same
    * request id until a definite answer. For calls a turn makes with derived ids: the callee answers
@@ -116,6 +119,7 @@ export class Caller {
     const envelope: CallEnvelope = { v: 1, t: 'call', id, epoch: this.options.router.epoch(), key, method, args }
     if (options.chain && options.chain.length > 0) envelope.chain = options.chain
     if (options.stale) envelope.stale = true
+    if (options.consistency !== undefined) envelope.consistency = options.consistency
     const timeoutMs = options.timeoutMs ?? limits.callTimeoutMs
     // Only a given id can be in flight already (a fresh one is unique to this caller).
     const already = options.requestId === undefined ? undefined : this.pending.get(id)

@@ -3,6 +3,7 @@ import { actorKey, actorKeyLengthMax, createRef, type ActorClass, type ActorRef 
 import { nameLengthMax } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
 import { Caller } from './caller.ts'
+import { parseConsistency, type Consistency } from './durability/consistency.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { TroupeError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
@@ -21,6 +22,18 @@ export interface ClusterClientOptions {
   random?: Random
   /** Actor types the hosts loaded; when given, refs to other types are refused at once. */
   knownTypes?: readonly string[]
+}
+
+/** Options of a typed actor proxy. */
+export interface RefOptions {
+  /** Read-only methods may be answered by a backup's warm replica (maybe behind the primary). Needs the class. */
+  staleReads?: boolean
+  /**
+   * When this proxy's calls are answered, instead of the actor type's level: a stronger level for
+   * calls that must survive more (a payment on a \`local\` type), a weaker one for calls that need
+   * less (\`memory\`: answered once the turn ran; still journaled and replicated at the type's level).
+   */
+  consistency?: Consistency
 }
 
 /** The longest per-call timeout: the largest delay a timer takes (about 24.8 days). */
@@ -100,20 +113,22 @@ export class ClusterClient {
    * class's read-only methods may be answered by a backup from its warm replica: faster and
    * spread, but possibly behind the primary (other methods still go to the primary).
    */
-  actor<T>(target: ActorTarget<T>, id: string, options: { staleReads?: boolean } = {}): ActorRef<T> {
+  actor<T>(target: ActorTarget<T>, id: string, options: RefOptions = {}): ActorRef<T> {
+    if (typeof options !== 'object' || options === null) throw new TroupeError('InvalidArgument', 'actor options must be an object')
     const key = this.keyOf(target, id)
-    if (!options.staleReads) return createRef<T>(key, this.call, typeof target === 'function' ? target : undefined)
-    if (typeof target !== 'function') throw new TroupeError('InvalidArgument', 'staleReads needs the actor class (to know its read-only methods)')
-    const reads = readOnlyMethods(target)
-    const call = (k: string, method: string, args: unknown[]): Promise<unknown> => this.caller.call(k, method, args, { stale: reads.has(method) })
-    return createRef<T>(key, call, target)
+    const consistency = options.consistency === undefined ? undefined : parseConsistency(options.consistency, 'consistency')
+    if (!options.staleReads && consistency === undefined) return createRef<T>(key, this.call, typeof target === 'function' ? target : undefined)
+    if (options.staleReads && typeof target !== 'function') throw new TroupeError('InvalidArgument', 'staleReads needs the actor class (to know its read-only methods)')
+    const reads = options.staleReads && typeof target === 'function' ? readOnlyMethods(target) : undefined
+    const call = (k: string, method: string, args: unknown[]): Promise<unknown> => this.caller.call(k, method, args, { stale: reads?.has(method) ?? false, consistency })
+    return createRef<T>(key, call, typeof target === 'function' ? target : undefined)
   }
 
   /**
    * Calls `method` on `Type/id` with untyped arguments (gateways, CLIs). A `requestId` makes the
    * call idempotent: repeating it with the same id returns the first result without running again.
    */
-  callKey(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number } = {}): Promise<unknown> {
+  callKey(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}): Promise<unknown> {
     // Refused here, not sent: a host drops a malformed call, and its caller would only time out.
     const slash = typeof key === 'string' ? key.indexOf('/') : -1
     if (slash <= 0 || slash === key.length - 1 || key.length > actorKeyLengthMax || /\p{Cs}/u.test(key)) {
@@ -128,6 +143,13 @@ export class ClusterClient {
     }
     if (options.requestId !== undefined && (typeof options.requestId !== 'string' || options.requestId.length === 0 || options.requestId.length > 256)) {
       return Promise.reject(new TroupeError('InvalidArgument', 'requestId must be a string of 1 to 256 characters'))
+    }
+    if (options.consistency !== undefined) {
+      try {
+        parseConsistency(options.consistency, 'consistency')
+      } catch (error) {
+        return Promise.reject(error)
+      }
     }
     return this.caller.call(key, method, args, options)
   }

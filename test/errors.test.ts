@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
-import { BrokenActivation, Counter, Faulty, FlakyActivation, Sneaky } from './fixtures/actors.ts'
+import { BrokenActivation, Counter, Faulty, FlakyActivation, LocalCounter, ScratchCounter, Sneaky } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -112,6 +112,16 @@ describe('typed errors through real worker threads', () => {
     expectKind(await failure(sneaky.noteLater('ada')), 'ActorFailed')
     expect(await sneaky.read()).toEqual({ n: 1, seen: [] })
     expect(await sneaky.add(1)).toBe(2)
+  })
+
+  test('a per-call consistency must be a level, and durable only for a journaled type (InvalidArgument)', async () => {
+    expectKind(await failure(cluster.call('Counter/pc', 'increment', [1], { consistency: 'eventual' as never })), 'InvalidArgument')
+    expect(() => cluster.actor(Counter, 'pc', { consistency: 7 as never })).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    expectKind(await failure(cluster.actor(ScratchCounter, 'pc', { consistency: 'strong' }).increment()), 'InvalidArgument')
+    // Answered at once, journaled at the type's level all the same.
+    expect(await cluster.actor(Counter, 'pc', { consistency: 'memory' }).increment(1)).toBe(1)
+    expect(await cluster.actor(ScratchCounter, 'pc', { consistency: 'memory' }).increment()).toBe(1)
+    expect(await cluster.actor(LocalCounter, 'pc', { consistency: 'strong' }).increment()).toBe(1)
   })
 
   test('cluster.call refuses a bad key, method or timeout at once with InvalidArgument, not a timeout', async () => {

@@ -3,6 +3,7 @@ import { parseView, type View } from '../runtime/view.ts'
 import type { JournalRecord } from '../runtime/journal/storage.ts'
 import type { ShippedSnapshot } from '../runtime/durability/replica-store.ts'
 import { reminderEveryMsMin, reminderNameLengthMax, reminderRoot } from '../runtime/durability/reminders.ts'
+import { consistencyLevels, type Consistency } from '../runtime/durability/consistency.ts'
 
 /**
  * The wire protocol: a versioned union of envelopes keyed on `t`, decoded and validated at
@@ -25,6 +26,8 @@ export interface CallEnvelope {
   chain?: string[]
   /** A read-only call the caller lets a backup answer from its warm replica (possibly stale). */
   stale?: boolean
+  /** This call's output gate, instead of its actor type's consistency level. */
+  consistency?: Consistency
 }
 
 /** The outcome of a call. */
@@ -131,6 +134,7 @@ export function decode(input: unknown): Envelope {
       if (!Array.isArray(e.args)) throw malformed('call.args must be an array')
       if (e.chain !== undefined && !(Array.isArray(e.chain) && e.chain.every(isName))) throw malformed('call.chain must be an array of keys')
       if (e.stale !== undefined && typeof e.stale !== 'boolean') throw malformed('call.stale must be a boolean')
+      if (e.consistency !== undefined && !(consistencyLevels as readonly unknown[]).includes(e.consistency)) throw malformed(`call.consistency must be one of ${consistencyLevels.join(', ')}`)
       return input as unknown as CallEnvelope
     }
     case 'reply': {

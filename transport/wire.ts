@@ -1,11 +1,13 @@
 import { TroupeError } from '../runtime/errors.ts'
+import { consistencyLevels } from '../runtime/durability/consistency.ts'
 import { decode, wireVersion, type Envelope } from './envelope.ts'
 
 /**
  * The compact form of a frame on a port: `[version, ...tuples]`, each envelope a positional
  * tuple. Structured clone writes every property name of every object it copies; tuples skip
  * that, which roughly doubles what one channel carries (measured in bench/transport).
- *   call:     ['c', id, epoch, key, method, args, chain | 0, 1 (stale)?]
+ *   call:     ['c', id, epoch, key, method, args, chain | 0, 1 (stale)?] or, with a per-call
+ *             consistency, [..., chain | 0, 1 | 0 (stale), level (its index in consistencyLevels)]
  *   reply ok: ['r', id, value]
  *   reply err:['e', id, error]
  *   redirect: ['d', id, view]
@@ -24,7 +26,8 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
   for (let i = 0; i < frame.length; i++) {
     const e = frame[i]!
     switch (e.t) {
-      case 'call': out[i + 1] = e.stale ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain ?? 0, 1] : e.chain ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain] : ['c', e.id, e.epoch, e.key, e.method, e.args]; break
+      case 'call': out[i + 1] = e.consistency !== undefined ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain ?? 0, e.stale ? 1 : 0, consistencyLevels.indexOf(e.consistency)]
+        : e.stale ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain ?? 0, 1] : e.chain ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain] : ['c', e.id, e.epoch, e.key, e.method, e.args]; break
       case 'reply': out[i + 1] = e.ok ? ['r', e.id, e.value] : ['e', e.id, e.error]; break
       case 'redirect': out[i + 1] = ['d', e.id, e.view]; break
       case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
@@ -65,13 +68,19 @@ function fromTuple(raw: unknown): unknown {
   // such rather than as whichever field it happens to lack.
   switch (raw[0]) {
     case 'c': {
-      arity(raw, 6, 8)
+      arity(raw, 6, 9)
       const call: Record<string, unknown> = { v: wireVersion, t: 'call', id: raw[1], epoch: raw[2], key: raw[3], method: raw[4], args: raw[5] }
       if (raw.length > 6 && raw[6] !== 0) call.chain = raw[6]
-      if (raw.length > 7) {
+      if (raw.length === 8) {
         // toWire writes 1 or nothing; anything else would silently read as "not stale".
         if (raw[7] !== 1) throw malformed('a wire call\'s stale flag must be 1')
         call.stale = true
+      } else if (raw.length === 9) {
+        if (raw[7] !== 0 && raw[7] !== 1) throw malformed('a wire call\'s stale flag must be 0 or 1')
+        if (raw[7] === 1) call.stale = true
+        const level = consistencyLevels[raw[8] as number]
+        if (!Number.isInteger(raw[8]) || level === undefined) throw malformed('a wire call\'s consistency must be a level index')
+        call.consistency = level
       }
       return call
     }

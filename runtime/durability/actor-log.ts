@@ -56,12 +56,17 @@ export class ActorLog {
   private retryTimer: TimerHandle | undefined
   /** How far each backup has acknowledged, whatever the level needs: every backup catches up eventually. */
   private readonly ackedSeq = new Map<HostId, number>()
+  /** Every record up to this seq is in this host's journal (appends complete in order). */
+  private localSeq: number
+  /** Replies gated on another level than the log's (a per-call consistency), by the seq they wait for. */
+  private readonly ruled: Array<{ seq: number; rule: AckRule; resolve: () => void; reject: (error: TroupeError) => void }> = []
 
   constructor(key: string, start: { seq: number; epoch: number; requests: RequestTable }, rule: AckRule, backups: HostId[], ports: LogPorts) {
     this.key = key
     this.seq = start.seq
     this.epoch = start.epoch
     this.durableSeq = start.seq
+    this.localSeq = start.seq
     this.requests = start.requests
     this.rule = rule
     this.backups = backups
@@ -89,7 +94,7 @@ export class ActorLog {
     if (this.rule.local) {
       const storage = this.ports.storage!
       storage.append(this.key, [record]).then(
-        () => { entry.localDone = true; this.advance() },
+        () => { entry.localDone = true; this.localSeq = Math.max(this.localSeq, record.seq); this.advance() },
         (error: unknown) => this.fail(asStorageError(error)),
       )
       if (record.seq % this.ports.snapshotEveryRecords === 0) {
@@ -140,9 +145,16 @@ export class ActorLog {
     }, this.ports.retryMs)
   }
 
-  /** Resolves (undefined: at once) when every record up to `seq` is durable at the level. */
-  whenDurable(seq: number): Promise<void> | undefined {
+  /**
+   * Resolves (undefined: at once) when every record up to `seq` is durable at the level, or at
+   * `rule` when given (a call's own consistency: the log's records still all reach every backup).
+   */
+  whenDurable(seq: number, rule?: AckRule): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure)
+    if (rule !== undefined && (rule.local !== this.rule.local || rule.backups !== this.rule.backups)) {
+      if (this.meets(seq, rule)) return undefined
+      return new Promise((resolve, reject) => this.ruled.push({ seq, rule, resolve, reject }))
+    }
     if (seq <= this.durableSeq) return undefined
     const entry = this.pending.find((p) => p.record.seq >= seq)
     assert(entry !== undefined, `${this.key}: no pending record at or after ${seq}`)
@@ -221,21 +233,53 @@ export class ActorLog {
     this.retryTimer = undefined
     const pending = this.pending.splice(0)
     for (const entry of pending) for (const waiter of entry.waiters) waiter.reject(error)
+    for (const waiter of this.ruled.splice(0)) waiter.reject(error)
     this.ports.failed(error)
   }
 
   private advance(): void {
+    let blocked = false
     while (this.pending.length > 0) {
       const head = this.pending[0]!
-      if (!head.localDone || this.countAcks(head) < this.rule.backups) return
+      if (!head.localDone || this.countAcks(head) < this.rule.backups) {
+        blocked = true
+        break
+      }
       this.pending.shift()
       this.durableSeq = head.record.seq
       for (const waiter of head.waiters) waiter.resolve()
     }
+    if (this.ruled.length > 0) this.releaseRuled()
+    if (blocked) return
     if (this.retryTimer !== undefined && this.lagging().length === 0) {
       this.ports.clock.clearTimeout(this.retryTimer)
       this.retryTimer = undefined
     }
+  }
+
+  /** Releases the replies gated on another level than the log's whose records now meet it. */
+  private releaseRuled(): void {
+    const ready = this.ruled.filter((waiter) => this.meets(waiter.seq, waiter.rule))
+    if (ready.length === 0) return
+    const waiting = this.ruled.filter((waiter) => !ready.includes(waiter))
+    this.ruled.length = 0
+    this.ruled.push(...waiting)
+    // In the order the replies were gated: a caller's later reply never overtakes an earlier one.
+    for (const waiter of ready) waiter.resolve()
+  }
+
+  /**
+   * Whether every record up to `seq` is durable at `rule`: in this host's journal if it asks, and
+   * acknowledged by that many backups of the view (an acknowledgement covers every record before it).
+   * A sync point still open counts as not durable (the history it confirms comes first).
+   */
+  private meets(seq: number, rule: AckRule): boolean {
+    if (this.pending.length > 0 && this.pending[0]!.syncPoint) return false
+    if (rule.local && this.localSeq < seq) return false
+    if (rule.backups === 0) return true
+    let n = 0
+    for (const backup of this.backups) if ((this.ackedSeq.get(backup) ?? 0) >= seq) n++
+    return n >= rule.backups
   }
 
   private countAcks(entry: PendingRecord): number {

@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { ActorRef } from '../../actors/ref.ts'
 import { nodeEndpoint } from '../../transport/node-endpoint.ts'
 import { PortTransport } from '../../transport/port.ts'
-import { ClusterClient, type ActorTarget } from '../client.ts'
+import { ClusterClient, type ActorTarget, type RefOptions } from '../client.ts'
 import { parseConsistency, type Consistency } from '../durability/consistency.ts'
 import { TroupeError } from '../errors.ts'
 import { loadPointHasher } from '../hash.ts'
@@ -172,7 +172,7 @@ export class Cluster {
    * A typed proxy to the actor `id` of the given class or type name. With `{ staleReads: true }`
    * (class only), read-only methods may be answered by a backup's warm replica.
    */
-  actor<T>(target: ActorTarget<T>, id: string, options: { staleReads?: boolean } = {}): ActorRef<T> {
+  actor<T>(target: ActorTarget<T>, id: string, options: RefOptions = {}): ActorRef<T> {
     return this.client.actor(target, id, options)
   }
 
@@ -180,7 +180,7 @@ export class Cluster {
    * Calls `method` on `Type/id` with untyped arguments (what the HTTP gateway and CLI use). With
    * a `requestId`, a repeat of the call returns the first result instead of running again.
    */
-  call(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number } = {}): Promise<unknown> {
+  call(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}): Promise<unknown> {
     return this.client.callKey(key, method, args, options)
   }
 

@@ -95,6 +95,40 @@ describe('the output gate', () => {
     expect(await within(clock, 500, client.actor(Tally, 'l').add(3))).toEqual({ done: true, value: 3 })
   })
 
+  test('per call: a weaker level answers while a backup is cut off, the type\'s level waits, and both are journaled and replicated', async () => {
+    const { client, network, clock, placement } = await simWorld('strong')
+    const [primary, , b2] = placement.owners('Tally/pc', 3)
+    // Activated while every owner answers.
+    expect(await within(clock, 500, client.actor(Tally, 'pc').add(1))).toEqual({ done: true, value: 1 })
+    network.partition([primary!], [b2!])
+    const local = client.actor(Tally, 'pc', { consistency: 'local' })
+    const quorum = client.actor(Tally, 'pc', { consistency: 'quorum' })
+    const strong = within(clock, 1000, client.actor(Tally, 'pc').add(10))
+    expect((await strong).done).toBe(false)
+    // Its own journal is enough for a `local` call, one backup of two for a `quorum` one.
+    expect(await within(clock, 500, local.add(100))).toEqual({ done: true, value: 111 })
+    expect(await within(clock, 500, quorum.add(1000))).toEqual({ done: true, value: 1111 })
+    // `memory` answers once the turn ran.
+    expect(await within(clock, 50, client.callKey('Tally/pc', 'add', [1], { consistency: 'memory' }))).toEqual({ done: true, value: 1112 })
+    network.heal()
+    // The cut-off backup gets every record: the strong call is answered, and every owner holds all four.
+    const read = await within(clock, 3000, client.actor(Tally, 'pc', { consistency: 'strong' }).get())
+    expect(read).toEqual({ done: true, value: 1112 })
+  })
+
+  test('per call: a stronger level waits for every backup on a local type', async () => {
+    const { client, network, clock, placement } = await simWorld('local')
+    const [primary, , b2] = placement.owners('Tally/ps', 3)
+    expect(await within(clock, 500, client.actor(Tally, 'ps').add(1))).toEqual({ done: true, value: 1 })
+    network.partition([primary!], [b2!])
+    expect(await within(clock, 500, client.actor(Tally, 'ps').add(2))).toEqual({ done: true, value: 3 })
+    const strong = within(clock, 1500, client.actor(Tally, 'ps', { consistency: 'strong' }).add(4))
+    expect((await strong).done).toBe(false)
+    network.heal()
+    // The primary ships again what the cut-off backup has not acknowledged; the strong call goes out then.
+    expect(await within(clock, 3000, client.actor(Tally, 'ps').get())).toEqual({ done: true, value: 7 })
+  })
+
   test('a read that follows an unacknowledged write is held back too', async () => {
     const { client, network, clock, placement } = await simWorld('strong')
     const [primary, b1] = placement.owners('Tally/r', 3)

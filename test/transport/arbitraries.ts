@@ -33,7 +33,7 @@ export const snapshot = fc.record(
 )
 
 const call = fc.record(
-  { v: fc.constant(1), t: fc.constant('call'), id, epoch: count, key, method: id, args: fc.array(fc.anything(), { maxLength: 3 }), chain: fc.array(key, { maxLength: 3 }), stale: fc.constant(true) },
+  { v: fc.constant(1), t: fc.constant('call'), id, epoch: count, key, method: id, args: fc.array(fc.anything(), { maxLength: 3 }), chain: fc.array(key, { maxLength: 3 }), stale: fc.constant(true), consistency: fc.constantFrom('memory', 'local', 'quorum', 'strong') },
   { requiredKeys: ['v', 't', 'id', 'epoch', 'key', 'method', 'args'] },
 )
 const replyOk = fc.record({ v: fc.constant(1), t: fc.constant('reply'), id, ok: fc.constant(true), value: fc.anything() })

@@ -332,7 +332,7 @@ function without(object: object, field: string): Record<string, unknown> {
 
 /** The fields each type carries over the wire; anything else on a decoded object is ignored. */
 const wireFields: Record<string, readonly string[]> = {
-  call: ['epoch', 'key', 'method', 'args', 'chain', 'stale'],
+  call: ['epoch', 'key', 'method', 'args', 'chain', 'stale', 'consistency'],
   redirect: ['view'],
   replicate: ['epoch', 'key', 'records', 'snapshot'],
   replicated: ['key', 'seq', 'status'],

@@ -68,8 +68,8 @@ describe('fromWire: entries', () => {
     ['a bare reply tag', ['r'], /'r' wire envelope is a tuple of 3 elements/],
     ['a truncated error reply', ['e', 'r1'], /'e' wire envelope is a tuple of 3 elements/],
     ['a truncated redirect', ['d', 'r1'], /'d' wire envelope is a tuple of 3 elements/],
-    ['a truncated call', ['c', 'r1', 3, 'Counter/alice', 'increment'], /'c' wire envelope is a tuple of 6 to 8 elements/],
-    ['a bare call tag', ['c'], /'c' wire envelope is a tuple of 6 to 8 elements/],
+    ['a truncated call', ['c', 'r1', 3, 'Counter/alice', 'increment'], /'c' wire envelope is a tuple of 6 to 9 elements/],
+    ['a bare call tag', ['c'], /'c' wire envelope is a tuple of 6 to 9 elements/],
     ['a truncated replicate', ['p', 'p1', 5, 'Counter/alice'], /'p' wire envelope is a tuple of 5 to 6 elements/],
     ['a truncated replicated', ['a', 'p1', 'Counter/alice', 4], /'a' wire envelope is a tuple of 5 elements/],
     ['a truncated fetch', ['f', 'f1', 5, 'Counter/alice', 4, 3], /'f' wire envelope is a tuple of 7 to 8 elements/],
@@ -77,7 +77,10 @@ describe('fromWire: entries', () => {
     ['a truncated rejoined', ['j', 'j1'], /'j' wire envelope is a tuple of 3 elements/],
     // Too long: a trailing element no encoder writes.
     ['a reply with an extra element', ['r', 'r1', 3, 'extra'], /'r' wire envelope is a tuple of 3 elements.*too long/],
-    ['a call with an extra element', [...tupleOf({ ...call, stale: true } as Envelope), 'extra'], /'c' wire envelope is a tuple of 6 to 8/],
+    ['a call with an extra element', [...tupleOf({ ...call, consistency: 'local' } as Envelope), 'extra'], /'c' wire envelope is a tuple of 6 to 9/],
+    // A per-call consistency: a level's index, after a stale flag of 0 or 1.
+    ...[-1, 4, 1.5, 'local', null].map((level): [string, unknown, RegExp] => [`a call with consistency ${JSON.stringify(level)}`, ['c', 'r1', 3, 'Counter/alice', 'increment', [], 0, 0, level], /consistency must be a level index/]),
+    ['a call with consistency and stale flag 2', ['c', 'r1', 3, 'Counter/alice', 'increment', [], 0, 2, 1], /stale flag must be 0 or 1/],
     ['a replicated with an extra element', ['a', 'p1', 'Counter/alice', 4, 'ok', 'extra'], /'a' wire envelope is a tuple of 5 elements/],
     ['a rejoined with an extra element', ['j', 'j1', 5, 6], /'j' wire envelope is a tuple of 3 elements/],
     ['a fetched with an extra element', ['g', 'f1', 'Counter/alice', 4, 3, 'ok', 0, view, 'extra'], /'g' wire envelope is a tuple of 6 to 8/],
