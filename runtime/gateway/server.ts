@@ -12,11 +12,13 @@
  *   GET  /journal/:type/:id          an actor's journal records and snapshots
  *
  * Errors answer `{ kind, message }` with a status per kind (see http-errors.ts). An
- * `Idempotency-Key` header becomes the call's request id: a repeat returns the first result.
+ * `Idempotency-Key` header becomes the call's request id: a repeat returns the first result. A
+ * `Consistency` header (memory, local, quorum, strong) sets the call's own output gate.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { actorKey } from '../../actors/ref.ts'
+import { parseConsistency, type Consistency } from '../durability/consistency.ts'
 import { TroupeError } from '../errors.ts'
 import { loadPointHasher, type PointHasher } from '../hash.ts'
 import { defaultLimits } from '../limits.ts'
@@ -31,7 +33,7 @@ import { whatIfKill } from './what-if.ts'
 /** What the gateway needs of a cluster; `Cluster` provides it. Optional methods light up endpoints. */
 export interface GatewayCluster {
   readonly view: View
-  call(key: string, method: string, args: unknown[], options?: { requestId?: string; timeoutMs?: number }): Promise<unknown>
+  call(key: string, method: string, args: unknown[], options?: { requestId?: string; timeoutMs?: number; consistency?: Consistency }): Promise<unknown>
   ownerOf(type: string, id: string): HostId | undefined
   hosts(): Promise<HostInfo[]>
   kill(hostId: HostId): Promise<void>
@@ -268,7 +270,7 @@ export class Gateway {
       }
     }
     if (!Array.isArray(args)) throw new HttpError(400, 'InvalidArgument', 'the body must be a JSON array of arguments, e.g. [1, "two"]')
-    const options: { requestId?: string; timeoutMs?: number } = {}
+    const options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}
     const idempotencyKey = header(req, 'idempotency-key')
     if (idempotencyKey !== undefined) {
       if (idempotencyKey.length === 0 || idempotencyKey.length > 256) throw new HttpError(400, 'InvalidArgument', 'Idempotency-Key must hold 1 to 256 characters')
@@ -279,6 +281,14 @@ export class Gateway {
       const ms = Number(timeout)
       if (!Number.isInteger(ms) || ms <= 0) throw new HttpError(400, 'InvalidArgument', `X-Timeout-Ms must be a positive integer, got ${JSON.stringify(timeout)}`)
       options.timeoutMs = ms
+    }
+    const consistency = header(req, 'consistency')
+    if (consistency !== undefined) {
+      try {
+        options.consistency = parseConsistency(consistency, 'the Consistency header')
+      } catch (error) {
+        throw new HttpError(400, 'InvalidArgument', (error as Error).message)
+      }
     }
     let owner: HostId | undefined
     try {

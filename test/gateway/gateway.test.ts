@@ -36,6 +36,15 @@ describe('POST /actors/:type/:id/:method', () => {
     expect((await post(cluster.url, '/actors/Account/idem/deposit', '[1]', { 'idempotency-key': 'x'.repeat(257) })).status).toBe(400)
   })
 
+  test('a Consistency header sets the call\'s own level; a bad one is a 400', async () => {
+    expect(await post(cluster.url, '/actors/Counter/http-level/increment', '[2]', { consistency: 'local' })).toMatchObject({ status: 200, body: 2 })
+    expect(await post(cluster.url, '/actors/Counter/http-level/increment', '[3]', { consistency: 'memory' })).toMatchObject({ status: 200, body: 5 })
+    const bad = await post<ErrorBody>(cluster.url, '/actors/Counter/http-level/increment', '[1]', { consistency: 'eventual' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.kind).toBe('InvalidArgument')
+    expect(await post(cluster.url, '/actors/Counter/http-level/get', '[]')).toMatchObject({ status: 200, body: 5 })
+  })
+
   test('typed errors map to statuses with a { kind, message } body', async () => {
     const unknownType = await post<ErrorBody>(cluster.url, '/actors/Nope/x/get', '[]')
     expect(unknownType.status).toBe(404)
