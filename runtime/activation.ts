@@ -78,6 +78,11 @@ export class Activation {
   failure: TroupeError | undefined
   /** The state as of the last committed turn. */
   committed: unknown
+  /** While a write turn runs: its state (its draft, or what it assigned to `this.state`). */
+  private writing = false
+  private writeState: unknown
+  /** The read-only view of `committed` last handed out, and the state it views. */
+  private view: { of: unknown; view: unknown } | undefined
   /** The journal (at the `memory` level: only turn numbers and request ids, in memory). */
   log: ActorLog | undefined
   /** Calls queued or running, by request id, with who waits for the answer (one peer, or several when duplicates attach). */
@@ -97,6 +102,18 @@ export class Activation {
     this.limits = limits
     this.instance = new type.actorClass() as Actor<unknown> & ActorHooks
     this.instance[actorContext] = context
+    // `this.state`: the running write turn's draft, else a read-only view of the committed state,
+    // made when a read first asks for it (not after every write: a proxy per write doubled a
+    // host's cost per call). Assigning outside a write turn throws, as changing the view does.
+    Object.defineProperty(this.instance, 'state', {
+      configurable: true,
+      enumerable: true,
+      get: () => (this.writing ? this.writeState : this.committedView()),
+      set: (value: unknown) => {
+        if (!this.writing) throw new TypeError(`this.state is read-only here (a @readOnly or @reentrant method journals nothing, so its change would be lost): cannot replace it`)
+        this.writeState = value
+      },
+    })
     this.mailbox = new Mailbox(limits.mailboxDepthMax)
     this.lastUsedMs = nowMs
   }
@@ -115,7 +132,6 @@ export class Activation {
   /** Sets the state the first turn starts from (from the journal, a warm replica, or initialState). */
   start(state: unknown, log: ActorLog | undefined, reminders: ReminderTable = new Map()): void {
     this.committed = state
-    this.instance.state = readOnlyView(state)
     this.log = log
     this.reminders = reminders
   }
@@ -166,7 +182,8 @@ export class Activation {
     const base = this.committed
     const turn = beginTurn(base)
     const draft = turn.draft
-    this.instance.state = draft
+    this.writing = true
+    this.writeState = draft
     this.reminderOps = []
     let result: unknown
     try {
@@ -178,6 +195,13 @@ export class Activation {
       return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, source, rule), (thrown) => this.abort(turn, thrown, base, requestId, epoch, rule))
     }
     return this.finish(turn, draft, base, result, requestId, epoch, source, rule)
+  }
+
+  /** A read-only view of the committed state (one per committed state, made when first asked). */
+  private committedView(): unknown {
+    let view = this.view
+    if (view === undefined || view.of !== this.committed) view = this.view = { of: this.committed, view: readOnlyView(this.committed) }
+    return view.view
   }
 
   /** Runs a read-only or reentrant turn: it sees the state as it is and journals nothing. */
@@ -196,7 +220,10 @@ export class Activation {
 
   private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string, rule?: AckRule): TurnOutcome {
     // `this.state = next` inside the turn replaced the draft.
-    if (this.instance.state !== draft) turn.replace(this.instance.state)
+    const current = this.writeState
+    this.writing = false
+    this.writeState = undefined
+    if (current !== draft) turn.replace(current)
     let patch: PatchOp[] | undefined
     try {
       value = resolveDrafts(value)
@@ -204,12 +231,10 @@ export class Activation {
       patch = turn.commit() as PatchOp[] | undefined
     } catch (error) {
       if (turn.open) turn.rollback()
-      this.instance.state = readOnlyView(this.committed)
       this.reminderOps = undefined
       return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch, rule)
     }
     this.committed = turn.state
-    this.instance.state = readOnlyView(this.committed)
     const reminderOps = this.reminderOps ?? []
     this.reminderOps = undefined
     if (reminderOps.length > 0) {
@@ -235,7 +260,8 @@ export class Activation {
 
   private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number, rule?: AckRule): TurnOutcome {
     if (turn.open) turn.rollback()
-    this.instance.state = readOnlyView(this.committed)
+    this.writing = false
+    this.writeState = undefined
     this.reminderOps = undefined
     return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch, rule)
   }
