@@ -1,7 +1,7 @@
 import { actorContext, type Actor, type ActorContext, type ActorHooks, type TimerRef } from '../actors/actor.ts'
 import type { TimerHandle } from './clock.ts'
 import type { ActorLog } from './durability/actor-log.ts'
-import type { AckRule } from './durability/consistency.ts'
+import type { Consistency } from './durability/consistency.ts'
 import { intentTag, isTurnIntent, type TurnIntent } from './durability/request-table.ts'
 import { applyReminderOps, reminderOp, type ReminderSpec, type ReminderTable } from './durability/reminders.ts'
 import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
@@ -164,11 +164,11 @@ export class Activation {
   }
 
   /** The recorded answer to a request id this actor already ran, if it remembers it. */
-  recorded(requestId: string, rule?: AckRule): TurnOutcome | undefined {
+  recorded(requestId: string, level?: Consistency): TurnOutcome | undefined {
     const entry = this.log?.requests.get(requestId)
     // An intent is not an answer: the turn has to run (again) to have one.
     if (!entry || isTurnIntent(entry.result)) return undefined
-    const gate = this.log!.whenDurable(entry.seq, rule)
+    const gate = this.log!.whenDurable(entry.seq, level)
     if (isRecordedFailure(entry.result)) return { ok: false, error: entry.result.error, gate }
     return { ok: true, value: entry.result, gate }
   }
@@ -177,7 +177,7 @@ export class Activation {
    * Runs a write turn: tracked, atomic, journaled. `source` names what returns the result in an
    * error about it (`the result of ${key}.${source}`): the method, or the hook or timer.
    */
-  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, source: string, rule?: AckRule): TurnOutcome | Promise<TurnOutcome> {
+  write(fn: (...args: unknown[]) => unknown, args: unknown[], requestId: string, epoch: number, source: string, level?: Consistency): TurnOutcome | Promise<TurnOutcome> {
     this.startCalls(requestId)
     const base = this.committed
     const turn = beginTurn(base)
@@ -189,12 +189,12 @@ export class Activation {
     try {
       result = fn.apply(this.instance, args)
     } catch (thrown) {
-      return this.abort(turn, thrown, base, requestId, epoch, rule)
+      return this.abort(turn, thrown, base, requestId, epoch, level)
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, source, rule), (thrown) => this.abort(turn, thrown, base, requestId, epoch, rule))
+      return Promise.resolve(result).then((value) => this.finish(turn, draft, base, value, requestId, epoch, source, level), (thrown) => this.abort(turn, thrown, base, requestId, epoch, level))
     }
-    return this.finish(turn, draft, base, result, requestId, epoch, source, rule)
+    return this.finish(turn, draft, base, result, requestId, epoch, source, level)
   }
 
   /** A read-only view of the committed state (one per committed state, made when first asked). */
@@ -205,7 +205,7 @@ export class Activation {
   }
 
   /** Runs a read-only or reentrant turn: it sees the state as it is and journals nothing. */
-  read(method: MethodEntry, args: unknown[], source: string, rule?: AckRule): TurnOutcome | Promise<TurnOutcome> {
+  read(method: MethodEntry, args: unknown[], source: string, level?: Consistency): TurnOutcome | Promise<TurnOutcome> {
     let result: unknown
     try {
       result = method.fn.apply(this.instance, args)
@@ -213,12 +213,12 @@ export class Activation {
       return { ok: false, error: serializeThrown(thrown, this.key) }
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.released(value, source, rule), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
+      return Promise.resolve(result).then((value) => this.released(value, source, level), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
     }
-    return this.released(result, source, rule)
+    return this.released(result, source, level)
   }
 
-  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string, rule?: AckRule): TurnOutcome {
+  private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string, level?: Consistency): TurnOutcome {
     // `this.state = next` inside the turn replaced the draft.
     const current = this.writeState
     this.writing = false
@@ -232,7 +232,7 @@ export class Activation {
     } catch (error) {
       if (turn.open) turn.rollback()
       this.reminderOps = undefined
-      return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch, rule)
+      return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch, level)
     }
     this.committed = turn.state
     const reminderOps = this.reminderOps ?? []
@@ -245,25 +245,25 @@ export class Activation {
     // A turn that journaled an intent journals its end even when it changed nothing, or it would
     // count as unfinished and run again on the next activation.
     if (log && (patch !== undefined || log.requests.isUnfinished(requestId))) journal(log, base, requestId, epoch, patch ?? [], value)
-    return { ok: true, value, gate: log?.whenDurable(log.seq, rule) }
+    return { ok: true, value, gate: log?.whenDurable(log.seq, level) }
   }
 
-  private released(value: unknown, source: string, rule?: AckRule): TurnOutcome {
+  private released(value: unknown, source: string, level?: Consistency): TurnOutcome {
     try {
       value = resolveDrafts(value)
       checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', this.key, source)
     } catch (error) {
       return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
     }
-    return { ok: true, value, gate: this.log?.whenDurable(this.log.seq, rule) }
+    return { ok: true, value, gate: this.log?.whenDurable(this.log.seq, level) }
   }
 
-  private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number, rule?: AckRule): TurnOutcome {
+  private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number, level?: Consistency): TurnOutcome {
     if (turn.open) turn.rollback()
     this.writing = false
     this.writeState = undefined
     this.reminderOps = undefined
-    return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch, rule)
+    return this.failed(serializeThrown(thrown, this.key), base, requestId, epoch, level)
   }
 
   /**
@@ -304,7 +304,7 @@ export class Activation {
    * the error), so a duplicate or a retry of the same request id gets the same error instead of
    * running again and perhaps succeeding. Lifecycle turns (ids starting with `~`) are not recorded.
    */
-  private failed(error: SerializedError, base: unknown, requestId: string, epoch: number, rule?: AckRule): TurnOutcome {
+  private failed(error: SerializedError, base: unknown, requestId: string, epoch: number, level?: Consistency): TurnOutcome {
     const log = this.log
     // An error that leaves a nested call's outcome unknown is not an answer: a retry must run again
     // (its nested calls carry the same derived ids, so what did happen is not repeated).
@@ -318,7 +318,7 @@ export class Activation {
       return { ok: false, error }
     }
     const seq = journal(log, base, requestId, epoch, [], { [failureTag]: true, error } satisfies RecordedFailure)
-    return { ok: false, error, gate: log.whenDurable(seq, rule) }
+    return { ok: false, error, gate: log.whenDurable(seq, level) }
   }
 }
 

@@ -129,6 +129,7 @@ export class ClusterClient {
    * call idempotent: repeating it with the same id returns the first result without running again.
    */
   callKey(key: string, method: string, args: unknown[], options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}): Promise<unknown> {
+    if (typeof options !== 'object' || options === null) return Promise.reject(new TroupeError('InvalidArgument', 'call options must be an object'))
     // Refused here, not sent: a host drops a malformed call, and its caller would only time out.
     const slash = typeof key === 'string' ? key.indexOf('/') : -1
     if (slash <= 0 || slash === key.length - 1 || key.length > actorKeyLengthMax || /\p{Cs}/u.test(key)) {

@@ -7,7 +7,7 @@ import { assert } from './assert.ts'
 import { Caller, type Router } from './caller.ts'
 import { systemClock, type Clock, type TimerHandle } from './clock.ts'
 import { ActorLog } from './durability/actor-log.ts'
-import { ackRule, type AckRule, type Consistency } from './durability/consistency.ts'
+import { ackRule, type Consistency } from './durability/consistency.ts'
 import { parseReminder } from './durability/reminders.ts'
 import { ActivationTimers } from './activation-timers.ts'
 import { Recovery } from './durability/recovery.ts'
@@ -561,7 +561,7 @@ export class Host {
     if (activation.failure) return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: activation.failure.toJSON() })
     // A request this actor already answered is answered again from its journal, before anything else.
     const checked = activation.status === 'active'
-    const recorded = checked ? activation.recorded(call.id, this.callRule(call)) : undefined
+    const recorded = checked ? activation.recorded(call.id, call.consistency) : undefined
     if (recorded) {
       this.counters.dedupedCalls++
       if (!activation.inFlight.has(call.id)) activation.inFlight.set(call.id, from)
@@ -616,7 +616,7 @@ export class Host {
       // Queued while the actor loaded: a retry of a request it already ran gets that answer, and one
       // whose turn began and has not ended stays queued (its re-run answers it; this copy then finds
       // the record).
-      const recorded = activation.recorded(call.id, this.callRule(call))
+      const recorded = activation.recorded(call.id, call.consistency)
       if (recorded) return this.answer(from, call, recorded, activation)
       if (activation.isUnfinished(call.id)) return void activation.mailbox.offer(job)
       this.refuseAsDeadlock(activation, call, from, `waited ${this.limits.callTimeoutMs} ms behind other turns (a call cycle: ${[...call.chain!, call.key].join(' -> ')} -> ...)`)
@@ -761,8 +761,8 @@ export class Host {
   private runTurn(activation: Activation, method: MethodEntry, call: CallEnvelope, from: PeerId, checked: boolean): PromiseLike<unknown> | undefined {
     activation.lastUsedMs = this.clock.now()
     // A retried request id is answered from the journal instead of running its turn again.
-    const rule = this.callRule(call)
-    const recorded = checked ? undefined : activation.recorded(call.id, rule)
+    const level = call.consistency
+    const recorded = checked ? undefined : activation.recorded(call.id, level)
     if (recorded) {
       this.counters.dedupedCalls++
       this.answer(from, call, recorded, activation)
@@ -774,9 +774,9 @@ export class Host {
       activation.setCaller(call.chain)
       activation.turnCall = call
       activation.turnIntent = undefined
-      outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, call.method, rule)
+      outcome = activation.write(method.fn, call.args, call.id, this.placement.view.epoch, call.method, level)
     } else {
-      outcome = activation.read(method, call.args, call.method, rule)
+      outcome = activation.read(method, call.args, call.method, level)
     }
     const ended = (o: TurnOutcome): void => {
       if (activation.turnCall === call) activation.turnCall = undefined
@@ -786,11 +786,6 @@ export class Host {
     if (isThenable(outcome)) return outcome.then(ended)
     ended(outcome)
     return undefined
-  }
-
-  /** The output gate a call asked for instead of its type's level (undefined: the type's). */
-  private callRule(call: CallEnvelope): AckRule | undefined {
-    return call.consistency === undefined ? undefined : ackRule(call.consistency, this.backupsOf(call.key).length)
   }
 
   /** Sends a turn's outcome once its output gate opens; a gate that fails redirects the caller. */

@@ -3,7 +3,7 @@ import { assert } from '../assert.ts'
 import type { Clock, TimerHandle } from '../clock.ts'
 import { TroupeError } from '../errors.ts'
 import type { HostId } from '../view.ts'
-import type { AckRule } from './consistency.ts'
+import { ackRule, type AckRule, type Consistency } from './consistency.ts'
 import { RequestTable } from './request-table.ts'
 
 interface PendingRecord {
@@ -58,8 +58,11 @@ export class ActorLog {
   private readonly ackedSeq = new Map<HostId, number>()
   /** Every record up to this seq is in this host's journal (appends complete in order). */
   private localSeq: number
-  /** Replies gated on another level than the log's (a per-call consistency), by the seq they wait for. */
-  private readonly ruled: Array<{ seq: number; rule: AckRule; resolve: () => void; reject: (error: TroupeError) => void }> = []
+  /**
+   * Replies gated on another level than the log's (a per-call consistency), by the seq they wait
+   * for. The level, not its rule: what it needs follows the view's backups (a backup that leaves).
+   */
+  private readonly ruled: Array<{ seq: number; level: Consistency; resolve: () => void; reject: (error: TroupeError) => void }> = []
 
   constructor(key: string, start: { seq: number; epoch: number; requests: RequestTable }, rule: AckRule, backups: HostId[], ports: LogPorts) {
     this.key = key
@@ -115,10 +118,12 @@ export class ActorLog {
    * they are all the level needs, nothing waits).
    */
   confirm(seq: number, epoch: number, heldBy: readonly HostId[] = []): void {
-    if (seq === 0 || this.backups.length === 0 || this.rule.backups === 0) return
-    assert(this.pending.length === 0 && seq === this.seq, `${this.key}: a sync point must come before any new record`)
+    if (seq === 0 || this.backups.length === 0) return
     const held = this.backups.filter((b) => heldBy.includes(b))
+    // Counted whatever the level: a call may ask for more than its type (a per-call consistency).
     for (const backup of held) if (seq > (this.ackedSeq.get(backup) ?? 0)) this.ackedSeq.set(backup, seq)
+    if (this.rule.backups === 0) return
+    assert(this.pending.length === 0 && seq === this.seq, `${this.key}: a sync point must come before any new record`)
     this.durableSeq = 0
     this.pending.push({ record: { seq, epoch, requestId: '', patch: [], result: undefined }, syncPoint: true, localDone: true, acked: new Set(held), waiters: [] })
     for (const backup of this.backups) if (!held.includes(backup)) this.ports.resync(backup)
@@ -149,11 +154,15 @@ export class ActorLog {
    * Resolves (undefined: at once) when every record up to `seq` is durable at the level, or at
    * `rule` when given (a call's own consistency: the log's records still all reach every backup).
    */
-  whenDurable(seq: number, rule?: AckRule): Promise<void> | undefined {
+  whenDurable(seq: number, level?: Consistency): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure)
-    if (rule !== undefined && (rule.local !== this.rule.local || rule.backups !== this.rule.backups)) {
+    const rule = level === undefined ? undefined : ackRule(level, this.backups.length)
+    if (level !== undefined && rule !== undefined && (rule.local !== this.rule.local || rule.backups !== this.rule.backups)) {
       if (this.meets(seq, rule)) return undefined
-      return new Promise((resolve, reject) => this.ruled.push({ seq, rule, resolve, reject }))
+      const waiting = new Promise<void>((resolve, reject) => this.ruled.push({ seq, level, resolve, reject }))
+      // A type whose level needs no backup may hold no acknowledgement yet: the retry ships to those that lag.
+      if (rule.backups > 0) this.armRetry()
+      return waiting
     }
     if (seq <= this.durableSeq) return undefined
     const entry = this.pending.find((p) => p.record.seq >= seq)
@@ -206,6 +215,10 @@ export class ActorLog {
   retire(): void {
     if (this.retryTimer !== undefined) this.ports.clock.clearTimeout(this.retryTimer)
     this.retryTimer = undefined
+    // No ack reaches a retired log: a reply gated on more than the type's level is redirected, and
+    // its caller's retry is answered from the journal by the next activation.
+    const stranded = this.ruled.splice(0)
+    for (const waiter of stranded) waiter.reject(new TroupeError('HostUnavailable', `${this.key} was passivated before its record met the call's level`, { actor: this.key }))
     if (this.failure) return
     for (const backup of this.lagging()) this.ports.resync(backup)
   }
@@ -259,7 +272,7 @@ export class ActorLog {
 
   /** Releases the replies gated on another level than the log's whose records now meet it. */
   private releaseRuled(): void {
-    const ready = this.ruled.filter((waiter) => this.meets(waiter.seq, waiter.rule))
+    const ready = this.ruled.filter((waiter) => this.meets(waiter.seq, ackRule(waiter.level, this.backups.length)))
     if (ready.length === 0) return
     const waiting = this.ruled.filter((waiter) => !ready.includes(waiter))
     this.ruled.length = 0

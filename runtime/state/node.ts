@@ -1,3 +1,4 @@
+import { readOnlyTarget } from './read-only.ts'
 import type { PathKey } from './patch.ts'
 import { copyContainer, describeValue, isArrayIndex, kindOf, unjournalable, type ContainerKind, type SetMember } from './values.ts'
 import type { TroupeError } from '../errors.ts'
@@ -146,6 +147,8 @@ export function checkWrite(node: DraftNode, key: PathKey, value: unknown): void 
     if (draft.scope !== node.scope) throw writeError(node, key, 'a state proxy from another turn')
     return
   }
+  // A read-only view kept from a read turn (a reference to this.state held between turns).
+  if (readOnlyTarget(value) !== undefined) throw writeError(node, key, 'a read-only view of the state from a read turn')
   if (kindOf(value) === undefined) throw writeError(node, key, describeValue(value))
 }
 

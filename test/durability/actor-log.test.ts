@@ -52,3 +52,69 @@ describe('ActorLog', () => {
     expect(resynced).toEqual(['d'])
   })
 })
+
+/** A `local` log (journal on this host, no backup needed) whose journal writes complete at once, with backups b and c. */
+function localHarness(start = 0) {
+  const clock = new SimulatedClock()
+  const resynced: string[] = []
+  const storage = { append: async () => undefined, writeSnapshot: async () => undefined, compact: async () => undefined } as unknown as LogPorts['storage']
+  const ports: LogPorts = {
+    storage, ship: () => undefined, resync: (backup) => resynced.push(backup), clock, retryMs: 100,
+    failed: () => undefined, snapshotEveryRecords: 1000, snapshot: () => ({}),
+  }
+  const log = new ActorLog('K/1', { seq: start, epoch: 1, requests: new RequestTable(16) }, { local: true, backups: 0 }, ['b', 'c'], ports)
+  const append = (seq: number): void => log.append({ seq, epoch: 1, requestId: `r${seq}`, patch: [], result: seq })
+  return { clock, log, resynced, append }
+}
+
+/** Settles `promise` as a string, after the microtasks already queued. */
+async function state(promise: Promise<void> | undefined): Promise<string> {
+  if (promise === undefined) return 'at once'
+  let outcome = 'pending'
+  promise.then(() => { outcome = 'resolved' }, (error: { kind?: string }) => { outcome = `rejected ${error.kind}` })
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  return outcome
+}
+
+describe('ActorLog: a reply gated on its call\'s own level', () => {
+  test('on a type that needs no backup, a strong call waits for every backup; one the reactivation found holding the history counts at once', async () => {
+    const { clock, log, resynced } = localHarness(3)
+    log.confirm(3, 1, ['b'])
+    expect(await state(log.whenDurable(3, 'quorum'))).toBe('at once')
+    const strong = log.whenDurable(3, 'strong')
+    expect(await state(strong)).toBe('pending')
+    // Nothing else would ship to a backup that lags: the call's wait arms the retry.
+    clock.advance(100)
+    expect(resynced).toContain('c')
+    log.acknowledged('c', 3)
+    expect(await state(strong)).toBe('resolved')
+  })
+
+  test('the level, not its count, is what a waiter needs: a backup that leaves the view is not waited for', async () => {
+    const { log, append } = localHarness()
+    append(1)
+    const strong = log.whenDurable(1, 'strong')
+    log.acknowledged('b', 1)
+    expect(await state(strong)).toBe('pending')
+    log.retarget({ local: true, backups: 0 }, ['b']) // c left the view
+    expect(await state(strong)).toBe('resolved')
+  })
+
+  test('a weaker call is answered while the type\'s level still waits', async () => {
+    const { log, append } = localHarness()
+    append(1)
+    const typeLevel = log.whenDurable(1)
+    // The journal write has not completed yet: `memory` does not wait for it, `local` does.
+    expect(log.whenDurable(1, 'memory')).toBeUndefined()
+    expect(typeLevel).toBeInstanceOf(Promise)
+    expect(await state(typeLevel)).toBe('resolved')
+  })
+
+  test('retiring the log (the activation passivated) redirects the replies still waiting for more than the type\'s level', async () => {
+    const { log, append } = localHarness()
+    append(1)
+    const strong = log.whenDurable(1, 'strong')
+    log.retire()
+    expect(await state(strong)).toBe('rejected HostUnavailable')
+  })
+})

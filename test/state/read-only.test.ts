@@ -72,3 +72,13 @@ describe('read-only views of committed state', () => {
     expect(resolveDrafts(view)).toBe(raw)
   })
 })
+
+describe('a read-only view written into a write turn\'s state', () => {
+  test('is refused with Unjournalable (it would reach the journal as a proxy)', async () => {
+    const { beginTurn } = await import('../../runtime/state/index.ts')
+    const kept = readOnlyView({ inner: { n: 1 } })
+    const turn = beginTurn<Record<string, unknown>>({ a: 1 })
+    expect(() => { turn.draft.copy = kept.inner }).toThrowError(expect.objectContaining({ kind: 'Unjournalable' }))
+    turn.rollback()
+  })
+})
