@@ -15,12 +15,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = `${root}dist/bundle`
 
 rmSync(outdir, { recursive: true, force: true })
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { troupe: 'index.ts', 'host-worker': 'runtime/node/host-worker.ts', gateway: 'runtime/gateway/server.ts' },
   outdir,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -33,13 +31,21 @@ await build({
   minifyWhitespace: !process.env.TROUPE_BUNDLE_READABLE, // readable: for profiling
   sourcemap: true,
   logLevel: 'warning',
+}
+await build({
+  ...common,
+  entryPoints: { troupe: 'index.ts', 'host-worker': 'runtime/node/host-worker.ts' },
+  splitting: true,
 })
+// The gateway on its own (its own copy of what it uses: errors cross as { kind, message } data
+// anyway): split with the two above, it broke their shared chunk in four, one more file for
+// every host worker's start.
+await build({ ...common, entryPoints: { gateway: 'runtime/gateway/server.ts' }, splitting: false })
 
 // `import 'troupe'` and the worker must reach the same chunk: the package entry re-exports the
 // bundle rather than tsc's module graph.
 writeFileSync(`${root}dist/index.js`, "export * from './bundle/troupe.js'\n")
-// `troupe/gateway`: the HTTP gateway, on the same chunks (one TroupeError, one Cluster), and
-// node:http only for those who import it.
+// `troupe/gateway`: the HTTP gateway, node:http only for those who import it.
 writeFileSync(`${root}dist/gateway.js`, "export * from './bundle/gateway.js'\n")
 rmSync(`${root}dist/index.js.map`, { force: true })
 
