@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { resolve as resolvePath } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { ActorRef } from '../../actors/ref.ts'
@@ -121,7 +121,11 @@ export class Cluster {
     }
     const hostIds = Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
     const clientId = `client-${randomId(systemRandom, 1)}`
-    const view: View = { epoch: 1, hosts: hostIds }
+    // Restarted on a dataDir: the hosts start in a view above the last one published there, so
+    // nothing they do before the first view change is fenced (the journals' epochs below are the
+    // check when that note is behind).
+    const view: View = { epoch: storedEpoch(settings.dataDir) + 1, hosts: hostIds }
+    noteEpoch(settings.dataDir, view.epoch)
     const peerPorts = new Map<HostId, Array<[string, MessagePort]>>(hostIds.map((id) => [id, []]))
     const clientTransport = new PortTransport(clientId, [], { schedule: setImmediate, eagerFirst: true })
     for (let i = 0; i < hostIds.length; i++) {
@@ -421,6 +425,7 @@ export class Cluster {
    */
   private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
     const view = next(this.view)
+    noteEpoch(this.settings.dataDir, view.epoch)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
@@ -560,6 +565,32 @@ function validate(options: ClusterOptions): Settings {
     heartbeatMs,
     hangTimeoutMs,
     heapMbMax,
+  }
+}
+
+/** The file in a dataDir that remembers the newest view epoch published on it. */
+function epochFile(dataDir: string): string {
+  return join(dataDir, 'view-epoch')
+}
+
+/** The newest view epoch noted in `dataDir` (0: none, or unreadable: the journals' epochs are checked at start anyway). */
+function storedEpoch(dataDir: string | undefined): number {
+  if (dataDir === undefined) return 0
+  try {
+    const epoch = Number(readFileSync(epochFile(dataDir), 'utf8').trim())
+    return Number.isSafeInteger(epoch) && epoch > 0 ? epoch : 0
+  } catch {
+    return 0
+  }
+}
+
+/** Notes a published view's epoch in `dataDir` (not synced: a lost note only costs one more view at the next start). */
+function noteEpoch(dataDir: string | undefined, epoch: number): void {
+  if (dataDir === undefined) return
+  try {
+    writeFileSync(epochFile(dataDir), `${epoch}\n`)
+  } catch {
+    // An unwritable note is not fatal: the journals' epochs still set the next start's view.
   }
 }
 
