@@ -1,4 +1,4 @@
-import type { TimerHandle } from '../runtime/clock.ts'
+import type { Clock, TimerHandle } from '../runtime/clock.ts'
 import type { Random } from '../runtime/random.ts'
 import type { PeerId } from '../transport/transport.ts'
 import type { FaultKind } from './faults.ts'
@@ -47,7 +47,7 @@ export class Nemesis {
   private readonly random: Random
   private readonly kinds: readonly FaultKind[]
   private readonly peers: () => readonly PeerId[]
-  private readonly timers = new Set<TimerHandle>()
+  private readonly timers: FaultTimers
   private readonly heals = new Map<string, () => void>()
   /**
    * Until when each host that rejoined (restart or resume) is still refilling, for the fault
@@ -57,7 +57,6 @@ export class Nemesis {
   /** Hosts that lost their disk in this run. */
   private readonly disksLost = new Set<string>()
   private readonly tolerated: number
-  private stopped = false
 
   /** `peers` lists everyone a partition may split (hosts and clients). */
   constructor(world: World, random: Random, peers: () => readonly PeerId[]) {
@@ -66,6 +65,7 @@ export class Nemesis {
     this.kinds = world.plan.kinds
     this.peers = peers
     this.tolerated = toleratedFailures(world.replicas, world.consistency)
+    this.timers = new FaultTimers(world.clock)
   }
 
   /** Starts injecting faults (nothing happens when the plan has no fault kinds). */
@@ -75,9 +75,7 @@ export class Nemesis {
 
   /** Stops injecting and heals every fault now. */
   stop(): void {
-    this.stopped = true
-    for (const timer of this.timers) this.world.clock.clearTimeout(timer)
-    this.timers.clear()
+    this.timers.stop()
     for (const heal of [...this.heals.values()]) heal()
     this.heals.clear()
   }
@@ -225,11 +223,7 @@ export class Nemesis {
   }
 
   private later(ms: number, fn: () => void): void {
-    const timer = this.world.clock.setTimeout(() => {
-      this.timers.delete(timer)
-      if (!this.stopped) fn()
-    }, ms)
-    this.timers.add(timer)
+    this.timers.later(ms, fn)
   }
 }
 
@@ -245,14 +239,14 @@ export class DiskFiller {
   private readonly world: World
   private readonly nemesis: Nemesis
   private readonly random: Random
-  private readonly timers = new Set<TimerHandle>()
+  private readonly timers: FaultTimers
   private readonly full = new Set<string>()
-  private stopped = false
 
   constructor(world: World, nemesis: Nemesis, random: Random) {
     this.world = world
     this.nemesis = nemesis
     this.random = random
+    this.timers = new FaultTimers(world.clock)
   }
 
   start(): void {
@@ -261,9 +255,7 @@ export class DiskFiller {
 
   /** Stops filling, and frees every full disk now. */
   stop(): void {
-    this.stopped = true
-    for (const timer of this.timers) this.world.clock.clearTimeout(timer)
-    this.timers.clear()
+    this.timers.stop()
     for (const id of this.full) this.world.setDiskFull(id, false)
     this.full.clear()
     this.nemesis.diskFreed()
@@ -289,10 +281,31 @@ export class DiskFiller {
   }
 
   private later(ms: number, fn: () => void): void {
-    const timer = this.world.clock.setTimeout(() => {
+    this.timers.later(ms, fn)
+  }
+}
+
+/** A fault injector's timers: none fires once it stops, and stopping clears them all. */
+class FaultTimers {
+  private readonly clock: Clock
+  private readonly timers = new Set<TimerHandle>()
+  private stopped = false
+
+  constructor(clock: Clock) {
+    this.clock = clock
+  }
+
+  later(ms: number, fn: () => void): void {
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(timer)
       if (!this.stopped) fn()
     }, ms)
     this.timers.add(timer)
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const timer of this.timers) this.clock.clearTimeout(timer)
+    this.timers.clear()
   }
 }
