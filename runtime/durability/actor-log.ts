@@ -151,8 +151,8 @@ export class ActorLog {
   }
 
   /**
-   * Resolves (undefined: at once) when every record up to `seq` is durable at the level, or at
-   * `rule` when given (a call's own consistency: the log's records still all reach every backup).
+   * Resolves (undefined: at once) when every record up to `seq` is durable at the log's level, or
+   * at `level` when given (a call's own consistency: the log's records still all reach every backup).
    */
   whenDurable(seq: number, level?: Consistency): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure)
