@@ -272,9 +272,10 @@ export class ActorLog {
 
   /** Releases the replies gated on another level than the log's whose records now meet it. */
   private releaseRuled(): void {
-    const ready = this.ruled.filter((waiter) => this.meets(waiter.seq, ackRule(waiter.level, this.backups.length)))
+    const ready: typeof this.ruled = []
+    const waiting: typeof this.ruled = []
+    for (const waiter of this.ruled) (this.meets(waiter.seq, ackRule(waiter.level, this.backups.length)) ? ready : waiting).push(waiter)
     if (ready.length === 0) return
-    const waiting = this.ruled.filter((waiter) => !ready.includes(waiter))
     this.ruled.length = 0
     this.ruled.push(...waiting)
     // In the order the replies were gated: a caller's later reply never overtakes an earlier one.

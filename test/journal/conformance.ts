@@ -7,7 +7,8 @@ import type { JournalRecord, JournalStorage } from '../../runtime/journal/storag
 export interface StorageHarness {
   /**
    * A new location; `open()` opens it (again, for durable backends: a reopen after close).
-   * `smallLimits`: the backend's size limits, where it has any (batch, segment bytes), set below 4 KiB.
+   * `smallLimits`: a backend with size limits (batch and segment bytes) opens with them below 4 KiB;
+   * one without any ignores it.
    */
   fresh(options?: { smallLimits?: boolean }): Promise<{ open(): Promise<JournalStorage>; dispose(): Promise<void> }>
   /** Whether a closed storage can be reopened with its contents (file, IndexedDB). */
