@@ -2,16 +2,18 @@ import { assert } from '../assert.ts'
 import { TroupeError } from '../errors.ts'
 import { ByteWriter } from './byte-writer.ts'
 import type { JournalCodec } from './codec.ts'
+import { entryHeaderBytes, sealEntry, type Crc32c } from './frame.ts'
 import type { JournalRecord, JournalSnapshot } from './storage.ts'
 import { keyBytesMax } from './validate.ts'
 
 /**
- * The entries inside one frame's payload, one after another:
+ * The entries inside one frame's payload, one after another, each with its own checksum and
+ * length (`[checksum u32][length u32]`, see frame.ts) before its content:
  * `[kind u8][key length u16][key UTF-8][seq f64][epoch f64]` then, for a record or a snapshot,
- * `[body length u32][body]` (the codec's bytes). Kinds: 1 record, 2 snapshot, 3 compact
- * (`seq` is then the `uptoSeq`, `epoch` 0), 4 install (a snapshot that also drops every record
- * of the key written before it, in this or older segments: `installSnapshot`). Seq and epoch
- * sit outside the body so recovery can index records without decoding them.
+ * the body (the codec's bytes) up to the entry's end. Kinds: 1 record, 2 snapshot, 3 compact
+ * (`seq` is then the `uptoSeq`, `epoch` 0, no body), 4 install (a snapshot that also drops every
+ * record of the key written before it, in this or older segments: `installSnapshot`). Seq and
+ * epoch sit outside the body so recovery can index records without decoding them.
  */
 
 /** Where a write's entries sit, encoded: `[start, end)` of `chunk` (set by `EntryWriter.write`). */
@@ -19,8 +21,6 @@ export interface EncodedEntries {
   chunk: Uint8Array
   start: number
   end: number
-  /** UTF-8 bytes of the key in each entry. */
-  keyLength: number
 }
 
 /** A write waiting for group commit, with its entries already encoded (so a bad value fails alone). */
@@ -43,8 +43,8 @@ const kindCode = { record: 1, snapshot: 2, compact: 3, install: 4 } as const
 const empty = new Uint8Array(0)
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** Bytes from an entry's start to its body length field, for a key of `keyLength` bytes. */
-export function entryHeadBytes(keyLength: number): number {
+/** Content bytes before the body, for a key of `keyLength` bytes. */
+function headBytes(keyLength: number): number {
   return 3 + keyLength + 16
 }
 
@@ -56,10 +56,10 @@ export function entryHeadBytes(keyLength: number): number {
 export class EntryWriter {
   private readonly out = new ByteWriter()
 
-  constructor(private readonly codec: JournalCodec) {}
+  constructor(private readonly codec: JournalCodec, private readonly crc: Crc32c) {}
 
   /**
-   * Encodes `op`'s entries and sets its `chunk`, `start`, `end`, `keyLength`. Throws
+   * Encodes `op`'s entries, each sealed with its checksum, and sets its `chunk`, `start`, `end`. Throws
    * `Unjournalable` (a value the codec refuses) or `AssertionError` (a bad key), writing nothing.
    */
   write(op: FileOp): void {
@@ -72,7 +72,7 @@ export class EntryWriter {
       let keyAt = 0, keyLength = 0 // keyAt: offset from the mark (which a chunk change moves)
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!
-        w.u8(kindCode.record)
+        const at = this.open(kindCode.record)
         if (i === 0) {
           keyLength = this.key(key)
           keyAt = w.pos - w.mark - keyLength
@@ -81,21 +81,39 @@ export class EntryWriter {
           w.repeat(w.mark + keyAt, keyLength)
         }
         this.body(key, r.seq, r.epoch, r, true)
+        this.close(at)
       }
-      op.keyLength = keyLength
     } else if (op.kind === 'compact') {
-      w.u8(kindCode.compact)
-      op.keyLength = this.key(key)
+      const at = this.open(kindCode.compact)
+      this.key(key)
       w.f64(op.uptoSeq)
       w.f64(0)
+      this.close(at)
     } else {
-      w.u8(kindCode[op.kind])
-      op.keyLength = this.key(key)
+      const at = this.open(kindCode[op.kind])
+      this.key(key)
       this.body(key, op.snapshot.seq, op.snapshot.epoch, op.snapshot)
+      this.close(at)
     }
     op.chunk = w.bytes
     op.start = w.mark
     op.end = w.pos
+  }
+
+  /** Starts an entry: room for its header, then its kind. Returns its offset from the mark. */
+  private open(kind: number): number {
+    const w = this.out
+    w.ensure(entryHeaderBytes + 1)
+    const at = w.pos - w.mark
+    w.pos += entryHeaderBytes
+    w.bytes[w.pos++] = kind
+    return at
+  }
+
+  /** Ends the entry that `open` started: its length and checksum. */
+  private close(at: number): void {
+    const w = this.out
+    sealEntry(w.bytes, w.mark + at, w.pos, this.crc, w.view)
   }
 
   /** Forgets the last op's entries (it was refused after encoding). */
@@ -117,13 +135,11 @@ export class EntryWriter {
     return length
   }
 
-  /** `[seq f64][epoch f64][body length u32][body]`; `value` is the caller's own copy (see `encodeInto`). */
+  /** `[seq f64][epoch f64][body]`; `value` is the caller's own copy (see `encodeInto`). */
   private body(key: string, seq: number, epoch: number, value: object, record = false): void {
     const w = this.out
     w.f64(seq)
     w.f64(epoch)
-    const at = w.pos - w.mark
-    w.u32(0)
     try {
       const codec = this.codec
       if (record && codec.encodeRecordInto !== undefined) codec.encodeRecordInto(value as JournalRecord, w)
@@ -134,46 +150,56 @@ export class EntryWriter {
       const why = error instanceof Error ? error.message : String(error)
       throw new TroupeError('Unjournalable', `cannot journal a value of ${key}: ${why}`, { actor: key })
     }
-    w.view.setUint32(w.mark + at, w.pos - w.mark - at - 4, true)
   }
 }
 
 function corrupt(why: string): TroupeError {
-  return new TroupeError('CorruptRecord', `journal frame passed its checksum but ${why}`)
+  return new TroupeError('CorruptRecord', `journal entry passed its checksum but ${why}`)
 }
 
-/** Reads every entry of a frame payload; `CorruptRecord` when the payload is malformed. */
+/**
+ * Reads every entry of a frame payload (whose entries passed their checksums: `scanFrames`);
+ * `CorruptRecord` when an entry's content is malformed.
+ */
 export function readEntries(payload: Uint8Array): FileEntry[] {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
   const entries: FileEntry[] = []
-  let offset = 0
-  const need = (n: number): void => {
-    if (offset + n > payload.byteLength) throw corrupt('an entry runs past its end')
-  }
-  while (offset < payload.byteLength) {
+  for (let at = 0; at < payload.byteLength;) {
+    const length = view.getUint32(at + 4, true), start = at + entryHeaderBytes, end = start + length
+    at = end
+    if (end > payload.byteLength) throw corrupt('runs past its frame')
+    const need = (n: number): void => {
+      if (start + n > end) throw corrupt(`is ${length} bytes, too short for its content`)
+    }
     need(3)
-    const code = view.getUint8(offset), keyLength = view.getUint16(offset + 1, true)
-    offset += 3
+    const code = view.getUint8(start), keyLength = view.getUint16(start + 1, true)
     const kind = code === 1 ? 'record' : code === 2 ? 'snapshot' : code === 3 ? 'compact' : code === 4 ? 'install' : undefined
-    if (kind === undefined) throw corrupt(`has an entry of unknown kind ${code}`)
-    if (keyLength === 0) throw corrupt('has an entry with an empty key')
-    need(keyLength + 16)
+    if (kind === undefined) throw corrupt(`is of unknown kind ${code}`)
+    if (keyLength === 0) throw corrupt('has an empty key')
+    const head = headBytes(keyLength)
+    need(head)
     let key: string
-    try { key = decoder.decode(payload.subarray(offset, offset + keyLength)) } catch { throw corrupt('has a key that is not UTF-8') }
-    const seq = view.getFloat64(offset + keyLength, true), epoch = view.getFloat64(offset + keyLength + 8, true)
-    offset += keyLength + 16
+    try { key = decoder.decode(payload.subarray(start + 3, start + 3 + keyLength)) } catch { throw corrupt('has a key that is not UTF-8') }
+    const seq = view.getFloat64(start + 3 + keyLength, true), epoch = view.getFloat64(start + 11 + keyLength, true)
     if (!Number.isSafeInteger(seq) || seq < (kind === 'record' ? 1 : 0)) throw corrupt(`has an invalid seq ${seq}`)
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw corrupt(`has an invalid epoch ${epoch}`)
-    let body = empty
-    if (kind !== 'compact') {
-      need(4)
-      const length = view.getUint32(offset, true)
-      offset += 4
-      need(length)
-      body = payload.slice(offset, offset + length)
-      offset += length
-    }
+    if (kind === 'compact' && length !== head) throw corrupt('is a compaction with a body')
+    const body = kind === 'compact' ? empty : payload.slice(start + head, end)
     entries.push({ kind, key, seq, epoch, body })
   }
   return entries
+}
+
+/** Where each record's and snapshot's body sits in `frame` (whose payload holds encoded entries), in order: `[at, length, ...]`. */
+export function bodiesIn(frame: Uint8Array, from: number): number[] {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
+  const bodies: number[] = []
+  for (let at = from; at < frame.byteLength;) {
+    const length = view.getUint32(at + 4, true), start = at + entryHeaderBytes
+    at = start + length
+    if (frame[start] === kindCode.compact) continue
+    const head = headBytes(view.getUint16(start + 1, true))
+    bodies.push(start + head, length - head)
+  }
+  return bodies
 }

@@ -1,9 +1,9 @@
 import { assert } from '../assert.ts'
 import { systemClock, type Clock } from '../clock.ts'
 import { decodeValue, type JournalCodec } from './codec.ts'
-import { EntryWriter, entryHeadBytes, readEntries, type FileOp } from './file-entries.ts'
+import { bodiesIn, EntryWriter, readEntries, type FileOp } from './file-entries.ts'
 import { bodyOf, FileIndex } from './file-index.ts'
-import { frameHeaderBytes, loadFrameChecksum, sealFrame, type FrameChecksum } from './frame.ts'
+import { frameHeaderBytes, loadCrc32c, sealFrame, type Crc32c } from './frame.ts'
 import { GroupCommit } from './group-commit.ts'
 import { nodeJournalFs, type JournalFs } from './journal-fs.ts'
 import { SegmentLog } from './segment-log.ts'
@@ -16,24 +16,6 @@ const noBytes = new Uint8Array(0)
 
 /** Frames larger than this are never written with blocking calls, whatever `blockingOpsMax` says. */
 const blockingBytesMax = 64 * 1024
-
-/** Offset and length of every record and snapshot body of `ops` as laid out in `frame`, in op order. */
-function bodiesIn(frame: Uint8Array, ops: readonly FileOp[]): number[] {
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
-  const bodies: number[] = []
-  let at = frameHeaderBytes
-  for (const op of ops) {
-    const headBytes = entryHeadBytes(op.keyLength)
-    if (op.kind === 'compact') { at += headBytes; continue }
-    const n = op.kind === 'records' ? op.records.length : 1
-    for (let i = 0; i < n; i++) {
-      const length = view.getUint32(at + headBytes, true), start = at + headBytes + 4
-      bodies.push(start, length)
-      at = start + length
-    }
-  }
-  return bodies
-}
 
 /** Every limit of the file journal, with its default and unit. */
 export interface FileJournalOptions {
@@ -97,10 +79,10 @@ export class FileJournalStorage implements JournalStorage {
     private readonly options: FileJournalOptions,
     private readonly log: SegmentLog,
     private readonly index: FileIndex,
-    private readonly checksum: FrameChecksum,
+    private readonly crc: Crc32c,
   ) {
     for (const [key, head] of index.heads()) this.tracker.restore(key, head)
-    this.entries = new EntryWriter(options.codec)
+    this.entries = new EntryWriter(options.codec, crc)
     this.commits = new GroupCommit<FileOp>((ops) => this.commit(ops), options, (op) => op.end - op.start,
       () => this.tracker.rollback(), () => this.tracker.settle())
   }
@@ -124,9 +106,9 @@ export class FileJournalStorage implements JournalStorage {
     }
     assert(Number.isSafeInteger(resolved.blockingOpsMax) && resolved.blockingOpsMax >= 0, 'blockingOpsMax must be a non-negative integer')
     assert(typeof resolved.blockingAfterQuietMs === 'number' && Number.isFinite(resolved.blockingAfterQuietMs) && resolved.blockingAfterQuietMs >= 0, 'blockingAfterQuietMs must be a non-negative number')
-    const checksum = await loadFrameChecksum()
+    const crc = await loadCrc32c()
     const index = new FileIndex()
-    const log = await SegmentLog.open(resolved.fs, resolved.dir, resolved.segmentBytesMax, checksum, (segment, payload) => {
+    const log = await SegmentLog.open(resolved.fs, resolved.dir, resolved.segmentBytesMax, crc, (segment, payload) => {
       for (const e of readEntries(payload)) {
         const indexed = { seq: e.seq, epoch: e.epoch, bytes: e.body, at: 0, length: e.body.byteLength, segment }
         if (e.kind === 'record') index.addRecord(e.key, e.seq, e.epoch, e.body, 0, e.body.byteLength, segment)
@@ -135,7 +117,7 @@ export class FileJournalStorage implements JournalStorage {
         else index.compact(e.key, e.seq)
       }
     })
-    return new FileJournalStorage(resolved, log, index, checksum)
+    return new FileJournalStorage(resolved, log, index, crc)
   }
 
   /** See `JournalStorage.append`. */
@@ -143,7 +125,7 @@ export class FileJournalStorage implements JournalStorage {
     try {
       this.checkOpen()
       const copies = ownRecords(records)
-      return this.submit({ kind: 'records', key, records: copies, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+      return this.submit({ kind: 'records', key, records: copies, chunk: noBytes, start: 0, end: 0 },
         () => this.tracker.reserveRecords(key, copies))
     } catch (error) { return Promise.reject(error) }
   }
@@ -153,7 +135,7 @@ export class FileJournalStorage implements JournalStorage {
     this.checkOpen()
     checkRead(key, fromSeq)
     const { first, bodies } = this.index.records(key, fromSeq)
-    // Bodies passed their frame's checksum; the decoded values must still be the records the index says.
+    // Bodies passed their entries' checksums; the decoded values must still be the records the index says.
     const records = bodies.map((body) => decodeValue(this.options.codec, body, key))
     return checkStoredRecords(key, records, fromSeq, first)
   }
@@ -163,7 +145,7 @@ export class FileJournalStorage implements JournalStorage {
     try {
       this.checkOpen()
       const copy = ownSnapshot(snapshot)
-      return this.submit({ kind: 'snapshot', key, snapshot: copy, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+      return this.submit({ kind: 'snapshot', key, snapshot: copy, chunk: noBytes, start: 0, end: 0 },
         () => this.tracker.reserveSnapshot(key, copy))
     } catch (error) { return Promise.reject(error) }
   }
@@ -176,7 +158,7 @@ export class FileJournalStorage implements JournalStorage {
     try {
       this.checkOpen()
       const copy = ownSnapshot(snapshot)
-      return this.submit({ kind: 'install', key, snapshot: copy, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+      return this.submit({ kind: 'install', key, snapshot: copy, chunk: noBytes, start: 0, end: 0 },
         () => this.tracker.reserveInstall(key, copy))
     } catch (error) { return Promise.reject(error) }
   }
@@ -194,7 +176,7 @@ export class FileJournalStorage implements JournalStorage {
   compact(key: string, uptoSeq: number): Promise<void> {
     try {
       this.checkOpen()
-      return this.submit({ kind: 'compact', key, uptoSeq, chunk: noBytes, start: 0, end: 0, keyLength: 0 },
+      return this.submit({ kind: 'compact', key, uptoSeq, chunk: noBytes, start: 0, end: 0 },
         () => this.tracker.checkCompact(key, uptoSeq))
     } catch (error) { return Promise.reject(error) }
   }
@@ -241,7 +223,7 @@ export class FileJournalStorage implements JournalStorage {
     // While the frame is written and synced: where its bodies are (they stay in the frame, so
     // the index keeps one buffer per batch, not one per record). They go into the index only
     // once the frame is durable.
-    const bodies = bodiesIn(frame, ops)
+    const bodies = bodiesIn(frame, frameHeaderBytes)
     const segment = await written.finally(() => { this.lastCommitEndMs = this.options.clock.now() })
     let compacted = false, b = 0, records = 0
     for (const op of ops) {
@@ -284,7 +266,7 @@ export class FileJournalStorage implements JournalStorage {
       chunk = op.chunk; start = op.start; end = op.end
     }
     if (chunk !== undefined) frame.set(chunk.subarray(start, end), offset)
-    sealFrame(frame, this.checksum)
+    sealFrame(frame, this.crc)
     return frame
   }
 

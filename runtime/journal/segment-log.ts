@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors.ts'
-import { scanFrames, type FrameChecksum } from './frame.ts'
+import { scanFrames, segmentHeader, type Crc32c } from './frame.ts'
 import { pathIn, type JournalFile, type JournalFs } from './journal-fs.ts'
 
 const segmentName = /^(\d{12})\.seg$/
@@ -11,6 +11,24 @@ const preallocateMaxBytes = 8 * 1024 * 1024
 /** The file name of segment `id`. */
 export function segmentFile(id: number): string {
   return `${String(id).padStart(12, '0')}.seg`
+}
+
+/** Whether a segment starts with the header this troupe writes: `ok`, `torn` (empty, zeros or a cut header: a segment a crash interrupted at its creation) or `foreign`. */
+function headerOf(bytes: Uint8Array): 'ok' | 'torn' | 'foreign' {
+  const n = segmentHeader.byteLength
+  if (bytes.byteLength >= n && segmentHeader.every((b, i) => bytes[i] === b)) return 'ok'
+  if (bytes.byteLength < n && bytes.every((b, i) => b === segmentHeader[i])) return 'torn'
+  return bytes.every((b) => b === 0) ? 'torn' : 'foreign'
+}
+
+/** Why a segment without this troupe's header is refused. */
+function foreignSegment(bytes: Uint8Array, name: string): TroupeError {
+  const magic = segmentHeader.subarray(0, 4)
+  const version = bytes.byteLength >= 8 && magic.every((b, i) => bytes[i] === b)
+    ? new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true) : undefined
+  return new TroupeError('CorruptRecord', version === undefined
+    ? `journal segment ${name} does not start with a troupe journal header`
+    : `journal segment ${name} is in format version ${version}; this troupe reads version ${segmentHeader[4]}`)
 }
 
 /** Maps an I/O error to `StorageFull` (ENOSPC, EDQUOT) or `StorageFailed`. */
@@ -54,10 +72,11 @@ export class SegmentLog {
 
   /**
    * Opens the segments in `dir`, handing every valid frame's payload to `onPayload` in log
-   * order. Truncates a torn tail of the newest segment; throws `CorruptRecord` for any other damage.
+   * order. Truncates a torn tail of the newest segment; throws `CorruptRecord` for any other
+   * damage, and for a segment of another format.
    */
   static async open(
-    fs: JournalFs, dir: string, segmentBytesMax: number, checksum: FrameChecksum,
+    fs: JournalFs, dir: string, segmentBytesMax: number, crc: Crc32c,
     onPayload: (segment: number, payload: Uint8Array) => void,
   ): Promise<SegmentLog> {
     try { await fs.mkdir(dir) } catch (error) { throw storageError(error, 'mkdir') }
@@ -68,21 +87,31 @@ export class SegmentLog {
     for (const [i, id] of ids.entries()) {
       let bytes: Uint8Array
       try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, 'read') }
-      const scan = scanFrames(bytes, checksum)
       const last = i === ids.length - 1
+      const header = headerOf(bytes)
+      if (header === 'torn' && last) {
+        // Created, but its header never made it to disk: nothing was ever appended to it.
+        if (bytes.byteLength > 0) await SegmentLog.cut(fs, dir, id, 0)
+        tailBytes = fileBytes = 0
+        continue
+      }
+      if (header !== 'ok') throw foreignSegment(bytes, segmentFile(id))
+      const scan = scanFrames(bytes.subarray(segmentHeader.byteLength), crc)
       if (scan.damage === 'corrupt' || (scan.damage === 'torn' && !last)) {
-        throw new TroupeError('CorruptRecord', `journal segment ${segmentFile(id)} is corrupt at byte ${scan.validBytes}`)
+        const at = segmentHeader.byteLength + scan.damageAt
+        throw new TroupeError('CorruptRecord', `journal segment ${segmentFile(id)} is corrupt at byte ${at}: a frame or entry there fails its checksum or does not fit, and valid frames follow it`)
       }
       for (const payload of scan.payloads) onPayload(id, payload)
-      tailBytes = scan.validBytes
-      fileBytes = scan.damage === 'torn' ? scan.validBytes : bytes.byteLength
-      if (scan.damage === 'torn') await SegmentLog.cut(fs, dir, id, scan.validBytes)
+      tailBytes = segmentHeader.byteLength + scan.validBytes
+      fileBytes = scan.damage === 'torn' ? tailBytes : bytes.byteLength
+      if (scan.damage === 'torn') await SegmentLog.cut(fs, dir, id, tailBytes)
     }
     if (ids.length === 0) ids.push(1)
     const active = ids[ids.length - 1]!
     let file: JournalFile
     try {
       file = await fs.openForWrite(pathIn(dir, segmentFile(active)))
+      if (tailBytes === 0) tailBytes = fileBytes = await SegmentLog.writeHeader(file)
       await fs.syncDir(dir)
     } catch (error) { throw storageError(error, 'open') }
     return new SegmentLog(fs, dir, segmentBytesMax, ids, file, tailBytes, fileBytes)
@@ -93,6 +122,13 @@ export class SegmentLog {
       const file = await fs.openForWrite(pathIn(dir, segmentFile(id)))
       try { await file.truncate(length); await file.datasync() } finally { await file.close() }
     } catch (error) { throw storageError(error, 'truncate of a torn tail') }
+  }
+
+  /** Writes and syncs a new segment's header; returns its length. */
+  private static async writeHeader(file: JournalFile): Promise<number> {
+    await file.write(segmentHeader, 0)
+    await file.datasync()
+    return segmentHeader.byteLength
   }
 
   /** Segment ids, oldest first; the last is the active one. */
@@ -106,7 +142,7 @@ export class SegmentLog {
    */
   async append(frame: Uint8Array, blocking = false): Promise<number> {
     if (this.failure !== undefined) throw this.failure
-    if (this.offset > 0 && this.offset + frame.byteLength > this.segmentBytesMax) await this.roll()
+    if (this.offset > segmentHeader.byteLength && this.offset + frame.byteLength > this.segmentBytesMax) await this.roll()
     if (this.offset + frame.byteLength > this.allocated && this.extending) {
       // The data outran the zeros: preallocate more at a time. Never write beside zeros being written over the same bytes.
       this.chunkBytes = Math.min(this.chunkBytes * 2, preallocateMaxBytes)
@@ -161,13 +197,13 @@ export class SegmentLog {
     await this.extending
     try {
       const file = await this.fs.openForWrite(pathIn(this.dir, segmentFile(next)))
+      await SegmentLog.writeHeader(file)
       await this.fs.syncDir(this.dir)
       await this.file.close()
       this.file = file
     } catch (error) { throw storageError(error, 'segment roll-over') }
     this.ids.push(next)
-    this.offset = 0
-    this.allocated = 0
+    this.offset = this.allocated = segmentHeader.byteLength
     this.preallocating = true
   }
 

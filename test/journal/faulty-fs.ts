@@ -17,6 +17,11 @@ export interface FaultPlan {
   blockingSyncs: number
 }
 
+/** Zeroes the counters (after opening a journal, which writes and syncs a new segment's header). */
+export function zeroCounts(plan: FaultPlan): void {
+  plan.writes = plan.syncs = plan.blockingWrites = plan.blockingSyncs = 0
+}
+
 function errno(code: string): Error {
   return Object.assign(new Error(`${code}: injected`), { code })
 }

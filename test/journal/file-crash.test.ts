@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { isTroupeError } from '../../runtime/errors.ts'
 import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
+import { segmentHeader } from '../../runtime/journal/frame.ts'
 import { rec } from './conformance.ts'
 import { faultyFs } from './faulty-fs.ts'
 
@@ -27,9 +28,10 @@ describe('file journal recovery after crashes and corruption', () => {
     segment = join(dir, (await readdir(dir))[0]!)
     // The data, without the zeros preallocated after it (see SegmentLog).
     const file = await readFile(segment)
-    bounds = [0]
+    bounds = [segmentHeader.byteLength]
     const view = new DataView(file.buffer, file.byteOffset, file.byteLength)
-    while (bounds[bounds.length - 1]! < file.byteLength && view.getUint32(bounds[bounds.length - 1]!, true) > 0) bounds.push(bounds[bounds.length - 1]! + 8 + view.getUint32(bounds[bounds.length - 1]!, true))
+    const lengthAt = (at: number): number => view.getUint32(at + 4, true) // [checksum u32][length u32]
+    while (bounds[bounds.length - 1]! < file.byteLength && lengthAt(bounds[bounds.length - 1]!) > 0) bounds.push(bounds[bounds.length - 1]! + 8 + lengthAt(bounds[bounds.length - 1]!))
     expect(bounds).toHaveLength(6)
     original = file.subarray(0, bounds[5])
   })
@@ -64,7 +66,7 @@ describe('file journal recovery after crashes and corruption', () => {
     await storage.installSnapshot('Counter/alice', { seq: 50, epoch: 2, state: 'caught up' })
     await storage.close()
     const file = await readFile(segment)
-    const installed = file.subarray(0, bounds[5]! + 8 + new DataView(file.buffer, file.byteOffset).getUint32(bounds[5]!, true)) // without the zeros after it
+    const installed = file.subarray(0, bounds[5]! + 8 + new DataView(file.buffer, file.byteOffset).getUint32(bounds[5]! + 4, true)) // without the zeros after it
     for (let cut = bounds[5]!; cut <= installed.byteLength; cut++) {
       await writeFile(segment, installed.subarray(0, cut))
       const reopened = await FileJournalStorage.open({ dir })

@@ -1,57 +1,59 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { isTroupeError } from '../../runtime/errors.ts'
 import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
-import { frameHeaderBytes, loadFrameChecksum, sealFrame, type FrameChecksum } from '../../runtime/journal/frame.ts'
+import { entryHeaderBytes, frameHeaderBytes, loadCrc32c, sealEntry, sealFrame, segmentHeader, type Crc32c } from '../../runtime/journal/frame.ts'
 import { segmentFile } from '../../runtime/journal/segment-log.ts'
 import { v8Codec } from '../../runtime/journal/v8-codec.ts'
 import { rec } from './conformance.ts'
 
 /**
- * Damage behind a valid checksum: frames sealed with the journal's own `sealFrame`, so they pass
- * the checksum, holding entries the writer never makes. Recovery must refuse each with
- * `CorruptRecord` (never a crash, never a silent drop), also when the frame is the last one:
- * only a frame that fails its checksum is a torn tail, and that one is still truncated.
+ * Damage behind valid checksums: frames and entries sealed with the journal's own `sealFrame`
+ * and `sealEntry`, so they pass their checksums, holding entries the writer never makes.
+ * Recovery must refuse each with `CorruptRecord` (never a crash, never a silent drop), also when
+ * the frame is the last one: only a frame that fails a checksum (its own or an entry's) is a torn
+ * tail, and that one is still truncated. Segments must start with this troupe's header.
  */
 
 const kinds = { record: 1, snapshot: 2, compact: 3, install: 4 } as const
 const key = 'Counter/alice'
-let checksum: FrameChecksum
-beforeAll(async () => { checksum = await loadFrameChecksum() })
+const crc: Crc32c = await loadCrc32c()
 
 interface EntrySpec {
   kind?: number
   key?: string | Uint8Array
   seq: number
   epoch?: number
-  /** Default: the codec's bytes of the record (or snapshot) the seq and epoch describe. */
+  /** Default: the codec's bytes of the record (or snapshot) the seq and epoch describe; none for a compaction. */
   body?: Uint8Array
-  /** Default: the body's length. */
-  bodyLength?: number
+  /** Keep only this many bytes of the content, then seal it (a valid checksum over a short entry). */
+  contentBytes?: number
+  /** Overwrite the entry's length after sealing (so it no longer passes its checksum). */
+  length?: number
 }
 
-/** One entry in the file format: `[kind u8][key length u16][key][seq f64][epoch f64]([body length u32][body])`. */
+/** One entry in the file format: `[checksum u32][length u32]` then `[kind u8][key length u16][key][seq f64][epoch f64][body]`. */
 function entry(spec: EntrySpec): Uint8Array {
   const kind = spec.kind ?? kinds.record
   const keyBytes = typeof spec.key === 'object' ? spec.key : new TextEncoder().encode(spec.key ?? key)
   const epoch = spec.epoch ?? 1
   const value = kind === kinds.record ? rec(spec.seq, epoch) : { seq: spec.seq, epoch, state: `at ${spec.seq}` }
-  const body = kind === kinds.compact ? undefined : spec.body ?? v8Codec.encode(value)
-  const bytes = new Uint8Array(3 + keyBytes.byteLength + 16 + (body === undefined ? 0 : 4 + body.byteLength))
+  const body = spec.body ?? (kind === kinds.compact ? new Uint8Array(0) : v8Codec.encode(value))
+  let bytes = new Uint8Array(entryHeaderBytes + 3 + keyBytes.byteLength + 16 + body.byteLength)
   const view = new DataView(bytes.buffer)
-  view.setUint8(0, kind)
-  view.setUint16(1, keyBytes.byteLength, true)
-  bytes.set(keyBytes, 3)
-  let at = 3 + keyBytes.byteLength
+  let at = entryHeaderBytes
+  view.setUint8(at, kind)
+  view.setUint16(at + 1, keyBytes.byteLength, true)
+  bytes.set(keyBytes, at + 3)
+  at += 3 + keyBytes.byteLength
   view.setFloat64(at, spec.seq, true)
   view.setFloat64(at + 8, kind === kinds.compact ? 0 : epoch, true)
-  at += 16
-  if (body !== undefined) {
-    view.setUint32(at, spec.bodyLength ?? body.byteLength, true)
-    bytes.set(body, at + 4)
-  }
+  bytes.set(body, at + 16)
+  if (spec.contentBytes !== undefined) bytes = bytes.slice(0, entryHeaderBytes + spec.contentBytes)
+  sealEntry(bytes, 0, bytes.byteLength, crc)
+  if (spec.length !== undefined) new DataView(bytes.buffer).setUint32(4, spec.length, true)
   return bytes
 }
 
@@ -60,7 +62,7 @@ function frame(...payload: Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(frameHeaderBytes + payload.reduce((n, p) => n + p.byteLength, 0))
   let at = frameHeaderBytes
   for (const p of payload) { bytes.set(p, at); at += p.byteLength }
-  sealFrame(bytes, checksum)
+  sealFrame(bytes, crc)
   return bytes
 }
 
@@ -74,7 +76,8 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 /** Two good frames: records 1 and 2 of `key`. */
 const goodFrames = (): Uint8Array => concat(frame(entry({ seq: 1 })), frame(entry({ seq: 2 })))
 
-const cut = (bytes: Uint8Array, end: number): Uint8Array => bytes.subarray(0, end)
+/** A segment file holding `frames`, after the segment header. */
+const segmentOf = (frames: Uint8Array): Uint8Array => concat(segmentHeader, frames)
 
 describe('file journal recovery: damage behind a valid checksum', () => {
   let dir: string
@@ -85,16 +88,16 @@ describe('file journal recovery: damage behind a valid checksum', () => {
   })
   afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  /** The error opening a journal whose one segment is `bytes`; asserts the segment was left as it was. */
-  const openError = async (bytes: Uint8Array): Promise<unknown> => {
-    await writeFile(segment, bytes)
+  /** The error opening a journal whose one segment holds `frames` (or is `file`, when given); asserts the segment was left as it was. */
+  const openError = async (frames: Uint8Array, file = segmentOf(frames)): Promise<unknown> => {
+    await writeFile(segment, file)
     let error: unknown
     try { await (await FileJournalStorage.open({ dir })).close() } catch (e) { error = e }
-    expect(new Uint8Array(await readFile(segment))).toEqual(bytes)
+    expect(new Uint8Array(await readFile(segment))).toEqual(file)
     return error
   }
-  const opened = async (bytes: Uint8Array): Promise<FileJournalStorage> => {
-    await writeFile(segment, bytes)
+  const opened = async (frames: Uint8Array): Promise<FileJournalStorage> => {
+    await writeFile(segment, segmentOf(frames))
     return FileJournalStorage.open({ dir })
   }
   const expectCorrupt = async (bytes: Uint8Array, what: string): Promise<void> => {
@@ -126,12 +129,10 @@ describe('file journal recovery: damage behind a valid checksum', () => {
     ['epoch -1', entry({ seq: 3, epoch: -1 })],
     ['epoch Infinity', entry({ kind: kinds.install, seq: 9, epoch: Number.POSITIVE_INFINITY })],
     ['compact up to NaN', entry({ kind: kinds.compact, seq: Number.NaN })],
-    ['an entry cut inside its kind and key length', cut(entry({ seq: 3 }), 2)],
-    ['a key running past the frame', cut(entry({ seq: 3 }), 3 + key.length - 2)],
-    ['seq and epoch running past the frame', cut(entry({ seq: 3 }), 3 + key.length + 12)],
-    ['a body length cut short', cut(entry({ seq: 3 }), 3 + key.length + 18)],
-    ['a body running past the frame', entry({ seq: 3, bodyLength: v8Codec.encode(rec(3)).byteLength + 1 })],
-    ['a body length of 4 GiB', entry({ seq: 3, bodyLength: 0xffffffff })],
+    ['an entry cut inside its kind and key length', entry({ seq: 3, contentBytes: 2 })],
+    ['a key running past its entry', entry({ seq: 3, contentBytes: 3 + key.length - 2 })],
+    ['seq and epoch running past their entry', entry({ seq: 3, contentBytes: 3 + key.length + 12 })],
+    ['a compaction with a body', entry({ kind: kinds.compact, seq: 2, body: Uint8Array.of(1) })],
     ['a seq jump', entry({ seq: 4 })],
     ['a repeated seq', entry({ seq: 2 })],
     ['a falling epoch', entry({ seq: 3, epoch: 0 })],
@@ -166,7 +167,7 @@ describe('file journal recovery: damage behind a valid checksum', () => {
   })
 
   test('a seq jump across segments is CorruptRecord', async () => {
-    await writeFile(join(dir, segmentFile(2)), frame(entry({ seq: 5 })))
+    await writeFile(join(dir, segmentFile(2)), segmentOf(frame(entry({ seq: 5 }))))
     await expectCorrupt(goodFrames(), 'a jump from segment 1 to 2')
   })
 
@@ -201,20 +202,74 @@ describe('file journal recovery: damage behind a valid checksum', () => {
 
   test('the same damage behind a bad checksum, or in an incomplete last frame, is a torn tail: truncated, the journal goes on', async () => {
     const good = goodFrames()
+    const broken = (f: Uint8Array, at: number): Uint8Array => { f[at]! ^= 0x01; return f }
+    const entryBytes = entry({ seq: 3 }).byteLength
     const tails = [
-      ...damaged.map(([, bad]) => { const f = frame(bad); f[4]! ^= 0x01; return f }), // checksum broken
+      ...damaged.map(([, bad]) => broken(frame(bad), 4)), // the frame's length: its checksum fails
+      ...damaged.map(([, bad]) => broken(frame(bad), frameHeaderBytes)), // the entry's checksum
+      ...damaged.map(([, bad]) => broken(frame(bad), frameHeaderBytes + 9)), // the entry's content
+      broken(frame(entry({ seq: 3 }), entry({ seq: 4 })), frameHeaderBytes + entryBytes + 12), // the second entry's content
+      frame(entry({ seq: 3, length: entryBytes - entryHeaderBytes + 1 })), // an entry running past its frame
+      frame(entry({ seq: 3, length: 0xffffffff })), // an entry of 4 GiB
+      frame(entry({ seq: 3, length: 0 })), // an entry of no bytes
       frame(entry({ seq: 3 })).subarray(0, 20), // cut inside the frame
       frame(entry({ seq: 3 })).subarray(0, 5), // cut inside the header
     ]
     for (const tail of tails) {
       const storage = await opened(concat(good, tail))
       expect((await storage.read(key)).map((r) => r.seq)).toEqual([1, 2])
-      expect((await readFile(segment)).byteLength).toBe(good.byteLength)
+      expect((await readFile(segment)).byteLength).toBe(segmentHeader.byteLength + good.byteLength)
       await storage.append(key, [rec(3)])
       await storage.close()
       const reopened = await FileJournalStorage.open({ dir })
       expect((await reopened.read(key)).map((r) => r.seq)).toEqual([1, 2, 3])
       await reopened.close()
     }
+  })
+
+  test('an entry failing its checksum with a valid frame after it is CorruptRecord, and the error says where', async () => {
+    const good = goodFrames()
+    const bad = frame(entry({ seq: 3 }), entry({ seq: 4 }))
+    const second = frameHeaderBytes + entry({ seq: 3 }).byteLength
+    bad[second + 20]! ^= 0x10
+    const error = await openError(concat(good, bad, frame(entry({ seq: 5 }))))
+    expect(isTroupeError(error, 'CorruptRecord')).toBe(true)
+    expect(String(error)).toContain(`byte ${segmentHeader.byteLength + good.byteLength + second}`)
+  })
+
+  test('a segment of another format is refused: no header, another version, or garbage where the header goes', async () => {
+    const frames = goodFrames()
+    const v2 = Uint8Array.from(segmentHeader)
+    v2[4] = 2
+    const cases: [string, Uint8Array, string][] = [
+      ['frames without a header', frames, 'does not start with a troupe journal header'],
+      ['version 2', concat(v2, frames), 'format version 2'],
+      ['a short file that is not a header', Uint8Array.of(0x54, 0x52, 0x50, 0x4b), 'does not start'],
+    ]
+    for (const [what, file, message] of cases) {
+      const error = await openError(frames, file)
+      expect(isTroupeError(error, 'CorruptRecord'), what).toBe(true)
+      expect(String(error), what).toContain(message)
+    }
+  })
+
+  test('a newest segment whose header a crash cut (empty, a prefix of it, or zeros) gets its header and takes appends', async () => {
+    for (const torn of [new Uint8Array(0), segmentHeader.subarray(0, 3), new Uint8Array(4096)]) {
+      await writeFile(segment, segmentOf(goodFrames()))
+      await writeFile(join(dir, segmentFile(2)), torn)
+      const storage = await FileJournalStorage.open({ dir })
+      expect((await storage.read(key)).map((r) => r.seq)).toEqual([1, 2])
+      await storage.append(key, [rec(3)])
+      await storage.close()
+      expect(new Uint8Array(await readFile(join(dir, segmentFile(2)))).subarray(0, segmentHeader.byteLength)).toEqual(segmentHeader)
+      const reopened = await FileJournalStorage.open({ dir })
+      expect((await reopened.read(key)).map((r) => r.seq)).toEqual([1, 2, 3])
+      await reopened.close()
+      await rm(join(dir, segmentFile(2)))
+    }
+    // The same in a segment that is not the newest is damage in the middle of the log.
+    await writeFile(join(dir, segmentFile(2)), new Uint8Array(0))
+    await writeFile(join(dir, segmentFile(3)), segmentOf(frame(entry({ seq: 3 }))))
+    expect(isTroupeError(await openError(goodFrames()), 'CorruptRecord')).toBe(true)
   })
 })

@@ -1,11 +1,12 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { isTroupeError } from '../../runtime/errors.ts'
 import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
+import { entryHeaderBytes, frameHeaderBytes, loadCrc32c, segmentHeader } from '../../runtime/journal/frame.ts'
 import { rec } from './conformance.ts'
-import { faultyFs } from './faulty-fs.ts'
+import { faultyFs, zeroCounts } from './faulty-fs.ts'
 
 // Each test runs with small batches written by blocking calls (the default) and with every batch
 // written asynchronously (blockingOpsMax 0): failures must look the same either way.
@@ -20,6 +21,7 @@ describe.each([
   test('coalesces concurrent appends from many keys into few write + fdatasync pairs', async () => {
     const { fs, plan } = faultyFs()
     const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax, blockingAfterQuietMs: 0 })
+    zeroCounts(plan)
     await Promise.all(Array.from({ length: 500 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
     expect(plan.syncs).toBeLessThanOrEqual(2)
     expect(plan.writes).toBe(plan.syncs)
@@ -29,6 +31,7 @@ describe.each([
   test('splits a batch at batchOpsMax', async () => {
     const { fs, plan } = faultyFs()
     const storage = await FileJournalStorage.open({ dir, fs, batchOpsMax: 10, blockingOpsMax, blockingAfterQuietMs: 0 })
+    zeroCounts(plan)
     await Promise.all(Array.from({ length: 100 }, (_, i) => storage.append(`K/${i}`, [rec(1)])))
     expect(plan.syncs).toBe(10)
     await storage.close()
@@ -142,6 +145,7 @@ describe('file journal storage: which I/O a batch uses', () => {
   test('a lone write is written and synced with blocking calls; a batch over blockingOpsMax, or over 64 KiB, asynchronously', async () => {
     const { fs, plan } = faultyFs()
     const storage = await FileJournalStorage.open({ dir, fs, blockingOpsMax: 4 })
+    zeroCounts(plan)
     await storage.append('K/1', [rec(1)])
     expect([plan.blockingWrites, plan.blockingSyncs, plan.writes, plan.syncs]).toEqual([1, 1, 1, 1])
     await Promise.all(Array.from({ length: 20 }, (_, i) => storage.append(`K/${i + 2}`, [rec(1)])))
@@ -161,6 +165,7 @@ describe('file journal storage: which I/O a batch uses', () => {
     const { fs, plan } = faultyFs()
     let nowMs = 1000
     const storage = await FileJournalStorage.open({ dir, fs, blockingAfterQuietMs: 50, clock: { now: () => nowMs } })
+    zeroCounts(plan)
     await storage.append('K/1', [rec(1)]) // the first commit: nothing before it
     expect([plan.blockingWrites, plan.writes]).toEqual([1, 1])
     nowMs += 10
@@ -179,5 +184,42 @@ describe('file journal storage: which I/O a batch uses', () => {
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       await expect(FileJournalStorage.open({ dir, blockingAfterQuietMs: bad })).rejects.toThrow(/blockingAfterQuietMs/)
     }
+  })
+})
+
+describe('file journal storage: the on-disk format', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'troupe-format-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  test('a segment starts with its header, and every entry of a batch carries its own checksum', async () => {
+    const storage = await FileJournalStorage.open({ dir })
+    await Promise.all([
+      storage.append('K/1', [rec(1), rec(2)]),
+      storage.append('K/2', [rec(1)]),
+      storage.writeSnapshot('K/1', { seq: 1, epoch: 1, state: 'at 1' }),
+      storage.compact('K/1', 1),
+    ])
+    await storage.close()
+    const [name] = await readdir(dir)
+    const bytes = new Uint8Array(await readFile(join(dir, name!)))
+    expect(bytes.subarray(0, segmentHeader.byteLength)).toEqual(segmentHeader)
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const crc = await loadCrc32c()
+    let at = segmentHeader.byteLength
+    const frameLength = view.getUint32(at + 4, true)
+    expect(view.getUint32(at, true)).toBe(crc(bytes.subarray(at + 4, at + 8)))
+    const end = at + frameHeaderBytes + frameLength
+    at += frameHeaderBytes
+    const kinds: number[] = []
+    while (at < end) {
+      const length = view.getUint32(at + 4, true)
+      expect(view.getUint32(at, true), `entry at byte ${at}`).toBe(crc(bytes.subarray(at + 4, at + entryHeaderBytes + length)))
+      kinds.push(bytes[at + entryHeaderBytes]!)
+      at += entryHeaderBytes + length
+    }
+    expect(at).toBe(end) // the entries tile their frame: one frame for the whole batch
+    expect(kinds).toEqual([1, 1, 1, 2, 3]) // three records, a snapshot, a compaction
+    expect(bytes.subarray(end).every((b) => b === 0)).toBe(true) // then preallocated zeros
   })
 })
