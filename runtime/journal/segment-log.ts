@@ -57,6 +57,12 @@ export class SegmentLog {
   private chunkBytes = preallocateFirstBytes
   /** Cleared when a preallocation fails (a full disk): the next segment tries again. */
   private preallocating = true
+  /**
+   * Set when a roll-over failed (a full disk): the next append tries it again before writing.
+   * Appending to the old segment instead would put acknowledged frames behind a newer segment
+   * file, where a torn tail could no longer be told from damage in the middle of the log.
+   */
+  private mustRoll = false
 
   private constructor(
     private readonly fs: JournalFs,
@@ -97,9 +103,13 @@ export class SegmentLog {
       }
       if (header !== 'ok') throw foreignSegment(bytes, segmentFile(id))
       const scan = scanFrames(bytes.subarray(segmentHeader.byteLength), crc)
-      if (scan.damage === 'corrupt' || (scan.damage === 'torn' && !last)) {
+      if (scan.damage !== undefined) {
         const at = segmentHeader.byteLength + scan.damageAt
-        throw new TroupeError('CorruptRecord', `journal segment ${segmentFile(id)} is corrupt at byte ${at}: a frame or entry there fails its checksum or does not fit, and valid frames follow it`)
+        const why = `journal segment ${segmentFile(id)} is corrupt at byte ${at}: a frame or entry there fails its checksum or does not fit`
+        if (scan.damage === 'corrupt') throw new TroupeError('CorruptRecord', `${why}, and valid frames follow it`)
+        // A torn tail belongs to the newest segment holding frames: only empty ones may follow it.
+        const later = await SegmentLog.firstWithFrames(fs, dir, ids.slice(i + 1))
+        if (later !== undefined) throw new TroupeError('CorruptRecord', `${why}, and segment ${segmentFile(later)} holds frames after it`)
       }
       for (const payload of scan.payloads) onPayload(id, payload)
       tailBytes = segmentHeader.byteLength + scan.validBytes
@@ -108,13 +118,27 @@ export class SegmentLog {
     }
     if (ids.length === 0) ids.push(1)
     const active = ids[ids.length - 1]!
-    let file: JournalFile
+    let file: JournalFile | undefined
     try {
       file = await fs.openForWrite(pathIn(dir, segmentFile(active)))
       if (tailBytes === 0) tailBytes = fileBytes = await SegmentLog.writeHeader(file)
       await fs.syncDir(dir)
-    } catch (error) { throw storageError(error, 'open') }
+    } catch (error) {
+      await file?.close().catch(() => undefined)
+      throw storageError(error, 'open')
+    }
     return new SegmentLog(fs, dir, segmentBytesMax, ids, file, tailBytes, fileBytes)
+  }
+
+  /** The first of `ids` whose segment holds anything but a header (or a cut one) and zeros. */
+  private static async firstWithFrames(fs: JournalFs, dir: string, ids: readonly number[]): Promise<number | undefined> {
+    for (const id of ids) {
+      let bytes: Uint8Array
+      try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, 'read') }
+      const header = headerOf(bytes)
+      if (header === 'foreign' || !bytes.subarray(segmentHeader.byteLength).every((b) => b === 0)) return id
+    }
+    return undefined
   }
 
   private static async cut(fs: JournalFs, dir: string, id: number, length: number): Promise<void> {
@@ -142,7 +166,7 @@ export class SegmentLog {
    */
   async append(frame: Uint8Array, blocking = false): Promise<number> {
     if (this.failure !== undefined) throw this.failure
-    if (this.offset > segmentHeader.byteLength && this.offset + frame.byteLength > this.segmentBytesMax) await this.roll()
+    if (this.mustRoll || (this.offset > segmentHeader.byteLength && this.offset + frame.byteLength > this.segmentBytesMax)) await this.roll()
     if (this.offset + frame.byteLength > this.allocated && this.extending) {
       // The data outran the zeros: preallocate more at a time. Never write beside zeros being written over the same bytes.
       this.chunkBytes = Math.min(this.chunkBytes * 2, preallocateMaxBytes)
@@ -195,16 +219,25 @@ export class SegmentLog {
   private async roll(): Promise<void> {
     const next = this.ids[this.ids.length - 1]! + 1
     await this.extending
+    this.mustRoll = true
+    let file: JournalFile | undefined
     try {
-      const file = await this.fs.openForWrite(pathIn(this.dir, segmentFile(next)))
+      // A retry after a failure opens the same file again and rewrites its header.
+      file = await this.fs.openForWrite(pathIn(this.dir, segmentFile(next)))
       await SegmentLog.writeHeader(file)
       await this.fs.syncDir(this.dir)
-      await this.file.close()
-      this.file = file
-    } catch (error) { throw storageError(error, 'segment roll-over') }
+    } catch (error) {
+      await file?.close().catch(() => undefined)
+      throw storageError(error, 'segment roll-over')
+    }
+    const old = this.file
+    this.file = file
+    this.mustRoll = false
     this.ids.push(next)
     this.offset = this.allocated = segmentHeader.byteLength
     this.preallocating = true
+    // Every frame in it is synced: an error closing it loses nothing.
+    await old.close().catch(() => undefined)
   }
 
   /** Deletes the oldest segments while `isDead(id)` holds, never the active one. */

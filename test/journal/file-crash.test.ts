@@ -143,10 +143,15 @@ describe('file journal recovery after crashes and corruption', () => {
     } finally { await rm(fresh, { recursive: true, force: true }) }
   })
 
-  test('damage at the end of a segment that is not the newest is CorruptRecord', async () => {
-    await writeFile(join(dir, '000000000002.seg'), new Uint8Array(0))
+  test('damage at the end of a segment with frames in a newer segment is CorruptRecord; with only an empty one after it, a torn tail', async () => {
+    const frames = new Uint8Array(segmentHeader.byteLength + bounds[1]! - bounds[0]!)
+    frames.set(segmentHeader)
+    frames.set(original.subarray(bounds[0], bounds[1]), segmentHeader.byteLength)
+    await writeFile(join(dir, '000000000002.seg'), frames)
     const error = await openError(original.subarray(0, bounds[5]! - 1))
     expect(isTroupeError(error, 'CorruptRecord')).toBe(true)
+    await writeFile(join(dir, '000000000002.seg'), new Uint8Array(0)) // created by a roll-over, nothing in it
+    expect(await recoveredSeqs(original.subarray(0, bounds[5]! - 1))).toEqual([1, 2, 3, 4])
   })
 
   test('a full disk (writes to /dev/full) refuses with StorageFull, acknowledges nothing, keeps serving reads', async () => {

@@ -105,6 +105,18 @@ describe('file journal recovery: damage behind a valid checksum', () => {
     expect(isTroupeError(error, 'CorruptRecord'), `${what}: ${String(error)}`).toBe(true)
   }
 
+  /** Opens segment 1 holding records 1 and 2 (`good`) then `tail`: the tail is cut, and the journal appends record 3 after them. */
+  const expectTornTailCut = async (good: Uint8Array, tail: Uint8Array): Promise<void> => {
+    const storage = await opened(concat(good, tail))
+    expect((await storage.read(key)).map((r) => r.seq)).toEqual([1, 2])
+    expect((await readFile(segment)).byteLength).toBe(segmentHeader.byteLength + good.byteLength)
+    await storage.append(key, [rec(3)])
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir })
+    expect((await reopened.read(key)).map((r) => r.seq)).toEqual([1, 2, 3])
+    await reopened.close()
+  }
+
   test('the hand-built frames are what the journal writes: they open and read back', async () => {
     const storage = await opened(concat(goodFrames(),
       frame(entry({ seq: 3, epoch: 2 }), entry({ kind: kinds.snapshot, seq: 2, epoch: 1 }), entry({ kind: kinds.compact, seq: 2 }))))
@@ -215,16 +227,7 @@ describe('file journal recovery: damage behind a valid checksum', () => {
       frame(entry({ seq: 3 })).subarray(0, 20), // cut inside the frame
       frame(entry({ seq: 3 })).subarray(0, 5), // cut inside the header
     ]
-    for (const tail of tails) {
-      const storage = await opened(concat(good, tail))
-      expect((await storage.read(key)).map((r) => r.seq)).toEqual([1, 2])
-      expect((await readFile(segment)).byteLength).toBe(segmentHeader.byteLength + good.byteLength)
-      await storage.append(key, [rec(3)])
-      await storage.close()
-      const reopened = await FileJournalStorage.open({ dir })
-      expect((await reopened.read(key)).map((r) => r.seq)).toEqual([1, 2, 3])
-      await reopened.close()
-    }
+    for (const tail of tails) await expectTornTailCut(good, tail)
   })
 
   test('an entry failing its checksum with a valid frame after it is CorruptRecord, and the error says where', async () => {
@@ -235,6 +238,21 @@ describe('file journal recovery: damage behind a valid checksum', () => {
     const error = await openError(concat(good, bad, frame(entry({ seq: 5 }))))
     expect(isTroupeError(error, 'CorruptRecord')).toBe(true)
     expect(String(error)).toContain(`byte ${segmentHeader.byteLength + good.byteLength + second}`)
+  })
+
+  test('a torn tail followed only by empty segments (a header, zeros) is truncated; followed by frames, it is CorruptRecord', async () => {
+    const good = goodFrames()
+    const torn = frame(entry({ seq: 3 })).subarray(0, 20)
+    for (const empty of [segmentHeader, concat(segmentHeader, new Uint8Array(4096))]) {
+      await writeFile(join(dir, segmentFile(2)), empty)
+      await expectTornTailCut(good, torn)
+      await rm(join(dir, segmentFile(2)))
+    }
+    await writeFile(join(dir, segmentFile(2)), segmentHeader)
+    await writeFile(join(dir, segmentFile(3)), segmentOf(frame(entry({ seq: 3 }))))
+    const error = await openError(concat(good, torn))
+    expect(isTroupeError(error, 'CorruptRecord')).toBe(true)
+    expect(String(error)).toContain(`segment ${segmentFile(3)} holds frames after it`)
   })
 
   test('a segment of another format is refused: no header, another version, or garbage where the header goes', async () => {

@@ -56,6 +56,31 @@ describe.each([
     await reopened.close()
   })
 
+  test('a roll-over that fails (a full disk at the new segment\'s header) acknowledges nothing; the next append rolls first, never back into the old segment', async () => {
+    const { fs, plan } = faultyFs()
+    const storage = await FileJournalStorage.open({ dir, fs, segmentBytesMax: 1024, blockingOpsMax, blockingAfterQuietMs: 0 })
+    let seq = 0
+    while (storage.segments().length === 1) await storage.append('K/1', [rec(++seq, 1, 'x'.repeat(40))])
+    const rolled = storage.segments().length
+    const segmentBytes = async (id: number): Promise<Uint8Array> => new Uint8Array(await readFile(join(dir, `${String(id).padStart(12, '0')}.seg`)))
+    // Fill the active segment close to its limit, then ask for a frame that does not fit.
+    while ((await segmentBytes(rolled)).findLastIndex((b) => b !== 0) < 800) await storage.append('K/1', [rec(++seq, 1, 'x'.repeat(40))])
+    const acked = seq
+    const before = await segmentBytes(rolled)
+    plan.writeError = 'ENOSPC'
+    await expect(storage.append('K/1', [rec(acked + 1, 1, 'y'.repeat(400))])).rejects.toSatisfy((e: unknown) => isTroupeError(e, 'StorageFull'))
+    plan.writeError = undefined
+    expect(await segmentBytes(rolled)).toEqual(before) // nothing of it in the old segment
+    // A small frame would still fit in the old segment, but the roll comes first.
+    await storage.append('K/1', [rec(acked + 1, 1, 'small')])
+    expect(storage.segments()).toHaveLength(rolled + 1)
+    expect(await segmentBytes(rolled)).toEqual(before)
+    await storage.close()
+    const reopened = await FileJournalStorage.open({ dir, segmentBytesMax: 1024 })
+    expect((await reopened.read('K/1')).map((r) => r.seq)).toEqual(Array.from({ length: acked + 1 }, (_, i) => i + 1))
+    await reopened.close()
+  })
+
   test('an installed snapshot drops records in older segments for good, and frees the segments they filled', async () => {
     const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 1024, blockingOpsMax, blockingAfterQuietMs: 0 })
     for (let seq = 1; seq <= 60; seq++) await storage.append('K/1', [rec(seq, 1, 'x'.repeat(40))])
