@@ -13,12 +13,15 @@ export function segmentFile(id: number): string {
   return `${String(id).padStart(12, '0')}.seg`
 }
 
-/** Whether a segment starts with the header this troupe writes: `ok`, `torn` (empty, zeros or a cut header: a segment a crash interrupted at its creation) or `foreign`. */
+/**
+ * Whether a segment starts with the header this troupe writes: `ok`; `torn`, a segment a crash
+ * interrupted at its creation (empty, or the header's bytes with some never written, as zeros,
+ * and nothing after them); or `foreign`.
+ */
 function headerOf(bytes: Uint8Array): 'ok' | 'torn' | 'foreign' {
   const n = segmentHeader.byteLength
   if (bytes.byteLength >= n && segmentHeader.every((b, i) => bytes[i] === b)) return 'ok'
-  if (bytes.byteLength < n && bytes.every((b, i) => b === segmentHeader[i])) return 'torn'
-  return bytes.every((b) => b === 0) ? 'torn' : 'foreign'
+  return bytes.every((b, i) => b === 0 || (i < n && b === segmentHeader[i])) ? 'torn' : 'foreign'
 }
 
 /** Why a segment without this troupe's header is refused. */
@@ -43,8 +46,8 @@ export function storageError(error: unknown, doing: string): TroupeError {
  * The file journal's segments: append-only files `000000000001.seg`, ... in one directory.
  * Frames go to the newest (active) segment with one positional write and one `fdatasync`; a
  * segment rolls over when the next frame would take it past `segmentBytesMax` (one larger
- * frame gets a segment of its own). A failed write is cut off again (truncate) so later frames
- * never follow garbage; a failed sync poisons the log for writes (after a failed fsync the
+ * frame gets a segment of its own). A failed write is cut off again (truncate, synced) so later
+ * frames never follow garbage; a failed sync poisons the log for writes (after a failed fsync the
  * page cache cannot be trusted), until it is reopened and recovered.
  */
 export class SegmentLog {
@@ -180,7 +183,10 @@ export class SegmentLog {
       const mapped = storageError(error, 'write')
       await this.extending
       try {
+        // Synced before anything else is written: a crash must not find the part written after
+        // frames that later went to a newer segment (damage in the middle of the log).
         await this.file.truncate(this.offset)
+        await this.file.datasync()
         this.allocated = this.offset
       } catch { this.failure = mapped }
       throw mapped
@@ -245,11 +251,12 @@ export class SegmentLog {
     const deleted: number[] = []
     while (this.ids.length > 1 && isDead(this.ids[0]!)) {
       const id = this.ids[0]!
+      // One at a time, oldest first, each made durable before the next: a crash then leaves a
+      // suffix of the log. Unsynced unlinks may land in any order, and an older segment back
+      // without a newer one would leave its keys with a gap.
       try { await this.fs.unlink(pathIn(this.dir, segmentFile(id))) } catch (error) { throw storageError(error, 'unlink') }
       this.ids.shift()
       deleted.push(id)
-    }
-    if (deleted.length > 0) {
       try { await this.fs.syncDir(this.dir) } catch (error) { throw storageError(error, 'directory sync') }
     }
     return deleted

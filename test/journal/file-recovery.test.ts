@@ -271,8 +271,10 @@ describe('file journal recovery: damage behind a valid checksum', () => {
     }
   })
 
-  test('a newest segment whose header a crash cut (empty, a prefix of it, or zeros) gets its header and takes appends', async () => {
-    for (const torn of [new Uint8Array(0), segmentHeader.subarray(0, 3), new Uint8Array(4096)]) {
+  test('a newest segment whose header a crash cut (empty, a prefix of it, zeros, or some of its bytes never written) gets its header and takes appends', async () => {
+    const holes = Uint8Array.from(segmentHeader)
+    holes.fill(0, 1, 6) // written: its first and last bytes; the file grew over the rest
+    for (const torn of [new Uint8Array(0), segmentHeader.subarray(0, 3), new Uint8Array(4096), holes, concat(segmentHeader.subarray(0, 4), new Uint8Array(4))]) {
       await writeFile(segment, segmentOf(goodFrames()))
       await writeFile(join(dir, segmentFile(2)), torn)
       const storage = await FileJournalStorage.open({ dir })
