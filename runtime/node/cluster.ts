@@ -17,6 +17,7 @@ import { randomId, systemRandom } from '../random.ts'
 import { Supervisor, defaultSupervision, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
 import type { HostId, View } from '../view.ts'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts'
 import { ask, fenceOff, spawnHost, whenReady, withDeadline, type HostHandle, type HostSettings } from './host-handle.ts'
 import { isCrashReport } from './host-control.ts'
 
@@ -101,7 +102,7 @@ export class Cluster {
   /** Per failed host: resolves once every live host has the view without it. */
   private readonly viewAcked = new WeakMap<HostHandle, Promise<void>>()
 
-  private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport) {
+  private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport, private readonly lock: DataDirLock | undefined) {
     this.settings = settings
     this.client = client
     this.clientTransport = clientTransport
@@ -119,6 +120,17 @@ export class Cluster {
         throw new TroupeError('InvalidArgument', `options.dataDir: cannot create ${settings.dataDir}: ${(error as Error).message}`)
       }
     }
+    // One cluster per data directory: a second one would write the same journal segments.
+    const lock = settings.dataDir === undefined ? undefined : lockDataDir(settings.dataDir)
+    try {
+      return await Cluster.startLocked(settings, lock)
+    } catch (error) {
+      lock?.release()
+      throw error
+    }
+  }
+
+  private static async startLocked(settings: Settings, lock: DataDirLock | undefined): Promise<Cluster> {
     const hostIds = Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
     const clientId = `client-${randomId(systemRandom, 1)}`
     // Restarted on a dataDir: the hosts start in a view above the last one published there, so
@@ -160,7 +172,7 @@ export class Cluster {
       clientTransport.close()
       throw refused ?? error
     }
-    const cluster = new Cluster(settings, client, clientTransport)
+    const cluster = new Cluster(settings, client, clientTransport, lock)
     cluster.nextHostIndex = hostIds.length
     for (const handle of handles) cluster.adopt(handle)
     // Restarted on journals from views up to epochMax: the first view must be newer than all of
@@ -287,6 +299,7 @@ export class Cluster {
     // Drain every host before closing any: a primary's last records need its backups' acks.
     await Promise.all(live.map((h) => ask(h, h.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)))
     await Promise.all(this.handles.map((h) => this.retire(h)))
+    this.lock?.release()
   }
 
   /** The error the supervisor escalated with, if it gave up. */

@@ -1,0 +1,97 @@
+/**
+ * One cluster per data directory. Two clusters on one dataDir (two `npm start`s, a supervisor
+ * started twice) would write the same journal segments and lose acknowledged writes; the second
+ * `Cluster.start` is refused with `InvalidArgument` before it spawns a host. A lock left by a
+ * process that is gone is taken over; `stop()` releases the lock.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { Cluster, isTroupeError } from '../../index.ts'
+import { lockDataDir, lockFileName } from '../../runtime/node/data-dir-lock.ts'
+
+const actors = new URL('../fixtures/durable/actors.js', import.meta.url)
+
+let dataDir: string
+beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'troupe-lock-')) })
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }))
+
+const lockPath = (): string => join(dataDir, lockFileName)
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+  return Number(child.stdout.trim())
+}
+
+function expectRefused(run: () => unknown, pattern: RegExp): void {
+  let error: unknown
+  try { run() } catch (e) { error = e }
+  expect(isTroupeError(error, 'InvalidArgument'), String(error)).toBe(true)
+  expect(String(error)).toMatch(pattern)
+}
+
+describe('the data directory lock', () => {
+  test('is taken once: a second taker is refused and told who holds it; released, it can be taken again', () => {
+    const lock = lockDataDir(dataDir)
+    expect(JSON.parse(readFileSync(lockPath(), 'utf8'))).toMatchObject({ pid: process.pid, hostname: hostname() })
+    expectRefused(() => lockDataDir(dataDir), new RegExp(`in use by process ${process.pid} on `))
+    lock.release()
+    lock.release() // a second release does nothing
+    expect(existsSync(lockPath())).toBe(false)
+    lockDataDir(dataDir).release()
+  })
+
+  test('left by a process that is gone, it is taken over', () => {
+    writeFileSync(lockPath(), JSON.stringify({ pid: deadPid(), hostname: hostname(), startedAt: '2026-01-01T00:00:00Z' }))
+    const lock = lockDataDir(dataDir)
+    expect(JSON.parse(readFileSync(lockPath(), 'utf8')).pid).toBe(process.pid)
+    lock.release()
+  })
+
+  test('held by a live process, or by one on another machine, it is refused', () => {
+    writeFileSync(lockPath(), JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: 'then' }))
+    expectRefused(() => lockDataDir(dataDir), new RegExp(`process ${process.ppid}`))
+    writeFileSync(lockPath(), JSON.stringify({ pid: deadPid(), hostname: 'elsewhere.example', startedAt: 'then' }))
+    expectRefused(() => lockDataDir(dataDir), /on elsewhere\.example/)
+  })
+
+  test('a lock file nobody finished writing is refused while fresh, taken over once old', () => {
+    for (const garbage of ['', '{"pid":', 'null', '{"pid":"7"}']) {
+      writeFileSync(lockPath(), garbage)
+      expectRefused(() => lockDataDir(dataDir), /in use by another process/)
+      const old = new Date(Date.now() - 60_000)
+      utimesSync(lockPath(), old, old)
+      lockDataDir(dataDir).release()
+    }
+  })
+
+  test('a release does not remove a lock another process took over meanwhile', () => {
+    const lock = lockDataDir(dataDir)
+    const other = JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: 'later' })
+    writeFileSync(lockPath(), other)
+    lock.release()
+    expect(readFileSync(lockPath(), 'utf8')).toBe(other)
+  })
+
+  test('a second cluster on the same dataDir is refused until the first stops', async () => {
+    const first = await Cluster.start({ actors, hosts: 1, dataDir })
+    try {
+      await first.call('Counter/a', 'increment', [5])
+      await expect(Cluster.start({ actors, hosts: 1, dataDir })).rejects.toSatisfy((e: unknown) =>
+        isTroupeError(e, 'InvalidArgument') && /is in use by process/.test(String(e)))
+      expect(await first.call('Counter/a', 'get', [])).toBe(5) // the first is untouched
+    } finally {
+      await first.stop()
+    }
+    expect(existsSync(lockPath())).toBe(false)
+    const second = await Cluster.start({ actors, hosts: 1, dataDir })
+    try {
+      expect(await second.call('Counter/a', 'get', [])).toBe(5)
+    } finally {
+      await second.stop()
+    }
+  })
+})
