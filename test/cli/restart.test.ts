@@ -1,4 +1,7 @@
-/** SIGTERM stops `troupe start` gracefully; starting again on the same --data recovers every actor. */
+/**
+ * SIGTERM stops `troupe start` gracefully; starting again on the same --data recovers every actor.
+ * A second `troupe start` on a --data in use is refused while the first runs.
+ */
 import { afterAll, expect, test } from 'vitest'
 import { examples, post, startCluster, tempDir, troupe } from './helpers.ts'
 
@@ -8,6 +11,9 @@ afterAll(() => data.remove())
 test('state written before SIGTERM is there after a restart on the same data dir', async () => {
   const first = await startCluster([examples, '--hosts', '2', '--replicas', '1', '--port', '0', '--data', data.dir])
   const port = String(first.port)
+  const twice = await troupe(['start', examples, '--hosts', '1', '--port', '0', '--data', data.dir])
+  expect(twice.code).toBe(2)
+  expect(twice.stderr).toMatch(new RegExp(`InvalidArgument: .* is in use by process ${first.proc.pid} `))
   expect((await troupe(['call', 'Counter/durable', 'increment', '41', '-p', port])).stdout).toBe('41\n')
   expect((await post(first.url, '/actors/Counter/durable/increment', '[1]')).body).toBe(42)
   await Promise.all(Array.from({ length: 20 }, (_, i) => post(first.url, `/actors/Account/acct-${i}/deposit`, `[${100 + i}]`)))
