@@ -92,15 +92,8 @@ export class ActorLog {
     }
     const entry: PendingRecord = { record, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
     this.pending.push(entry)
-    if (this.rule.backups > 0) {
-      // Shipped first: the backups' syncs then run while this host writes its own copy.
-      for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
-    } else {
-      // No reply waits for a backup: the turn's reply leaves first, and the records of one tick
-      // go to each backup together, in order.
-      if (this.unshipped.length === 0) queueMicrotask(this.shipUnshipped)
-      this.unshipped.push(record)
-    }
+    // Shipped first: the backups' syncs then run while this host writes its own copy.
+    for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
     if (this.rule.local) {
       const storage = this.ports.storage!
       storage.append(this.key, [record]).then(
@@ -136,16 +129,6 @@ export class ActorLog {
     for (const backup of this.backups) if (!held.includes(backup)) this.ports.resync(backup)
     this.advance()
     this.armRetry()
-  }
-
-  /** Records appended in this tick whose shipment waits for the end of it (a level that waits for no backup). */
-  private readonly unshipped: JournalRecord[] = []
-
-  private readonly shipUnshipped = (): void => {
-    const records = this.unshipped.splice(0)
-    // A log that failed meanwhile stands behind none of them (its retry is stopped too).
-    if (this.failure) return
-    for (const backup of this.backups) this.ports.ship(backup, this.key, records.slice())
   }
 
   /** Shipments and acks can be lost: ship again whatever a backup has not acknowledged yet. */

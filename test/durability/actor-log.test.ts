@@ -1,11 +1,10 @@
 import { describe, expect, test } from 'vitest'
 import { ActorLog, type LogPorts } from '../../runtime/durability/actor-log.ts'
 import { RequestTable } from '../../runtime/durability/request-table.ts'
-import { TroupeError } from '../../runtime/errors.ts'
 import { SimulatedClock } from '../../runtime/simulated-clock.ts'
 
-/** A log with no local journal (the rule asks only for backups, unless `rule` says otherwise) and a record of what it sent. */
-function harness(backups: string[], rule = { local: false, backups: backups.length }) {
+/** A log with no local journal (the rule asks only for backups) and a record of what it sent. */
+function harness(backups: string[]) {
   const clock = new SimulatedClock()
   const shipped: string[] = []
   const resynced: string[] = []
@@ -19,39 +18,12 @@ function harness(backups: string[], rule = { local: false, backups: backups.leng
     snapshotEveryRecords: 1000,
     snapshot: () => ({}),
   }
-  const log = new ActorLog('K/1', { seq: 0, epoch: 1, requests: new RequestTable(16) }, rule, backups, ports)
+  const log = new ActorLog('K/1', { seq: 0, epoch: 1, requests: new RequestTable(16) }, { local: false, backups: backups.length }, backups, ports)
   const append = (seq: number): void => log.append({ seq, epoch: 1, requestId: `r${seq}`, patch: [], result: seq })
   return { clock, log, shipped, resynced, append }
 }
 
 describe('ActorLog', () => {
-  test('a level that waits for backups ships each record at once, before the reply can leave', () => {
-    const { shipped, append } = harness(['b', 'c'])
-    append(1)
-    expect(shipped).toEqual(['b:1', 'c:1'])
-  })
-
-  test('a level that waits for no backup (memory) replies first, then ships the records of the tick together, in order', async () => {
-    const { log, shipped, append } = harness(['b', 'c'], { local: false, backups: 0 })
-    append(1)
-    append(2)
-    expect(log.whenDurable(2)).toBeUndefined() // the reply may leave now
-    expect(shipped).toEqual([])
-    await Promise.resolve()
-    expect(shipped).toEqual(['b:1,2', 'c:1,2'])
-    append(3)
-    await Promise.resolve()
-    expect(shipped).toEqual(['b:1,2', 'c:1,2', 'b:3', 'c:3'])
-  })
-
-  test('a log that failed before its tick ended ships nothing of it', async () => {
-    const { log, shipped, append } = harness(['b'], { local: false, backups: 0 })
-    append(1)
-    log.fail(new TroupeError('StaleEpoch', 'fenced'))
-    await Promise.resolve()
-    expect(shipped).toEqual([])
-  })
-
   test('a backup that left the list and came back counts as holding nothing: the retry gives it the whole actor', () => {
     const { clock, log, resynced, append } = harness(['b', 'c'])
     append(1)
