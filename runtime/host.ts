@@ -1073,7 +1073,8 @@ export class Host {
 
   private callFromTurn(activation: Activation, key: string, method: string, args: unknown[]): Promise<unknown> {
     // Pieces of `this.state` (drafts, read-only views) travel as plain copies of their value now:
-    // proxies cannot be cloned, and the message must not change with what the turn does next.
+    // proxies cannot be cloned, and a draft changes with what the turn does next. (Other values
+    // are cloned when the call leaves, which may be after the turn's intent is journaled.)
     args = resolveDrafts(args) as unknown[]
     // Ids derive from the turn's id only while one write turn runs alone; interleaved turns
     // cannot tell whose call this is, so they use fresh ids.

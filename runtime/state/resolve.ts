@@ -1,5 +1,6 @@
 import { nodeOf } from './node.ts'
 import { readOnlyTarget } from './read-only.ts'
+import { copyContainer } from './values.ts'
 
 /**
  * Replaces every draft inside a turn's result with a plain copy of its current value, so a
@@ -14,14 +15,12 @@ export function resolveDrafts(value: unknown, depth = 0): unknown {
   if (committed !== undefined) return committed
   if (Array.isArray(value)) return mapIfChanged(value, (item) => resolveDrafts(item, depth + 1))
   if (value instanceof Map) {
-    let changed = false
-    const entries: Array<[unknown, unknown]> = []
+    let out: Map<unknown, unknown> | undefined
     for (const [k, v] of value) {
       const r = resolveDrafts(v, depth + 1)
-      if (r !== v) changed = true
-      entries.push([k, r])
+      if (r !== v) (out ??= new Map(value)).set(k, r)
     }
-    return changed ? new Map(entries) : value
+    return out ?? value
   }
   if (value instanceof Set || value instanceof Date || ArrayBuffer.isView(value)) return value
   const proto = Object.getPrototypeOf(value) as object | null
@@ -40,6 +39,9 @@ export function resolveDrafts(value: unknown, depth = 0): unknown {
 
 /** A plain deep copy of a draft's current value, read through the draft itself. */
 function copyDraft(draft: object, depth: number): unknown {
+  // A proxy hides the internal slots `ArrayBuffer.isView` looks for: ask the draft what it is.
+  const kind = nodeOf(draft)!.kind
+  if (kind === 'typed' || kind === 'date') return copyContainer(nodeOf(draft)!.current(), kind)
   if (Array.isArray(draft)) {
     const out: unknown[] = new Array(draft.length)
     for (let i = 0; i < draft.length; i++) if (i in draft) out[i] = resolveDrafts(draft[i], depth + 1)
@@ -47,8 +49,6 @@ function copyDraft(draft: object, depth: number): unknown {
   }
   if (draft instanceof Map) return new Map([...draft].map(([k, v]) => [k, resolveDrafts(v, depth + 1)]))
   if (draft instanceof Set) return new Set(draft)
-  if (draft instanceof Date) return new Date(draft.getTime())
-  if (ArrayBuffer.isView(draft)) return (draft as unknown as { slice(): unknown }).slice()
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(draft)) out[key] = resolveDrafts((draft as Record<string, unknown>)[key], depth + 1)
   return out

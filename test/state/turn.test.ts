@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { applyPatch, beginTurn, type Patch } from '../../runtime/state/index.ts'
+import { applyPatch, beginTurn, resolveDrafts, type Patch } from '../../runtime/state/index.ts'
 import { strictDiff } from './support/strict-diff.ts'
 
 interface Counter { count: number }
@@ -234,5 +234,40 @@ describe('Map, Set, Date and typed arrays', () => {
     expect(patch).toEqual([{ op: 'set', path: ['buf'], value: new Uint8Array([3, 2, 9]) }])
     expect(state.buf).toEqual(new Uint8Array([3, 2, 9]))
     expect(before.buf).toEqual(new Uint8Array([1, 2, 3]))
+  })
+})
+
+describe('resolveDrafts: a draft handed out of its turn becomes a plain copy of its value', () => {
+  test('of every kind of container, typed arrays and dates keeping their class, read or written', () => {
+    const before = { items: [{ n: 1 }], byId: new Map([['a', { n: 2 }]]), tags: new Set(['x']), at: new Date(5), bytes: new Uint8Array([1, 2, 3]), floats: new Float64Array([0.5]), nested: { deep: { v: 1 } } }
+    const turn = beginTurn(before)
+    const s = turn.draft
+    s.bytes[0] = 9
+    s.at.setTime(7)
+    s.items.push({ n: 2 })
+    const out = resolveDrafts({ ...s, list: [s.bytes, s.at], inMap: new Map([['k', s.floats]]) }) as Record<string, unknown>
+    expect(out['bytes']).toBeInstanceOf(Uint8Array)
+    expect(Array.from(out['bytes'] as Uint8Array)).toEqual([9, 2, 3])
+    expect(out['floats']).toBeInstanceOf(Float64Array)
+    expect(out['at']).toBeInstanceOf(Date)
+    expect((out['at'] as Date).getTime()).toBe(7)
+    expect((out['list'] as unknown[])[0]).toBeInstanceOf(Uint8Array)
+    expect((out['inMap'] as Map<string, unknown>).get('k')).toBeInstanceOf(Float64Array)
+    expect(out['items']).toEqual([{ n: 1 }, { n: 2 }])
+    expect(out['byId']).toEqual(new Map([['a', { n: 2 }]]))
+    expect(out['tags']).toEqual(new Set(['x']))
+    expect(out['nested']).toEqual({ deep: { v: 1 } })
+    // A plain copy: it can be cloned (a proxy cannot), and it outlives the turn.
+    expect(() => structuredClone(out)).not.toThrow()
+    turn.commit()
+    expect(Array.from(out['bytes'] as Uint8Array)).toEqual([9, 2, 3])
+  })
+
+  test('values without drafts come back as they are, a Map too', () => {
+    const m = new Map([['a', { n: 1 }]])
+    const args = [m, { x: 1 }, [1, 2]]
+    const resolved = resolveDrafts(args) as unknown[]
+    expect(resolved).toBe(args)
+    expect(resolved[0]).toBe(m)
   })
 })
