@@ -153,7 +153,15 @@ export class Cluster {
     // The client's placement first: the hosts are handed the ring points it hashed.
     const hasher = await loadPointHasher()
     const client = new ClusterClient({ id: clientId, transport: clientTransport, hasher, view, limits: settings.limits })
-    const handles = hostIds.map((id) => spawnHost(id, settings, view, peerPorts.get(id)!))
+    const handles: HostHandle[] = []
+    try {
+      for (const id of hostIds) handles.push(spawnHost(id, settings, view, peerPorts.get(id)!))
+    } catch (error) {
+      // A worker that cannot be spawned (out of threads or memory): none of the others stays.
+      await Promise.all(handles.map((h) => h.worker.terminate()))
+      clientTransport.close()
+      throw error
+    }
     // A bad actors module (two classes of one type, a bad static list...) is refused by the
     // registry in each worker; its kind crosses the thread as an own property of the error.
     let refused: TroupeError | undefined
@@ -297,9 +305,14 @@ export class Cluster {
     const live = this.liveHandles()
     for (const handle of live) handle.stopping = true
     // Drain every host before closing any: a primary's last records need its backups' acks.
-    await Promise.all(live.map((h) => ask(h, h.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)))
-    await Promise.all(this.handles.map((h) => this.retire(h)))
-    this.lock?.release()
+    try {
+      await Promise.all(live.map((h) => ask(h, h.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)))
+      await Promise.all(this.handles.map((h) => this.retire(h)))
+    } finally {
+      // Only once every worker is gone (retire ends each): then no host writes the journals any more.
+      await Promise.all(this.handles.map((h) => h.worker.terminate().catch(() => undefined)))
+      this.lock?.release()
+    }
   }
 
   /** The error the supervisor escalated with, if it gave up. */

@@ -2,86 +2,139 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } fr
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { TroupeError } from '../errors.ts'
+import { randomId, systemRandom } from '../random.ts'
 
 /** The lock file's name in a cluster's data directory. */
 export const lockFileName = 'LOCK'
 
-/** A lock file whose owner never wrote it is taken over after this long (a crash between create and write). */
+/** Held while a stale lock is replaced, so two processes cannot both take it over. */
+const takeoverFileName = 'LOCK.takeover'
+
+/** A lock (or takeover) file whose owner never wrote it is taken over after this long (a crash between create and write). */
 const unwrittenStaleMs = 10_000
 
 interface LockOwner {
   pid: number
   hostname: string
+  /** This boot of the machine (Linux), so a pid recorded before a reboot is not mistaken for a live one. */
+  bootId: string | undefined
+  /** Unique to one taking of the lock: a later process with the same pid (a restarted container's pid 1) is not its owner. */
+  nonce: string
   startedAt: string
 }
+
+/** What a lock file holds: its owner, nothing readable yet (being written, or a crash), or a file we may not read. */
+type LockContent = { owner: LockOwner } | { unwritten: true } | { unreadable: string }
 
 /** Releases a data directory's lock (once; later calls do nothing). */
 export interface DataDirLock {
   release(): void
 }
 
-/** Locks held by this process, so an exit releases them (a SIGKILL cannot: see `isStale`). */
-const held = new Set<string>()
+/** Locks this process holds, by path, with their nonces; an exit releases them (a SIGKILL cannot: see `isStale`). */
+const held = new Map<string, string>()
 let exitHookInstalled = false
 
 /**
  * Takes `dataDir`'s lock for this process, or throws `InvalidArgument` naming the process that
  * holds it. Two clusters writing one data directory (two `npm start`s, a supervisor started
  * twice) would interleave writes to the same journal segments and lose acknowledged writes, so
- * the second is refused before it spawns a host. A lock left by a process that is gone (killed)
- * on this machine is taken over.
+ * the second is refused before it spawns a host. A lock left by a process that is gone from this
+ * machine (killed, or from before a reboot) is taken over, by one process at a time.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   const path = join(dataDir, lockFileName)
-  for (let attempt = 0; ; attempt++) {
-    let fd: number
-    try {
-      fd = openSync(path, 'wx')
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EEXIST') {
-        throw new TroupeError('InvalidArgument', `options.dataDir: cannot lock ${dataDir}: ${(error as Error).message}`)
-      }
-      const owner = readOwner(path)
-      if (attempt === 0 && isStale(path, owner)) {
-        try { unlinkSync(path) } catch { /* another process took it over first: the next attempt sees its lock */ }
-        continue
-      }
-      const who = owner === undefined ? 'another process' : `process ${owner.pid} on ${owner.hostname} (since ${owner.startedAt})`
-      throw new TroupeError('InvalidArgument',
-        `options.dataDir: ${dataDir} is in use by ${who}; stop that cluster first, or remove ${path} if it is gone`)
-    }
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() }
-    try { writeSync(fd, JSON.stringify(owner)) } finally { closeSync(fd) }
-    held.add(path)
-    installExitHook()
-    let released = false
-    return {
-      release() {
-        if (released) return
-        released = true
-        held.delete(path)
-        removeIfOurs(path)
-      },
-    }
+  if (!create(path)) {
+    if (!isStale(path, readLock(path))) throw inUse(dataDir, path, readLock(path))
+    const taken = takeOver(dataDir, path)
+    if (taken === 'busy') throw new TroupeError('InvalidArgument', `options.dataDir: ${dataDir} is being taken over by another process starting on it`)
+    if (taken === 'lost') throw inUse(dataDir, path, readLock(path))
+  }
+  installExitHook()
+  let released = false
+  return {
+    release() {
+      if (released) return
+      released = true
+      removeIfOurs(path)
+      held.delete(path)
+    },
   }
 }
 
-function readOwner(path: string): LockOwner | undefined {
+/** Creates the lock file with this process as its owner; false when it exists. */
+function create(path: string): boolean {
+  let fd: number
   try {
-    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner> | null
-    if (typeof value?.pid === 'number' && typeof value.hostname === 'string' && typeof value.startedAt === 'string') {
-      return { pid: value.pid, hostname: value.hostname, startedAt: value.startedAt }
-    }
-  } catch { /* unreadable or not JSON: judged by its age */ }
-  return undefined
+    fd = openSync(path, 'wx')
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EEXIST') return false
+    throw new TroupeError('InvalidArgument', `options.dataDir: cannot lock ${path}: ${(error as Error).message}`)
+  }
+  const owner: LockOwner = { pid: process.pid, hostname: hostname(), bootId: bootId(), nonce: randomId(systemRandom, 2), startedAt: new Date().toISOString() }
+  try { writeSync(fd, JSON.stringify(owner)) } finally { closeSync(fd) }
+  held.set(path, owner.nonce)
+  return true
 }
 
-/** Whether the lock's owner is gone: a process of this machine that no longer runs, or a lock never written long ago. */
-function isStale(path: string, owner: LockOwner | undefined): boolean {
-  if (owner === undefined) {
-    try { return Date.now() - statSync(path).mtimeMs > unwrittenStaleMs } catch { return true }
+/**
+ * Replaces a stale lock, holding the takeover file meanwhile: of two processes that both found
+ * the lock stale, one gets the takeover file, judges the lock again and replaces it; the other is
+ * refused: `busy` while another process is taking over, `lost` when one took the lock first.
+ */
+function takeOver(dataDir: string, path: string): 'taken' | 'busy' | 'lost' {
+  const takeover = join(dataDir, takeoverFileName)
+  let fd: number
+  try {
+    fd = openSync(takeover, 'wx')
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EEXIST') return 'lost'
+    // A takeover file left by a process that crashed inside its takeover: old, so gone.
+    if (!olderThan(takeover, unwrittenStaleMs)) return 'busy'
+    try { unlinkSync(takeover) } catch { return 'busy' }
+    try { fd = openSync(takeover, 'wx') } catch { return 'busy' }
   }
-  if (owner.hostname !== hostname() || owner.pid === process.pid) return false
+  try {
+    if (!isStale(path, readLock(path))) return 'lost'
+    try { unlinkSync(path) } catch (error) { if ((error as { code?: unknown }).code !== 'ENOENT') return 'lost' }
+    return create(path) ? 'taken' : 'lost'
+  } finally {
+    closeSync(fd)
+    try { unlinkSync(takeover) } catch { /* gone already */ }
+  }
+}
+
+function readLock(path: string): LockContent {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code === 'ENOENT') return { unwritten: true }
+    return { unreadable: (error as Error).message }
+  }
+  try {
+    const value = JSON.parse(text) as Partial<LockOwner> | null
+    if (typeof value?.pid === 'number' && typeof value.hostname === 'string' && typeof value.nonce === 'string' && typeof value.startedAt === 'string') {
+      return { owner: { pid: value.pid, hostname: value.hostname, bootId: typeof value.bootId === 'string' ? value.bootId : undefined, nonce: value.nonce, startedAt: value.startedAt } }
+    }
+  } catch { /* not JSON: not written yet, or cut short by a crash */ }
+  return { unwritten: true }
+}
+
+/**
+ * Whether the lock's owner is gone: a process of this machine that no longer runs, ran before
+ * the last reboot, or had this process's pid without being this process; or a lock never written
+ * that is old. A lock we may not read, or one from another machine, is never judged stale.
+ */
+function isStale(path: string, content: LockContent): boolean {
+  if ('unreadable' in content) return false
+  if ('unwritten' in content) return olderThan(path, unwrittenStaleMs)
+  const { owner } = content
+  if (owner.hostname !== hostname()) return false
+  const boot = bootId()
+  if (boot !== undefined && owner.bootId !== undefined && owner.bootId !== boot) return true
+  if (owner.pid === process.pid) return held.get(path) !== owner.nonce
   try {
     process.kill(owner.pid, 0)
     return false
@@ -90,14 +143,34 @@ function isStale(path: string, owner: LockOwner | undefined): boolean {
   }
 }
 
+function olderThan(path: string, ms: number): boolean {
+  try { return Date.now() - statSync(path).mtimeMs > ms } catch { return true }
+}
+
+function inUse(dataDir: string, path: string, content: LockContent): TroupeError {
+  const who = 'owner' in content ? `process ${content.owner.pid} on ${content.owner.hostname} (since ${content.owner.startedAt})`
+    : 'unreadable' in content ? `another user or process (its lock cannot be read: ${content.unreadable})` : 'another process'
+  return new TroupeError('InvalidArgument', `options.dataDir: ${dataDir} is in use by ${who}; stop that cluster first, or remove ${path} if it is gone`)
+}
+
+/** Removes the lock if this process still holds it (a takeover may have replaced it). */
 function removeIfOurs(path: string): void {
-  const owner = readOwner(path)
-  if (owner?.pid !== process.pid || owner.hostname !== hostname()) return
+  const content = readLock(path)
+  if (!('owner' in content) || content.owner.nonce !== held.get(path)) return
   try { unlinkSync(path) } catch { /* already gone */ }
+}
+
+let boot: string | null | undefined
+/** This boot's id on Linux, else undefined. */
+function bootId(): string | undefined {
+  if (boot === undefined) {
+    try { boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null } catch { boot = null }
+  }
+  return boot ?? undefined
 }
 
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  process.on('exit', () => { for (const path of held) removeIfOurs(path) })
+  process.on('exit', () => { for (const path of held.keys()) removeIfOurs(path) })
 }

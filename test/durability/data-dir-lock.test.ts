@@ -5,7 +5,7 @@
  * process that is gone is taken over; `stop()` releases the lock.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -19,6 +19,17 @@ beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'troupe-lock-')) })
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }))
 
 const lockPath = (): string => join(dataDir, lockFileName)
+const bootId = (): string | undefined => { try { return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() } catch { return undefined } }
+
+/** A lock file's content as another process would have written it. */
+function lockOf(owner: { pid: number; hostname?: string; bootId?: string }): string {
+  return JSON.stringify({ hostname: hostname(), bootId: bootId(), nonce: 'theirs', startedAt: '2026-01-01T00:00:00Z', ...owner })
+}
+
+function age(path: string): void {
+  const old = new Date(Date.now() - 60_000)
+  utimesSync(path, old, old)
+}
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -45,32 +56,60 @@ describe('the data directory lock', () => {
   })
 
   test('left by a process that is gone, it is taken over', () => {
-    writeFileSync(lockPath(), JSON.stringify({ pid: deadPid(), hostname: hostname(), startedAt: '2026-01-01T00:00:00Z' }))
+    writeFileSync(lockPath(), lockOf({ pid: deadPid() }))
     const lock = lockDataDir(dataDir)
     expect(JSON.parse(readFileSync(lockPath(), 'utf8')).pid).toBe(process.pid)
     lock.release()
   })
 
   test('held by a live process, or by one on another machine, it is refused', () => {
-    writeFileSync(lockPath(), JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: 'then' }))
+    writeFileSync(lockPath(), lockOf({ pid: process.ppid }))
     expectRefused(() => lockDataDir(dataDir), new RegExp(`process ${process.ppid}`))
-    writeFileSync(lockPath(), JSON.stringify({ pid: deadPid(), hostname: 'elsewhere.example', startedAt: 'then' }))
+    writeFileSync(lockPath(), lockOf({ pid: deadPid(), hostname: 'elsewhere.example' }))
     expectRefused(() => lockDataDir(dataDir), /on elsewhere\.example/)
+  })
+
+  test('naming this process\'s pid without being held by it (a restarted container\'s pid 1), it is taken over', () => {
+    writeFileSync(lockPath(), lockOf({ pid: process.pid }))
+    const lock = lockDataDir(dataDir)
+    expect(JSON.parse(readFileSync(lockPath(), 'utf8')).nonce).not.toBe('theirs')
+    lock.release()
+  })
+
+  test.skipIf(bootId() === undefined)('left before a reboot (another boot id), it is taken over even if its pid runs now', () => {
+    writeFileSync(lockPath(), lockOf({ pid: process.ppid, bootId: 'an-earlier-boot' }))
+    lockDataDir(dataDir).release()
+  })
+
+  test('two takers of one stale lock: while one holds the takeover file, the other is refused', () => {
+    writeFileSync(lockPath(), lockOf({ pid: deadPid() }))
+    const takeover = join(dataDir, 'LOCK.takeover')
+    writeFileSync(takeover, '')
+    expectRefused(() => lockDataDir(dataDir), /is being taken over by another process/)
+    expect(JSON.parse(readFileSync(lockPath(), 'utf8')).nonce).toBe('theirs') // untouched
+    age(takeover) // its taker crashed long ago
+    lockDataDir(dataDir).release()
+    expect(existsSync(takeover)).toBe(false)
+  })
+
+  test('a lock this process cannot read is refused, however old', () => {
+    mkdirSync(lockPath()) // reading it fails (EISDIR), as a lock of another user would (EACCES)
+    age(lockPath())
+    expectRefused(() => lockDataDir(dataDir), /its lock cannot be read/)
   })
 
   test('a lock file nobody finished writing is refused while fresh, taken over once old', () => {
     for (const garbage of ['', '{"pid":', 'null', '{"pid":"7"}']) {
       writeFileSync(lockPath(), garbage)
       expectRefused(() => lockDataDir(dataDir), /in use by another process/)
-      const old = new Date(Date.now() - 60_000)
-      utimesSync(lockPath(), old, old)
+      age(lockPath())
       lockDataDir(dataDir).release()
     }
   })
 
   test('a release does not remove a lock another process took over meanwhile', () => {
     const lock = lockDataDir(dataDir)
-    const other = JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: 'later' })
+    const other = lockOf({ pid: process.ppid })
     writeFileSync(lockPath(), other)
     lock.release()
     expect(readFileSync(lockPath(), 'utf8')).toBe(other)
