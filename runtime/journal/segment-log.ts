@@ -125,6 +125,9 @@ export class SegmentLog {
     try {
       file = await fs.openForWrite(pathIn(dir, segmentFile(active)))
       if (tailBytes === 0) tailBytes = fileBytes = await SegmentLog.writeHeader(file)
+      // What was read may be only in the page cache (a sync that failed before a restart): made
+      // durable now, before anything is appended after it, maybe in a newer segment.
+      else await file.datasync()
       await fs.syncDir(dir)
     } catch (error) {
       await file?.close().catch(() => undefined)

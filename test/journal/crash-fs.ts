@@ -37,7 +37,7 @@ const sectorBytes = 512
  * prefix of its pending operations, the next one torn (cut short, not written at all, or only
  * its later sectors written); a file created since the last directory sync may be missing, and one
  * deleted since may be back. With `failOneWriteIn`, writes fail now and then (ENOSPC, part of
- * the data written). `onOp` runs before every operation, so a test can take crash
+ * the data written); with `failOneSyncIn`, syncs (EIO, nothing made durable). `onOp` runs before every operation, so a test can take crash
  * images at every point of a workload.
  */
 export class CrashFs {
@@ -48,6 +48,8 @@ export class CrashFs {
   onOp: (what: string) => void = () => {}
   /** One write in this many (0: none) fails with ENOSPC after writing part of its data: a disk that fills up now and then. */
   failOneWriteIn = 0
+  /** One datasync in this many (0: none) fails with EIO, making nothing durable (what it was to flush may or may not reach the disk). */
+  failOneSyncIn = 0
 
   constructor(private readonly random: Random, image?: ReadonlyMap<string, Uint8Array>) {
     for (const [name, bytes] of image ?? []) {
@@ -139,6 +141,9 @@ export class CrashFs {
       push({ kind: 'write', at, data: Uint8Array.from(data) })
     }
     const sync = (): void => {
+      if (this.failOneSyncIn > 0 && nextInt(this.random, this.failOneSyncIn) === 0) {
+        throw Object.assign(new Error('EIO: i/o error (injected)'), { code: 'EIO' })
+      }
       f().durable = f().current
       f().pending = []
     }
