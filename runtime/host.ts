@@ -111,6 +111,8 @@ export class Host {
   private readonly consistency: Consistency
   private readonly onEvent: ((event: HostEvent) => void) | undefined
   private readonly onEscalate: ((reason: string) => void) | undefined
+  /** Set once the journal broke for good and this host gave up (see `checkStorage`). */
+  private storageBroken = false
   private readonly activationSupervisor: Supervisor
   private readonly timers: ActivationTimers
   private readonly recovery: Recovery
@@ -228,6 +230,7 @@ export class Host {
       snapshotEveryRecords: this.limits.snapshotEveryRecords,
       viewEpoch: () => this.placement.view.epoch,
       ack: (to, key, seq, status) => this.deliver(to, { v: 1, t: 'replicated', id: this.nextShipmentId(), key, seq, status }),
+      storageFailed: () => this.checkStorage(),
     })
     this.transport.listen({
       envelope: (from, envelope) => this.receive(from, envelope),
@@ -1041,6 +1044,20 @@ export class Host {
     this.timers.end(activation)
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     if (activation.status !== 'deactivating') activation.status = 'gone'
+    if (kind === 'StorageFailed') this.checkStorage()
+  }
+
+  /**
+   * A journal broken for good (a failed fdatasync) refuses every write until it is opened again:
+   * this host would refuse every durable call and acknowledge no shipment, holding up the
+   * primaries it backs. It gives up instead, once, so its supervisor replaces it and the
+   * replacement opens the journal afresh.
+   */
+  private checkStorage(): void {
+    const broken = this.storage.broken?.()
+    if (broken === undefined || this.storageBroken) return
+    this.storageBroken = true
+    this.onEscalate?.(`its journal storage failed: ${broken.message}`)
   }
 
   /** Runs a lifecycle hook as a journaled turn; a throw fails it. */

@@ -43,6 +43,8 @@ export interface ReplicaStoreOptions {
   viewEpoch(): number
   /** Sends an acknowledgement back to the primary. */
   ack(to: HostId, key: string, seq: number, status: AckStatus): void
+  /** The journal refused a write (the host checks whether it is broken for good). */
+  storageFailed?(): void
 }
 
 /**
@@ -85,6 +87,7 @@ export class ReplicaStore {
     const next = previous.then(() => this.apply(from, key, epoch, records, snapshot, offered)).catch(() => {
       // Storage failed: forget the warm copy (it may be ahead of the disk) and send no ack.
       this.forget(key)
+      this.options.storageFailed?.()
     })
     this.queues.set(key, next)
     void next.finally(() => {
@@ -197,6 +200,7 @@ export class ReplicaStore {
       },
       () => {
         if (this.warm.get(key) === replica) this.forget(key)
+        this.options.storageFailed?.()
         return false
       },
     )

@@ -1,5 +1,6 @@
 import { assert } from '../assert.ts'
 import { systemClock, type Clock } from '../clock.ts'
+import type { TroupeError } from '../errors.ts'
 import { decodeValue, type JournalCodec } from './codec.ts'
 import { bodiesIn, EntryWriter, readEntries, type FileOp } from './file-entries.ts'
 import { bodyOf, FileIndex } from './file-index.ts'
@@ -96,6 +97,11 @@ export class FileJournalStorage implements JournalStorage {
     let max = 0
     for (const head of this.index.heads().values()) max = Math.max(max, head.epoch, head.snapshotEpoch)
     return max
+  }
+
+  /** See `JournalStorage.broken`. */
+  broken(): TroupeError | undefined {
+    return this.log.broken
   }
 
   /** Opens (creating or recovering) the journal in `options.dir`. */

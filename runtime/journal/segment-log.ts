@@ -161,6 +161,11 @@ export class SegmentLog {
     return segmentHeader.byteLength
   }
 
+  /** The failure that stops every later append (a failed fdatasync), until the log is opened again. */
+  get broken(): TroupeError | undefined {
+    return this.failure
+  }
+
   /** Segment ids, oldest first; the last is the active one. */
   segments(): readonly number[] {
     return this.ids

@@ -1,3 +1,4 @@
+import type { TroupeError } from '../errors.ts'
 /**
  * The journal storage interface: one per-actor append-only log of turn records plus the
  * latest snapshot, behind which every backend (memory, file, IndexedDB) sits. Every backend
@@ -71,6 +72,12 @@ export interface JournalStorage {
   keys(): Promise<string[]>
   /** The newest view epoch of any record or snapshot held (0: none); a durable backend that outlives its process has it. */
   epochMax?(): number
+  /**
+   * A failure every later write repeats until the storage is closed and opened again (a failed
+   * fdatasync: what the page cache holds can no longer be trusted), or undefined while writes may
+   * succeed (a full disk may drain). A backend that cannot break this way need not have it.
+   */
+  broken?(): TroupeError | undefined
   /** Waits for pending writes to settle, then releases the backend; the storage is unusable after. */
   close(): Promise<void>
 }

@@ -327,7 +327,7 @@ describe('a full disk at strong consistency', () => {
   })
 
   /** Host a journals to files on a disk that can fill up, hosts b and c to memory; each actor has one backup. */
-  async function threeHosts() {
+  async function threeHosts(onEscalate?: (reason: string) => void) {
     const hasher = await loadPointHasher()
     const network = new MemoryNetwork()
     const registry = new ActorRegistry()
@@ -338,7 +338,7 @@ describe('a full disk at strong consistency', () => {
     const { fs, plan } = faultyFs()
     const limits = { replicationRetryMs: 20, callRetryMs: 200 }
     const storageOf = async (id: string): Promise<JournalStorage> => id === 'a' ? FileJournalStorage.open({ dir, fs }) : new MemoryJournalStorage()
-    const hosts = await Promise.all(view.hosts.map(async (id) => new Host({ id, transport: network.connect(id), registry, hasher, view, storage: await storageOf(id), consistency: 'strong', replicas: 1, limits })))
+    const hosts = await Promise.all(view.hosts.map(async (id) => new Host({ id, transport: network.connect(id), registry, hasher, view, storage: await storageOf(id), consistency: 'strong', replicas: 1, limits, ...(id === 'a' && onEscalate ? { onEscalate } : {}) })))
     const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, limits })
     const placement = Placement.build(view, client.limits, hasher)
     /** An id whose primary and backup are these hosts. */
@@ -374,6 +374,41 @@ describe('a full disk at strong consistency', () => {
     expect(answer).toBe(balance)
     expect(await untilDefinite(() => client.callKey(key, 'deposit', [10], { requestId: 'dep-10' }))).toBe(answer)
     expect(await client.callKey(key, 'balance', [])).toBe(balance)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('a failed fdatasync breaks the journal for good: its host gives up once (as primary and as backup) so a replacement opens it afresh; a full disk does not', async () => {
+    const escalations: string[] = []
+    const { hosts, client, plan, idOn } = await threeHosts((reason) => escalations.push(reason))
+    // As primary: a's disk fills, then fails a sync.
+    const onA = `Purse/${idOn('a', 'b', 'p')}`
+    plan.diskFull = true
+    expect(isTroupeError(await client.callKey(onA, 'deposit', [1]).catch((e: unknown) => e), 'StorageFull')).toBe(true)
+    plan.diskFull = false
+    expect(escalations).toEqual([]) // a full disk may drain: no reason to give up
+    // (The refused write may still take effect: its backup holds it. Either way, writes go on.)
+    expect([101, 102]).toContain(await untilDefinite(() => client.callKey(onA, 'deposit', [1], { requestId: 'one' })))
+    plan.syncError = 'EIO'
+    expect(isTroupeError(await client.callKey(onA, 'deposit', [1]).catch((e: unknown) => e), 'StorageFailed')).toBe(true)
+    expect(escalations).toHaveLength(1)
+    expect(escalations[0]).toMatch(/journal storage failed: .*fdatasync/)
+    plan.syncError = undefined
+    // Its journal stays broken: shipments to a fail too, and a gives up no more than once.
+    await client.callKey(`Purse/${idOn('b', 'a', 'q')}`, 'deposit', [1], { timeoutMs: 300 }).catch(() => undefined)
+    expect(escalations).toHaveLength(1)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('a backup whose fdatasync fails gives up too', async () => {
+    const escalations: string[] = []
+    const { hosts, client, plan, idOn } = await threeHosts((reason) => escalations.push(reason))
+    const backedByA = `Purse/${idOn('b', 'a', 'q')}`
+    expect(await client.callKey(backedByA, 'deposit', [1])).toBe(101)
+    plan.syncError = 'EIO'
+    await client.callKey(backedByA, 'deposit', [1], { timeoutMs: 300 }).catch(() => undefined)
+    expect(escalations).toHaveLength(1)
+    expect(escalations[0]).toMatch(/journal storage failed: .*fdatasync/)
+    plan.syncError = undefined
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
