@@ -13,7 +13,7 @@ import { ActivationTimers } from './activation-timers.ts'
 import { Recovery } from './durability/recovery.ts'
 import { loadFromJournal, ReplicaStore, shippedOf, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
-import { serializeThrown, TroupeError, type SerializedError } from './errors.ts'
+import { isTroupeError, serializeThrown, TroupeError, type SerializedError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
 import { MemoryJournalStorage } from './journal/memory-storage.ts'
 import type { JournalRecord, JournalStorage } from './journal/storage.ts'
@@ -1090,8 +1090,7 @@ export class Host {
 
   private callFromTurn(activation: Activation, key: string, method: string, args: unknown[]): Promise<unknown> {
     // Pieces of `this.state` (drafts, read-only views) travel as plain copies of their value now:
-    // proxies cannot be cloned, and a draft changes with what the turn does next. (Other values
-    // are cloned when the call leaves, which may be after the turn's intent is journaled.)
+    // proxies cannot be cloned, and a draft changes with what the turn does next.
     args = resolveDrafts(args) as unknown[]
     // Ids derive from the turn's id only while one write turn runs alone; interleaved turns
     // cannot tell whose call this is, so they use fresh ids.
@@ -1105,6 +1104,16 @@ export class Host {
       journaled?.then(() => { if (activation.turnIntent === journaled) activation.turnIntent = undefined }, () => undefined)
     }
     const intent = alone ? activation.turnIntent : undefined
+    if (intent) {
+      // The call leaves once the intent is journaled: it carries its arguments as they are now,
+      // as a call sent at once does (the transport copies them as it sends).
+      try {
+        checkPayload(args, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'arguments', key, method)
+        args = structuredClone(args)
+      } catch (error) {
+        return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `arguments of ${key}.${method}: ${(error as Error).message}`))
+      }
+    }
     const requestId = alone ? `${activation.turnId}/${activation.turnCalls++}` : undefined
     const waiting = activation.waitingOn
     waiting.set(key, (waiting.get(key) ?? 0) + 1)
