@@ -7,10 +7,12 @@ import { CrashFs } from './crash-fs.ts'
 
 /**
  * Crash points: a workload of concurrent appends, snapshots, compactions (which delete segments)
- * and installs runs on a file system that knows what a power cut would keep (`CrashFs`). Before
- * every file operation the test draws crash images; each must open, hold every record and
- * snapshot acknowledged before that point, and take appends again. A crash during that recovery
- * is drawn too, and must recover the same way. Seeded: a failure names its seed and point.
+ * and installs runs on a file system that knows what a power cut would keep (`CrashFs`), in some
+ * configurations with writes (ENOSPC) or syncs (EIO, after which the journal is reopened) failing
+ * now and then. Before every file operation the test draws crash images; each must open, hold
+ * every record (with its contents) and snapshot acknowledged before that point, and take appends
+ * again. A crash during that recovery is drawn too, and must recover the same way. Seeded: a
+ * failure names its seed and point.
  */
 
 const keys = ['A/1', 'A/2', 'B/1']
