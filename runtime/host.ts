@@ -28,6 +28,7 @@ import { checkPayload } from './payload.ts'
 import { readOnlyView, resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
+import { loopbackCopy } from '../transport/loopback-copy.ts'
 
 /** What a host reports as it runs, for tests, the simulation's checkers and the CLI. */
 export type HostEvent =
@@ -826,7 +827,7 @@ export class Host {
     }
     let copy: Envelope
     try {
-      copy = structuredClone(envelope)
+      copy = loopbackCopy(envelope)
     } catch (error) {
       this.undeliverable(to, envelope, new TroupeError('Unserializable', (error as Error).message))
       return

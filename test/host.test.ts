@@ -133,6 +133,42 @@ class Payer extends Actor<{ balance: number }> {
   }
 }
 
+/** Keeps (outside its state) and returns what it is given; and a caller on the same host that checks nothing is shared. */
+class Mirror extends Actor<Record<string, never>> {
+  static readOnly = ['lastN']
+  private last: { n: number } | undefined
+  initialState() {
+    return {}
+  }
+  touch(given: { n: number }, again: { n: number }) {
+    given.n++
+    this.last = given
+    return { given, same: given === again }
+  }
+  lastN() {
+    return this.last?.n
+  }
+  symbol() {
+    return Symbol('not sendable') as unknown as string
+  }
+}
+class Handler extends Actor<Record<string, never>> {
+  initialState() {
+    return {}
+  }
+  async run() {
+    const mirror = this.actor(Mirror, 'm')
+    // The first call of a write turn leaves once the turn's intent is journaled, copied then;
+    // the calls after it are sent at once, as the host delivers them.
+    await mirror.lastN()
+    const mine = { n: 1 }
+    const back = await mirror.touch(mine, mine)
+    back.given.n = 50
+    const error = await mirror.symbol().catch((e: unknown) => e)
+    return { mine: mine.n, back: back.given.n, same: back.same, lastAfter: await mirror.lastN(), error: isTroupeError(error) ? error.kind : String(error) }
+  }
+}
+
 /** An id of `type` whose primary is `host`. */
 function idOn(client: ClusterClient, type: typeof Greeter, host: string): string {
   for (let i = 0; ; i++) if (client.ownerOf(type, `k${i}`) === host) return `k${i}`
@@ -163,6 +199,8 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Moody)
   registry.register(Pusher)
   registry.register(Payer)
+  registry.register(Mirror)
+  registry.register(Handler)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e), ...settings }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
@@ -366,6 +404,12 @@ describe('hosts in one thread over the in-memory transport', () => {
     expect(await payer.balance()).toBe(2)
     expect(await client.actor(Moody, 'm').get()).toBe(1)
     await host!.stop()
+  })
+
+  test('two actors on one host share no object through arguments or results, and an unsendable result is refused', async () => {
+    const { hosts, client } = await world(['h0'])
+    expect(await client.actor(Handler, 'x').run()).toEqual({ mine: 1, back: 50, same: true, lastAfter: 2, error: 'Unserializable' })
+    await Promise.all(hosts.map((h) => h.stop()))
   })
 
   test('a call to a stopped cluster fails with ClusterStopped', async () => {
