@@ -92,6 +92,9 @@ export interface HostStats {
   remindersFired: number
   /** Records this host's primaries are still waiting to have acknowledged (replication lag). */
   replicationLag: number
+  /** With `spinWaitUs` (Node hosts): polls of the ports after a burst that got a message, and that ran out. */
+  spinsCaught?: number
+  spinsMissed?: number
 }
 
 /**

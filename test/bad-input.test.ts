@@ -170,6 +170,7 @@ describe('Cluster.start with bad numeric options', () => {
     ...numbers('options.hangTimeoutMs', wrong, (v) => ({ hangTimeoutMs: v })),
     ...numbers('options.heapMbMax', [...wrong, ['below 16 MB', 8]], (v) => ({ heapMbMax: v })),
     ...numbers('options.hosts', wrong, (v) => ({ hosts: v })),
+    ...numbers('options.spinWaitUs', [...wrong, ['above 10,000 µs', 10_001]], (v) => ({ spinWaitUs: v })),
     ...numbers('options.replicas', [...wrong, ['above 7', 8]], (v) => ({ replicas: v })),
     ...numbers('supervision.intensity', wrong, (v) => ({ supervision: { intensity: v } })),
     ...numbers('supervision.periodMs', [...wrong, ['zero', 0]], (v) => ({ supervision: { periodMs: v } })),

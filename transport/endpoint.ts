@@ -7,6 +7,11 @@ export interface Endpoint {
   postMessage(message: unknown): void
   listen(handler: (data: unknown) => void): void
   close(): void
+  /**
+   * Takes the next message now, without waiting for the event loop (undefined when none is
+   * queued). Only platforms that can: Node's `receiveMessageOnPort`. Used to spin for a reply.
+   */
+  receiveNow?(): { message: unknown } | undefined
 }
 
 /** Minimal shape of a Web-standard MessagePort, so the core needs no DOM types. */

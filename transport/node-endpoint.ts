@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads'
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { Endpoint } from './endpoint.ts'
 
 /**
@@ -16,5 +16,6 @@ export function nodeEndpoint(port: MessagePort): Endpoint {
       port.on('message', handler)
     },
     close: () => port.close(),
+    receiveNow: () => receiveMessageOnPort(port),
   }
 }

@@ -4,6 +4,7 @@ import type { Endpoint } from './endpoint.ts'
 import { fromWire, toWire } from './wire.ts'
 import { Outbox, type OutboxOptions } from './outbox.ts'
 import type { PeerId, Transport, TransportHandlers } from './transport.ts'
+import { SpinPolicy, type SpinWaitOptions } from './spin-wait.ts'
 
 export interface PortTransportOptions extends OutboxOptions {
   /**
@@ -13,6 +14,11 @@ export interface PortTransportOptions extends OutboxOptions {
    * a core and the disk from the hosts taking over.
    */
   silenced?: () => boolean
+  /**
+   * After each flush, while a reply is awaited, poll the links that can receive synchronously
+   * for up to this long instead of sleeping (see spin-wait.ts). Default: never.
+   */
+  spinWait?: SpinWaitOptions
 }
 
 /**
@@ -26,18 +32,35 @@ export class PortTransport implements Transport {
   private readonly outbox: Outbox
   private closed = false
   private readonly silenced: (() => boolean) | undefined
+  private readonly spinWait: SpinWaitOptions | undefined
+  private readonly spinPolicy: SpinPolicy | undefined
+  /** Spins that got a message, and spins that ran out of budget (see `spinWait`). */
+  readonly spins = { caught: 0, missed: 0 }
+  /** Links that can receive synchronously (spinning polls only those; with none, it never spins). */
+  private pollable = 0
 
   constructor(self: PeerId, links: Iterable<[PeerId, Endpoint]> = [], options: PortTransportOptions = {}) {
     this.self = self
     this.silenced = options.silenced
-    this.outbox = new Outbox((to, frame) => this.flushFrame(to, frame), options)
+    this.spinWait = options.spinWait
+    this.spinPolicy = options.spinWait ? new SpinPolicy(options.spinWait.budgetUs) : undefined
+    const schedule = options.schedule ?? queueMicrotask
+    const outboxOptions: OutboxOptions = !this.spinWait ? options : {
+      ...options,
+      schedule: (flush) => schedule(() => {
+        flush()
+        this.spin()
+      }),
+    }
+    this.outbox = new Outbox((to, frame) => this.flushFrame(to, frame), outboxOptions)
     for (const [peer, endpoint] of links) this.connect(peer, endpoint)
   }
 
   /** Adds (or replaces) the link to `peer`. */
   connect(peer: PeerId, endpoint: Endpoint): void {
-    this.links.get(peer)?.close()
+    this.disconnect(peer)
     this.links.set(peer, endpoint)
+    if (endpoint.receiveNow) this.pollable++
     endpoint.listen((data) => this.receive(peer, data))
   }
 
@@ -46,6 +69,7 @@ export class PortTransport implements Transport {
     const link = this.links.get(peer)
     if (!link) return
     this.links.delete(peer)
+    if (link.receiveNow) this.pollable--
     link.close()
   }
 
@@ -67,6 +91,7 @@ export class PortTransport implements Transport {
     this.outbox.clear()
     for (const link of this.links.values()) link.close()
     this.links.clear()
+    this.pollable = 0
   }
 
   private flushFrame(to: PeerId, frame: Envelope[]): void {
@@ -89,6 +114,29 @@ export class PortTransport implements Transport {
         }
       }
     }
+  }
+
+  /** Polls every link that can receive synchronously until a message comes or the budget runs out. */
+  private spin(): void {
+    const wait = this.spinWait!
+    if (this.closed || this.pollable === 0 || !wait.awaiting() || !this.spinPolicy!.spinNow()) return
+    const end = wait.now() + wait.budgetUs / 1000
+    do {
+      let got = false
+      for (const [peer, link] of this.links) {
+        const received = link.receiveNow?.()
+        if (received === undefined) continue
+        got = true
+        this.receive(peer, received.message)
+      }
+      if (got) {
+        this.spins.caught++
+        this.spinPolicy!.caught()
+        return
+      }
+    } while (wait.now() < end && !this.closed)
+    this.spins.missed++
+    this.spinPolicy!.missed()
   }
 
   private receive(from: PeerId, data: unknown): void {

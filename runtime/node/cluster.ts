@@ -45,6 +45,15 @@ export interface ClusterOptions {
   limits?: Partial<Limits>
   /** Adds and drains hosts with the load, between `minHosts` and `maxHosts`. Default: off (a fixed `hosts`). */
   autoscale?: AutoscaleOptions
+  /**
+   * After sending, the client (while calls are in flight) and each host (after a burst of work)
+   * poll their ports for up to this many µs before sleeping: a thread woken by a message waits
+   * tens of µs for its CPU on a VM, most of a round trip. Backs off on its own when replies come
+   * later than that. Default 100 when every host and the client can have a core of their own
+   * (`hosts` + 1, or `autoscale.maxHosts` + 1, ≤ the machine's cores), else 0 (never: spinning
+   * would take a core another host needs). At most 10,000.
+   */
+  spinWaitUs?: number
 }
 
 /** One host as the cluster sees it. */
@@ -73,6 +82,18 @@ interface Settings extends HostSettings {
 
 /** Most hosts one cluster runs on one machine. */
 export const hostsMax = 256
+/** How long a thread polls its ports before sleeping, when each has a core of its own (see `spinWaitUs`). */
+export const spinWaitUsDefault = 100
+
+/** `spinWaitUs` when not given: spin only when the client and every host can have a core of their own. */
+export function defaultSpinWaitUs(hosts: number, cores: number): number {
+  return hosts + 1 <= cores ? spinWaitUsDefault : 0
+}
+/**
+ * The client spins only with at most this many calls in flight: with more, replies arrive in a
+ * stream anyway, and a spinning client takes CPU the hosts' garbage collectors need.
+ */
+const spinInFlightMax = 64
 
 /**
  * A cluster of hosts on Node worker threads, supervised from this thread, and a client in this
@@ -139,7 +160,12 @@ export class Cluster {
     const view: View = { epoch: storedEpoch(settings.dataDir) + 1, hosts: hostIds }
     noteEpoch(settings.dataDir, view.epoch)
     const peerPorts = new Map<HostId, Array<[string, MessagePort]>>(hostIds.map((id) => [id, []]))
-    const clientTransport = new PortTransport(clientId, [], { schedule: setImmediate, eagerFirst: true })
+    let inFlight = (): number => 0
+    const clientTransport = new PortTransport(clientId, [], {
+      schedule: setImmediate,
+      eagerFirst: true,
+      ...(settings.spinWaitUs > 0 ? { spinWait: { budgetUs: settings.spinWaitUs, awaiting: () => { const n = inFlight(); return n > 0 && n <= spinInFlightMax }, now: () => performance.now() } } : {}),
+    })
     for (let i = 0; i < hostIds.length; i++) {
       for (let j = i + 1; j < hostIds.length; j++) {
         const { port1, port2 } = new MessageChannel()
@@ -153,6 +179,7 @@ export class Cluster {
     // The client's placement first: the hosts are handed the ring points it hashed.
     const hasher = await loadPointHasher()
     const client = new ClusterClient({ id: clientId, transport: clientTransport, hasher, view, limits: settings.limits })
+    inFlight = () => client.inFlight
     const handles: HostHandle[] = []
     try {
       for (const id of hostIds) handles.push(spawnHost(id, settings, view, peerPorts.get(id)!))
@@ -543,6 +570,8 @@ function validate(options: ClusterOptions): Settings {
   const { actors, hosts = options.autoscale?.minHosts ?? (options.autoscale ? 1 : availableParallelism()), limits, replicas = 2, consistency = 'strong', dataDir } = options
   const { heartbeatMs = 1000, hangTimeoutMs = 5000, heapMbMax, supervision } = options
   const autoscale = options.autoscale === undefined ? undefined : resolveAutoscale(options.autoscale, hostsMax)
+  // A cluster that may grow spins only if it can grow without taking a core from a spinning thread.
+  const spinWaitUs = options.spinWaitUs !== undefined ? options.spinWaitUs : defaultSpinWaitUs(autoscale?.maxHosts ?? hosts, availableParallelism())
   if (autoscale && options.hosts !== undefined && (options.hosts < autoscale.minHosts || options.hosts > autoscale.maxHosts)) {
     throw new TroupeError('InvalidArgument', `options.hosts must be within autoscale.minHosts..maxHosts (${autoscale.minHosts}..${autoscale.maxHosts})`)
   }
@@ -566,6 +595,7 @@ function validate(options: ClusterOptions): Settings {
   // let the lease lapse between them, and the hosts would refuse every call.
   if (heartbeatMs > hangTimeoutMs) throw new TroupeError('InvalidArgument', `options.heartbeatMs (${heartbeatMs}) must not exceed options.hangTimeoutMs (${hangTimeoutMs})`)
   if (heapMbMax !== undefined) integer(heapMbMax, 16, 1_000_000, 'options.heapMbMax')
+  integer(spinWaitUs, 0, 10_000, 'options.spinWaitUs')
   if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) throw new TroupeError('InvalidArgument', 'options.dataDir must be a directory path')
   let resolved: Limits
   try {
@@ -591,6 +621,7 @@ function validate(options: ClusterOptions): Settings {
     heartbeatMs,
     hangTimeoutMs,
     heapMbMax,
+    spinWaitUs,
   }
 }
 
@@ -623,7 +654,7 @@ function noteEpoch(dataDir: string | undefined, epoch: number): void {
 /** The longest delay `setTimeout` honours. */
 const timerMsMax = 2_147_483_647
 
-const optionNames: ReadonlyArray<keyof ClusterOptions> = ['actors', 'hosts', 'replicas', 'consistency', 'dataDir', 'supervision', 'heartbeatMs', 'hangTimeoutMs', 'heapMbMax', 'limits', 'autoscale']
+const optionNames: ReadonlyArray<keyof ClusterOptions> = ['actors', 'hosts', 'replicas', 'consistency', 'dataDir', 'supervision', 'heartbeatMs', 'hangTimeoutMs', 'heapMbMax', 'limits', 'autoscale', 'spinWaitUs']
 const autoscaleNames: ReadonlyArray<keyof AutoscaleOptions> = ['minHosts', 'maxHosts', 'scaleUpCallsPerHost', 'scaleDownCallsPerHost', 'intervalMs', 'cooldownMs']
 
 function knownKeys(value: object, names: readonly string[], where: string): void {

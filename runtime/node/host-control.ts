@@ -30,6 +30,8 @@ export interface HostWorkerData {
    * sends nothing on its data ports, so its keys can move at once, before its worker has exited.
    */
   fence: SharedArrayBuffer
+  /** After each burst of work, poll the data ports this long before sleeping (0: never; see spin-wait.ts). */
+  spinWaitUs: number
 }
 
 /** What a serving host posts to its parent when it crashed (then it waits to be terminated). */

@@ -18,6 +18,8 @@ export interface HostSettings {
   limits: Limits
   /** Per-worker V8 heap limit in MB (a host that exceeds it crashes alone). */
   heapMbMax: number | undefined
+  /** How long hosts and the client poll their ports before sleeping, in µs (0: never). */
+  spinWaitUs: number
 }
 
 /** One host worker as its supervisor sees it. */
@@ -60,6 +62,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     restartedWithoutState: joinedLater && !(restarts > 0 && settings.dataDir !== undefined),
     pointCaches: pointCaches([...view.hosts, id]),
     fence,
+    spinWaitUs: settings.spinWaitUs,
   }
   const worker = new Worker(hostWorkerUrl(), {
     workerData: data,

@@ -32,6 +32,8 @@ const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) =
   schedule: setImmediate,
   eagerFirst: true,
   silenced: () => Atomics.load(fence, 0) !== 0,
+  // More calls, shipments or acks are likely soon after a burst; the policy backs off when not.
+  ...(data.spinWaitUs > 0 ? { spinWait: { budgetUs: data.spinWaitUs, awaiting: () => true, now: () => performance.now() } } : {}),
 })
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
@@ -50,7 +52,7 @@ const control: HostControl = {
     host.renewLease(leaseMs)
     return true
   },
-  stats: () => host.stats(),
+  stats: () => ({ ...host.stats(), ...(data.spinWaitUs > 0 ? { spinsCaught: transport.spins.caught, spinsMissed: transport.spins.missed } : {}) }),
   activeKeys: () => host.activeKeys(),
   journal: (key) => host.journal(key),
   connect: (peer, port) => transport.connect(peer, nodeEndpoint(port)),
