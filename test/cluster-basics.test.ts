@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster } from '../index.ts'
-import { defaultSpinWaitUs, spinWaitUsDefault } from '../runtime/node/cluster.ts'
+import { availableParallelism } from 'node:os'
+import { spinsByDefault } from '../runtime/node/cluster.ts'
 import { Counter } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
@@ -24,10 +25,32 @@ describe('a cluster of 4 worker-thread hosts', () => {
 
 describe('spinWaitUs: client and hosts poll their ports before sleeping', () => {
   test('the default spins only when the client and every host can have a core of their own', () => {
-    expect(defaultSpinWaitUs(1, 2)).toBe(spinWaitUsDefault)
-    expect(defaultSpinWaitUs(3, 4)).toBe(spinWaitUsDefault)
-    expect(defaultSpinWaitUs(2, 2)).toBe(0)
-    expect(defaultSpinWaitUs(8, 4)).toBe(0)
+    expect(spinsByDefault(1, 2)).toBe(true)
+    expect(spinsByDefault(3, 4)).toBe(true)
+    expect(spinsByDefault(2, 2)).toBe(false)
+    expect(spinsByDefault(8, 4)).toBe(false)
+  })
+
+  test('by default spinning follows the membership (on this machine: 1 host, then 2); a spinWaitUs given spins whatever the count', async () => {
+    const cores = availableParallelism()
+    const auto = await Cluster.start({ actors, hosts: 1, consistency: 'memory' })
+    const fixed = await Cluster.start({ actors, hosts: 1, consistency: 'memory', spinWaitUs: 50 })
+    try {
+      expect(auto.spinning).toBe(spinsByDefault(1, cores))
+      expect(fixed.spinning).toBe(true)
+      await Promise.all([auto.addHost(), fixed.addHost()])
+      expect(auto.spinning).toBe(spinsByDefault(2, cores))
+      expect(fixed.spinning).toBe(true)
+      expect(await auto.actor(Counter, 'after-join').increment()).toBe(1)
+      if (!spinsByDefault(2, cores)) {
+        // Gated off: no thread spins any more, whatever it did before.
+        const before = (await auto.hosts()).map((h) => [h.spinsCaught, h.spinsMissed])
+        for (let i = 0; i < 50; i++) await auto.actor(Counter, `quiet-${i}`).increment()
+        expect((await auto.hosts()).map((h) => [h.spinsCaught, h.spinsMissed])).toEqual(before)
+      }
+    } finally {
+      await Promise.all([auto.stop(), fixed.stop()])
+    }
   })
 
   test('with spinning on, calls one after another and all at once keep their order and counts, and the host catches calls by polling', async () => {

@@ -15,8 +15,9 @@ export interface PortTransportOptions extends OutboxOptions {
    */
   silenced?: () => boolean
   /**
-   * After each flush, while a reply is awaited, poll the links that can receive synchronously
-   * for up to this long instead of sleeping (see spin-wait.ts). Default: never.
+   * After each flush, while the owner expects more messages soon (`awaiting`), poll the links
+   * that can receive synchronously for up to `budgetUs` instead of sleeping (see spin-wait.ts).
+   * Needs `schedule`. Default: never.
    */
   spinWait?: SpinWaitOptions
 }
@@ -44,6 +45,9 @@ export class PortTransport implements Transport {
     this.silenced = options.silenced
     this.spinWait = options.spinWait
     this.spinPolicy = options.spinWait ? new SpinPolicy(options.spinWait.budgetUs) : undefined
+    // A spin delivers messages whose handlers send again: run on microtasks, that would repeat
+    // without the event loop ever turning. The caller says when (setImmediate in Node).
+    if (options.spinWait && !options.schedule) throw new TypeError('spinWait needs a schedule option that runs after the event loop turns (setImmediate)')
     const schedule = options.schedule ?? queueMicrotask
     const outboxOptions: OutboxOptions = !this.spinWait ? options : {
       ...options,
@@ -119,7 +123,7 @@ export class PortTransport implements Transport {
   /** Polls every link that can receive synchronously until a message comes or the budget runs out. */
   private spin(): void {
     const wait = this.spinWait!
-    if (this.closed || this.pollable === 0 || !wait.awaiting() || !this.spinPolicy!.spinNow()) return
+    if (this.closed || this.pollable === 0 || this.silenced?.() || !wait.awaiting() || !this.spinPolicy!.spinNow()) return
     const end = wait.now() + wait.budgetUs / 1000
     do {
       let got = false

@@ -49,9 +49,10 @@ export interface ClusterOptions {
    * After sending, the client (while calls are in flight) and each host (after a burst of work)
    * poll their ports for up to this many µs before sleeping: a thread woken by a message waits
    * tens of µs for its CPU on a VM, most of a round trip. Backs off on its own when replies come
-   * later than that. Default 100 when every host and the client can have a core of their own
-   * (`hosts` + 1, or `autoscale.maxHosts` + 1, ≤ the machine's cores), else 0 (never: spinning
-   * would take a core another host needs). At most 10,000.
+   * later than that. Default 100, and only while the client and every host can have a core of
+   * their own (live hosts + 1 ≤ the machine's cores, checked again as hosts join and leave):
+   * beyond that a spinning thread would take a core another host needs. Given explicitly, threads
+   * spin whatever the host count; 0 never. At most 10,000.
    */
   spinWaitUs?: number
 }
@@ -78,16 +79,18 @@ interface Settings extends HostSettings {
   supervision: SupervisionOptions
   heartbeatMs: number
   hangTimeoutMs: number
+  /** `spinWaitUs` was not given: threads spin only while every one has a core (see `spinsByDefault`). */
+  spinAuto: boolean
 }
 
 /** Most hosts one cluster runs on one machine. */
 export const hostsMax = 256
-/** How long a thread polls its ports before sleeping, when each has a core of its own (see `spinWaitUs`). */
+/** How long a thread polls its ports before sleeping, by default (see `spinWaitUs`). */
 export const spinWaitUsDefault = 100
 
-/** `spinWaitUs` when not given: spin only when the client and every host can have a core of their own. */
-export function defaultSpinWaitUs(hosts: number, cores: number): number {
-  return hosts + 1 <= cores ? spinWaitUsDefault : 0
+/** Without `spinWaitUs`, threads spin only while the client and every host can have a core of their own. */
+export function spinsByDefault(hosts: number, cores: number): boolean {
+  return hosts + 1 <= cores
 }
 /**
  * The client spins only with at most this many calls in flight: with more, replies arrive in a
@@ -161,10 +164,11 @@ export class Cluster {
     noteEpoch(settings.dataDir, view.epoch)
     const peerPorts = new Map<HostId, Array<[string, MessagePort]>>(hostIds.map((id) => [id, []]))
     let inFlight = (): number => 0
+    const spinGate = new Int32Array(settings.spinGate)
     const clientTransport = new PortTransport(clientId, [], {
       schedule: setImmediate,
       eagerFirst: true,
-      ...(settings.spinWaitUs > 0 ? { spinWait: { budgetUs: settings.spinWaitUs, awaiting: () => { const n = inFlight(); return n > 0 && n <= spinInFlightMax }, now: () => performance.now() } } : {}),
+      ...(settings.spinWaitUs > 0 ? { spinWait: { budgetUs: settings.spinWaitUs, awaiting: () => { const n = inFlight(); return n > 0 && n <= spinInFlightMax && Atomics.load(spinGate, 0) !== 0 }, now: () => performance.now() } } : {}),
     })
     for (let i = 0; i < hostIds.length; i++) {
       for (let j = i + 1; j < hostIds.length; j++) {
@@ -208,6 +212,7 @@ export class Cluster {
       throw refused ?? error
     }
     const cluster = new Cluster(settings, client, clientTransport, lock)
+    cluster.gateSpinning(hostIds.length)
     cluster.nextHostIndex = hostIds.length
     for (const handle of handles) cluster.adopt(handle)
     // Restarted on journals from views up to epochMax: the first view must be newer than all of
@@ -476,8 +481,20 @@ export class Cluster {
    * failover never waits behind a restart), and resolves when every live host has it. A host that
    * gets a newer view before an older one ignores the older.
    */
+  /** Whether the client and the hosts poll their ports before sleeping now (`spinWaitUs`; by default, only while every thread has a core). */
+  get spinning(): boolean {
+    return Atomics.load(new Int32Array(this.settings.spinGate), 0) !== 0
+  }
+
+  /** Turns spinning on or off for every thread as membership changes (the default follows the host count). */
+  private gateSpinning(hosts: number): void {
+    const on = this.settings.spinWaitUs > 0 && (!this.settings.spinAuto || spinsByDefault(hosts, availableParallelism()))
+    Atomics.store(new Int32Array(this.settings.spinGate), 0, on ? 1 : 0)
+  }
+
   private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
     const view = next(this.view)
+    this.gateSpinning(view.hosts.length)
     noteEpoch(this.settings.dataDir, view.epoch)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
@@ -570,8 +587,7 @@ function validate(options: ClusterOptions): Settings {
   const { actors, hosts = options.autoscale?.minHosts ?? (options.autoscale ? 1 : availableParallelism()), limits, replicas = 2, consistency = 'strong', dataDir } = options
   const { heartbeatMs = 1000, hangTimeoutMs = 5000, heapMbMax, supervision } = options
   const autoscale = options.autoscale === undefined ? undefined : resolveAutoscale(options.autoscale, hostsMax)
-  // A cluster that may grow spins only if it can grow without taking a core from a spinning thread.
-  const spinWaitUs = options.spinWaitUs !== undefined ? options.spinWaitUs : defaultSpinWaitUs(autoscale?.maxHosts ?? hosts, availableParallelism())
+  const spinWaitUs = options.spinWaitUs !== undefined ? options.spinWaitUs : spinWaitUsDefault
   if (autoscale && options.hosts !== undefined && (options.hosts < autoscale.minHosts || options.hosts > autoscale.maxHosts)) {
     throw new TroupeError('InvalidArgument', `options.hosts must be within autoscale.minHosts..maxHosts (${autoscale.minHosts}..${autoscale.maxHosts})`)
   }
@@ -622,6 +638,8 @@ function validate(options: ClusterOptions): Settings {
     hangTimeoutMs,
     heapMbMax,
     spinWaitUs,
+    spinAuto: options.spinWaitUs === undefined,
+    spinGate: new SharedArrayBuffer(4),
   }
 }
 

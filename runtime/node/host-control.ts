@@ -32,6 +32,8 @@ export interface HostWorkerData {
   fence: SharedArrayBuffer
   /** After each burst of work, poll the data ports this long before sleeping (0: never; see spin-wait.ts). */
   spinWaitUs: number
+  /** One Int32 the supervisor sets: spin only while it is not 0 (it follows the membership). */
+  spinGate: SharedArrayBuffer
 }
 
 /** What a serving host posts to its parent when it crashed (then it waits to be terminated). */

@@ -20,6 +20,8 @@ export interface HostSettings {
   heapMbMax: number | undefined
   /** How long hosts and the client poll their ports before sleeping, in µs (0: never). */
   spinWaitUs: number
+  /** One Int32, shared by every thread of the cluster: they spin only while it is not 0. */
+  spinGate: SharedArrayBuffer
 }
 
 /** One host worker as its supervisor sees it. */
@@ -63,6 +65,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     pointCaches: pointCaches([...view.hosts, id]),
     fence,
     spinWaitUs: settings.spinWaitUs,
+    spinGate: settings.spinGate,
   }
   const worker = new Worker(hostWorkerUrl(), {
     workerData: data,

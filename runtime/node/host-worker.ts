@@ -28,12 +28,13 @@ const [hasher, namespace, storage] = await Promise.all([
 ])
 const registry = ActorRegistry.fromModule(namespace)
 const fence = new Int32Array(data.fence)
+const spinGate = new Int32Array(data.spinGate)
 const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) => [peer, nodeEndpoint(port)]), {
   schedule: setImmediate,
   eagerFirst: true,
   silenced: () => Atomics.load(fence, 0) !== 0,
   // More calls, shipments or acks are likely soon after a burst; the policy backs off when not.
-  ...(data.spinWaitUs > 0 ? { spinWait: { budgetUs: data.spinWaitUs, awaiting: () => true, now: () => performance.now() } } : {}),
+  ...(data.spinWaitUs > 0 ? { spinWait: { budgetUs: data.spinWaitUs, awaiting: () => Atomics.load(spinGate, 0) !== 0, now: () => performance.now() } } : {}),
 })
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,

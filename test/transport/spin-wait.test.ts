@@ -46,23 +46,37 @@ function spinning(links: Array<[string, Endpoint]>, awaiting: () => boolean = ()
   return { transport, recorder, flush, clockReads: () => reads }
 }
 
+/** Runs `waits` waits: 's' where the policy spun (with the outcome `spin` gives), '-' where it skipped. */
+function pattern(policy: SpinPolicy, waits: number, spin: () => 'caught' | 'missed'): string {
+  let out = ''
+  for (let i = 0; i < waits; i++) {
+    const spun = policy.spinNow()
+    out += spun ? 's' : '-'
+    if (spun) policy[spin()]()
+  }
+  return out
+}
+
 describe('SpinPolicy', () => {
-  test('spins while spins catch; after two misses in a row it skips 1, 2, 4 … waits (capped); one catch resets it', () => {
+  test('spins while spins catch; after a run of misses it skips 1, 2, 4 … waits (capped), trying once between', () => {
     const policy = new SpinPolicy(100, 4)
-    const pattern = (waits: number, outcome: (spun: boolean) => void): string => {
-      let out = ''
-      for (let i = 0; i < waits; i++) {
-        const spun = policy.spinNow()
-        out += spun ? 's' : '-'
-        if (spun) outcome(spun)
-      }
-      return out
-    }
-    expect(pattern(3, () => policy.caught())).toBe('sss')
-    expect(pattern(16, () => policy.missed())).toBe('ss-ss--ss----ss-')
-    expect(pattern(8, () => policy.missed())).toBe('---ss---')
-    policy.caught()
-    expect(pattern(4, () => policy.missed())).toBe('-ss-')
+    expect(pattern(policy, 3, () => 'caught')).toBe('sss')
+    expect(pattern(policy, 16, () => 'missed')).toBe('sss-s--s----s---')
+  })
+
+  test('hits and misses that alternate still back off (a miss costs more than a hit saves)', () => {
+    const policy = new SpinPolicy(100, 1024)
+    let n = 0
+    expect(pattern(policy, 48, () => (n++ % 2 === 0 ? 'caught' : 'missed'))).toBe('ssssss-ss--ss----ss--------ss----------------ss-')
+  })
+
+  test('a run of hits after backing off resumes spinning at every wait', () => {
+    const policy = new SpinPolicy(100, 1024)
+    pattern(policy, 40, () => 'missed')
+    const resumed = pattern(policy, 80, () => 'caught')
+    expect(resumed.endsWith('s'.repeat(40))).toBe(true)
+    // A miss now is one miss at a good rate: no skip.
+    expect(pattern(policy, 2, () => 'missed')).toBe('ss')
   })
 
   test.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('a budget of %s µs is refused', (budget) => {
@@ -82,22 +96,39 @@ describe('a PortTransport with spinWait', () => {
     expect(transport.spins).toEqual({ caught: 1, missed: 0 })
   })
 
-  test('a spin that gets nothing ends at its budget; after two such misses the next wait does not spin', () => {
+  test('a spin that gets nothing ends at its budget; after three such misses the next wait does not spin', () => {
     const link = pollableEndpoint()
     const { transport, flush, clockReads } = spinning([['h0', link.endpoint]])
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
       transport.send('h0', call(`c${i}`))
       flush()
     }
-    expect(transport.spins).toEqual({ caught: 0, missed: 2 })
+    expect(transport.spins).toEqual({ caught: 0, missed: 3 })
     // 100 µs at 10 µs per clock read: about ten polls per spin, not an endless loop.
-    expect(link.polls()).toBeGreaterThanOrEqual(18)
-    expect(link.polls()).toBeLessThanOrEqual(24)
+    expect(link.polls()).toBeGreaterThanOrEqual(27)
+    expect(link.polls()).toBeLessThanOrEqual(36)
     const reads = clockReads()
-    transport.send('h0', call('c2'))
+    transport.send('h0', call('c3'))
     flush()
     expect(clockReads()).toBe(reads)
-    expect(transport.spins.missed).toBe(2)
+    expect(transport.spins.missed).toBe(3)
+  })
+
+  test('a silenced transport does not spin', () => {
+    const link = pollableEndpoint()
+    const transport = new PortTransport('h0', [['h1', link.endpoint]], {
+      schedule: (flush) => flush(),
+      silenced: () => true,
+      spinWait: { budgetUs: 100, awaiting: () => true, now: () => 0 },
+    })
+    link.inbox.push(toWire([reply('r1')]))
+    transport.send('h1', call('c1'))
+    expect(link.polls()).toBe(0)
+    expect(transport.spins).toEqual({ caught: 0, missed: 0 })
+  })
+
+  test('spinWait needs a scheduler that lets the event loop run between spins', () => {
+    expect(() => new PortTransport('h0', [], { spinWait: { budgetUs: 100, awaiting: () => true, now: () => 0 } })).toThrow(TypeError)
   })
 
   test('it does not spin when nothing is awaited, nor over links that cannot be polled', () => {
