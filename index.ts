@@ -5,6 +5,7 @@
 export { Actor, reentrant, readOnly, actorTypeOf, isActorClass, type ActorContext, type ActorHooks } from './actors/actor.ts'
 export { actorKey, type ActorClass, type ActorRef, type ActorMethodName } from './actors/ref.ts'
 export { Cluster, type ClusterOptions, type ClusterEvent, type HostInfo } from './runtime/node/cluster.ts'
+export type { Spinning } from './runtime/node/spin-gate.ts'
 export { Supervisor, type Strategy, type RestartType, type SupervisionOptions } from './runtime/supervision/supervisor.ts'
 export { Autoscaler, type AutoscaleOptions } from './runtime/supervision/autoscaler.ts'
 export type { Consistency } from './runtime/durability/consistency.ts'

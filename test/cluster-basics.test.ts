@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster } from '../index.ts'
 import { availableParallelism } from 'node:os'
-import { spinsByDefault } from '../runtime/node/cluster.ts'
+import { clientSpins, hostSpins, spinAll, spinClient, spinNone, spinsByDefault } from '../runtime/node/spin-gate.ts'
 import { Counter } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
@@ -31,22 +31,38 @@ describe('spinWaitUs: client and hosts poll their ports before sleeping', () => 
     expect(spinsByDefault(8, 4)).toBe(false)
   })
 
+  test('when hosts share cores only the client spins, and only with one call in flight', () => {
+    expect([0, 1, 2, 64, 65].map((n) => clientSpins(spinAll, n))).toEqual([false, true, true, true, false])
+    expect([0, 1, 2].map((n) => clientSpins(spinClient, n))).toEqual([false, true, false])
+    expect([0, 1].map((n) => clientSpins(spinNone, n))).toEqual([false, false])
+    expect([spinAll, spinClient, spinNone].map(hostSpins)).toEqual([true, false, false])
+  })
+
   test('by default spinning follows the membership (on this machine: 1 host, then 2); a spinWaitUs given spins whatever the count', async () => {
     const cores = availableParallelism()
+    const expected = (hosts: number) => (spinsByDefault(hosts, cores) ? 'all' : 'client')
     const auto = await Cluster.start({ actors, hosts: 1, consistency: 'memory' })
     const fixed = await Cluster.start({ actors, hosts: 1, consistency: 'memory', spinWaitUs: 50 })
     try {
-      expect(auto.spinning).toBe(spinsByDefault(1, cores))
-      expect(fixed.spinning).toBe(true)
+      expect(auto.spinning).toBe(expected(1))
+      expect(fixed.spinning).toBe('all')
       await Promise.all([auto.addHost(), fixed.addHost()])
-      expect(auto.spinning).toBe(spinsByDefault(2, cores))
-      expect(fixed.spinning).toBe(true)
+      expect(auto.spinning).toBe(expected(2))
+      expect(fixed.spinning).toBe('all')
       expect(await auto.actor(Counter, 'after-join').increment()).toBe(1)
       if (!spinsByDefault(2, cores)) {
-        // Gated off: no thread spins any more, whatever it did before.
+        // Gated to the client: no host spins any more, whatever it did before.
         const before = (await auto.hosts()).map((h) => [h.spinsCaught, h.spinsMissed])
+        const client = auto.clientSpins
         for (let i = 0; i < 50; i++) await auto.actor(Counter, `quiet-${i}`).increment()
         expect((await auto.hosts()).map((h) => [h.spinsCaught, h.spinsMissed])).toEqual(before)
+        // The client still spins for its one call in flight (caught or missed: the machine decides).
+        const after = auto.clientSpins
+        expect(after.caught + after.missed).toBeGreaterThan(client.caught + client.missed)
+        // … but not with many in flight.
+        const many = auto.clientSpins
+        await Promise.all(Array.from({ length: 20 }, (_, i) => auto.actor(Counter, `busy-${i}`).increment()))
+        expect(auto.clientSpins.caught + auto.clientSpins.missed).toBeLessThanOrEqual(many.caught + many.missed + 1)
       }
     } finally {
       await Promise.all([auto.stop(), fixed.stop()])
@@ -73,6 +89,7 @@ describe('spinWaitUs: client and hosts poll their ports before sleeping', () => 
   test('with spinWaitUs 0 nothing spins', async () => {
     const cluster = await Cluster.start({ actors, hosts: 1, consistency: 'memory', spinWaitUs: 0 })
     try {
+      expect(cluster.spinning).toBe('none')
       expect(await cluster.actor(Counter, 'x').increment()).toBe(1)
       const [host] = await cluster.hosts()
       expect(host).not.toHaveProperty('spinsCaught')

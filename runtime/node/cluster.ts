@@ -13,6 +13,7 @@ import { TroupeError } from '../errors.ts'
 import { loadPointHasher } from '../hash.ts'
 import type { HostStats } from '../host.ts'
 import { resolveLimits, type Limits } from '../limits.ts'
+import { clientSpins, spinAll, spinClient, spinNone, spinningNames, spinsByDefault, spinWaitUsDefault, type Spinning } from './spin-gate.ts'
 import { randomId, systemRandom } from '../random.ts'
 import { Supervisor, defaultSupervision, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
@@ -49,10 +50,11 @@ export interface ClusterOptions {
    * After sending, the client (while calls are in flight) and each host (after a burst of work)
    * poll their ports for up to this many µs before sleeping: a thread woken by a message waits
    * tens of µs for its CPU on a VM, most of a round trip. Backs off on its own when replies come
-   * later than that. Default 100, and only while the client and every host can have a core of
-   * their own (live hosts + 1 ≤ the machine's cores, checked again as hosts join and leave):
-   * beyond that a spinning thread would take a core another host needs. Given explicitly, threads
-   * spin whatever the host count; 0 never. At most 10,000.
+   * later than that. Default 100: every thread spins while the client and every host can have a
+   * core of their own (live hosts + 1 ≤ the machine's cores, checked again as hosts join and
+   * leave); beyond that only the client does, with one call in flight (a spinning host would take
+   * a core another host needs). Given explicitly, every thread spins whatever the host count; 0
+   * never. At most 10,000.
    */
   spinWaitUs?: number
 }
@@ -85,18 +87,6 @@ interface Settings extends HostSettings {
 
 /** Most hosts one cluster runs on one machine. */
 export const hostsMax = 256
-/** How long a thread polls its ports before sleeping, by default (see `spinWaitUs`). */
-export const spinWaitUsDefault = 100
-
-/** Without `spinWaitUs`, threads spin only while the client and every host can have a core of their own. */
-export function spinsByDefault(hosts: number, cores: number): boolean {
-  return hosts + 1 <= cores
-}
-/**
- * The client spins only with at most this many calls in flight: with more, replies arrive in a
- * stream anyway, and a spinning client takes CPU the hosts' garbage collectors need.
- */
-const spinInFlightMax = 64
 
 /**
  * A cluster of hosts on Node worker threads, supervised from this thread, and a client in this
@@ -168,7 +158,7 @@ export class Cluster {
     const clientTransport = new PortTransport(clientId, [], {
       schedule: setImmediate,
       eagerFirst: true,
-      ...(settings.spinWaitUs > 0 ? { spinWait: { budgetUs: settings.spinWaitUs, awaiting: () => { const n = inFlight(); return n > 0 && n <= spinInFlightMax && Atomics.load(spinGate, 0) !== 0 }, now: () => performance.now() } } : {}),
+      ...(settings.spinWaitUs > 0 ? { spinWait: { budgetUs: settings.spinWaitUs, awaiting: () => clientSpins(Atomics.load(spinGate, 0), inFlight()), now: () => performance.now() } } : {}),
     })
     for (let i = 0; i < hostIds.length; i++) {
       for (let j = i + 1; j < hostIds.length; j++) {
@@ -481,15 +471,20 @@ export class Cluster {
    * failover never waits behind a restart), and resolves when every live host has it. A host that
    * gets a newer view before an older one ignores the older.
    */
-  /** Whether the client and the hosts poll their ports before sleeping now (`spinWaitUs`; by default, only while every thread has a core). */
-  get spinning(): boolean {
-    return Atomics.load(new Int32Array(this.settings.spinGate), 0) !== 0
+  /** Which threads poll their ports before sleeping now (`spinWaitUs`): `all` by default only while every thread has a core, else `client` (with one call in flight). */
+  get spinning(): Spinning {
+    return spinningNames[Atomics.load(new Int32Array(this.settings.spinGate), 0)]!
+  }
+
+  /** The client's spins so far: those that got a reply, and those that ran out (as `spinsCaught` / `spinsMissed` in `hosts()`). */
+  get clientSpins(): { caught: number; missed: number } {
+    return { ...this.clientTransport.spins }
   }
 
   /** Turns spinning on or off for every thread as membership changes (the default follows the host count). */
   private gateSpinning(hosts: number): void {
-    const on = this.settings.spinWaitUs > 0 && (!this.settings.spinAuto || spinsByDefault(hosts, availableParallelism()))
-    Atomics.store(new Int32Array(this.settings.spinGate), 0, on ? 1 : 0)
+    const gate = this.settings.spinWaitUs === 0 ? spinNone : !this.settings.spinAuto || spinsByDefault(hosts, availableParallelism()) ? spinAll : spinClient
+    Atomics.store(new Int32Array(this.settings.spinGate), 0, gate)
   }
 
   private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {

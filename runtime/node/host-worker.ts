@@ -14,6 +14,7 @@ import { ActorRegistry } from '../registry.ts'
 import { comlinkEndpoint } from './comlink-endpoint.ts'
 import type { CrashReport, HostControl, HostWorkerData } from './host-control.ts'
 import { importActors } from './import-actors.ts'
+import { hostSpins } from './spin-gate.ts'
 import { MemoryJournalStorage } from '../journal/memory-storage.ts'
 import type { JournalStorage } from '../journal/storage.ts'
 
@@ -34,7 +35,7 @@ const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) =
   eagerFirst: true,
   silenced: () => Atomics.load(fence, 0) !== 0,
   // More calls, shipments or acks are likely soon after a burst; the policy backs off when not.
-  ...(data.spinWaitUs > 0 ? { spinWait: { budgetUs: data.spinWaitUs, awaiting: () => Atomics.load(spinGate, 0) !== 0, now: () => performance.now() } } : {}),
+  ...(data.spinWaitUs > 0 ? { spinWait: { budgetUs: data.spinWaitUs, awaiting: () => hostSpins(Atomics.load(spinGate, 0)), now: () => performance.now() } } : {}),
 })
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
