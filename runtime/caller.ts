@@ -2,9 +2,9 @@ import type { CallEnvelope, Envelope, RedirectEnvelope, ReplyEnvelope } from '..
 import type { PeerId } from '../transport/transport.ts'
 import type { Clock, TimerHandle } from './clock.ts'
 import type { Consistency } from './durability/consistency.ts'
-import { TroupeError } from './errors.ts'
+import { isTroupeError, TroupeError } from './errors.ts'
 import type { Limits } from './limits.ts'
-import { checkPayload } from './payload.ts'
+import { checkPayload, copyArguments } from './payload.ts'
 import { buggify } from './buggify.ts'
 import type { HostId, View } from './view.ts'
 
@@ -112,8 +112,11 @@ export class Caller {
     const { limits } = this.options
     try {
       checkPayload(args, limits.payloadBytesMax, limits.payloadDepthMax, 'arguments', key, method)
+      // The arguments as they are now: the caller may change its objects before the call leaves
+      // (a burst is sent at the end of the tick) or before a resend.
+      args = copyArguments(args)
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `arguments of ${key}.${method}: ${(error as Error).message}`))
     }
     const id = options.requestId ?? `${this.options.idPrefix}:${(this.sequence++).toString(36)}`
     const envelope: CallEnvelope = { v: 1, t: 'call', id, epoch: this.options.router.epoch(), key, method, args }

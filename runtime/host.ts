@@ -24,7 +24,7 @@ import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { PlacementCache, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
-import { checkPayload } from './payload.ts'
+import { checkPayload, copyArguments } from './payload.ts'
 import { readOnlyView, resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
@@ -1110,10 +1110,10 @@ export class Host {
     const intent = alone ? activation.turnIntent : undefined
     if (intent) {
       // The call leaves once the intent is journaled: it carries its arguments as they are now,
-      // as a call sent at once does (the transport copies them as it sends).
+      // as a call sent at once does (the caller copies them when it is made).
       try {
         checkPayload(args, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'arguments', key, method)
-        args = structuredClone(args)
+        args = copyArguments(args)
       } catch (error) {
         return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `arguments of ${key}.${method}: ${(error as Error).message}`))
       }

@@ -63,3 +63,24 @@ function estimate(value: unknown, depth: number, depthMax: number, bytesMax: num
   }
   return total
 }
+
+function isPlainPrimitive(value: unknown): boolean {
+  const type = typeof value
+  return value === null || type === 'number' || type === 'string' || type === 'boolean' || type === 'undefined' || type === 'bigint'
+}
+
+/** A copy of a value that shares nothing with it: a primitive as it is, anything else through `structuredClone` (which throws what it cannot clone). */
+export function copyValue(value: unknown): unknown {
+  return isPlainPrimitive(value) ? value : structuredClone(value)
+}
+
+/**
+ * A copy of a call's arguments that shares nothing with them (the caller may change its objects
+ * once the call is made), cloned as one value when any argument is an object, so two arguments
+ * that share an object still share one copy; arguments that are all primitives (the usual case)
+ * cost a slice. Throws what `structuredClone` throws.
+ */
+export function copyArguments(args: unknown[]): unknown[] {
+  for (let i = 0; i < args.length; i++) if (!isPlainPrimitive(args[i])) return structuredClone(args)
+  return args.slice()
+}

@@ -186,7 +186,7 @@ function loseFrom(network: MemoryNetwork, from: string, lost: (to: string, envel
 
 type HostSettings = Partial<Pick<ConstructorParameters<typeof Host>[0], 'replicas' | 'consistency' | 'limits'>>
 
-async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }, settings: HostSettings = {}) {
+async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }, settings: HostSettings = {}, clientLimits: HostSettings['limits'] = {}) {
   const hasher = await loadPointHasher()
   const network = new MemoryNetwork()
   const registry = new ActorRegistry()
@@ -203,7 +203,7 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Handler)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e), ...settings }))
-  const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+  const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, limits: clientLimits })
   return { network, hosts, client, events, hasher }
 }
 
@@ -409,6 +409,32 @@ describe('hosts in one thread over the in-memory transport', () => {
   test('two actors on one host share no object through arguments or results, and an unsendable result is refused', async () => {
     const { hosts, client } = await world(['h0'])
     expect(await client.actor(Handler, 'x').run()).toEqual({ mine: 1, back: 50, same: true, lastAfter: 2, error: 'Unserializable' })
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('a call carries its arguments as they were when it was made, though the caller changes them before the burst leaves', async () => {
+    const { hosts, client } = await world(['h0', 'h1'])
+    const shared = { n: 1 }
+    const first = client.actor(Mirror, 'a').touch(shared, shared)
+    shared.n = 10
+    const second = client.actor(Mirror, 'b').touch(shared, shared)
+    shared.n = 100
+    expect((await first).given.n).toBe(2)
+    expect((await second).given.n).toBe(11)
+    expect(shared.n).toBe(100)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('a call resent after its first send was lost carries the arguments it was made with', async () => {
+    const { hosts, client, network } = await world(['h0'], undefined, {}, { callRetryMs: 40, callTimeoutMs: 400 })
+    let dropped = 0
+    loseFrom(network, 'client', (_to, e) => e.t === 'call' && dropped++ === 0)
+    const given = { n: 1 }
+    const answer = client.actor(Mirror, 'r').touch(given, given)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    given.n = 50
+    expect((await answer).given.n).toBe(2)
+    expect(dropped).toBeGreaterThan(1)
     await Promise.all(hosts.map((h) => h.stop()))
   })
 

@@ -1,3 +1,4 @@
+import { copyArguments, copyValue } from '../runtime/payload.ts'
 import type { Envelope } from './envelope.ts'
 
 /**
@@ -12,7 +13,7 @@ import type { Envelope } from './envelope.ts'
 export function loopbackCopy(envelope: Envelope): Envelope {
   switch (envelope.t) {
     case 'call': {
-      const copy = { ...envelope, args: copyArgs(envelope.args) }
+      const copy = { ...envelope, args: copyArguments(envelope.args) }
       if (envelope.chain !== undefined) copy.chain = envelope.chain.slice()
       return copy
     }
@@ -21,19 +22,4 @@ export function loopbackCopy(envelope: Envelope): Envelope {
     default:
       return structuredClone(envelope)
   }
-}
-
-function isPlainPrimitive(value: unknown): boolean {
-  const type = typeof value
-  return value === null || type === 'number' || type === 'string' || type === 'boolean' || type === 'undefined' || type === 'bigint'
-}
-
-function copyValue(value: unknown): unknown {
-  return isPlainPrimitive(value) ? value : structuredClone(value)
-}
-
-/** Cloned as one value when any argument is an object, so two arguments that share an object still share one copy. */
-function copyArgs(args: unknown[]): unknown[] {
-  for (let i = 0; i < args.length; i++) if (!isPlainPrimitive(args[i])) return structuredClone(args)
-  return args.slice()
 }
