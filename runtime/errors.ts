@@ -33,7 +33,16 @@ export interface SerializedError {
   stack?: string
   /** The actor the error concerns, as `Type/id`, when there is one. */
   actor?: string
+  /**
+   * For `ActorFailed`: copies of the thrown error's own enumerable fields (a `code`, the amounts
+   * of an `InsufficientFunds`...) and its `cause`; a field that cannot be copied is left out, and
+   * so is the whole when it is larger than `errorDataBytesMax`.
+   */
+  data?: Record<string, unknown>
 }
+
+/** Largest estimated size of an error's `data`. */
+export const errorDataBytesMax = 64 * 1024
 
 const errorKinds: ReadonlySet<string> = new Set<ErrorKind>([
   'UnknownActorType', 'UnknownMethod', 'ActorFailed', 'Unserializable', 'PayloadTooLarge',
@@ -54,12 +63,15 @@ export class TroupeError extends Error {
   /** For `ActorFailed`: the name of the error the actor threw. */
   readonly causeName: string | undefined
   readonly actor: string | undefined
+  /** For `ActorFailed`: the fields of the error the actor threw (see `SerializedError.data`). */
+  readonly data: Readonly<Record<string, unknown>> | undefined
 
-  constructor(kind: ErrorKind, message: string, extra: { name?: string; stack?: string; actor?: string } = {}) {
+  constructor(kind: ErrorKind, message: string, extra: { name?: string; stack?: string; actor?: string; data?: Record<string, unknown> } = {}) {
     super(message)
     this.kind = kind
     this.causeName = extra.name
     this.actor = extra.actor
+    this.data = extra.data
     if (extra.stack !== undefined) this.stack = extra.stack
   }
 
@@ -69,6 +81,7 @@ export class TroupeError extends Error {
     if (this.causeName !== undefined) out.name = this.causeName
     if (this.kind === 'ActorFailed' && this.stack !== undefined) out.stack = this.stack
     if (this.actor !== undefined) out.actor = this.actor
+    if (this.data !== undefined) out.data = this.data
     return out
   }
 
@@ -83,17 +96,4 @@ export function isTroupeError(error: unknown, kind?: ErrorKind): error is Troupe
   if (typeof error !== 'object' || error === null) return false
   const k = (error as { kind?: unknown }).kind
   return isErrorKind(k) && (kind === undefined || k === kind)
-}
-
-/** Turns anything a user method threw into an `ActorFailed` wire error, keeping name, message and stack. */
-export function serializeThrown(thrown: unknown, actor: string): SerializedError {
-  if (isTroupeError(thrown)) return { ...thrown.toJSON(), actor: thrown.actor ?? actor }
-  if (thrown instanceof Error) {
-    const out: SerializedError = { kind: 'ActorFailed', message: thrown.message, name: thrown.name, actor }
-    if (thrown.stack !== undefined) out.stack = thrown.stack
-    return out
-  }
-  let text: string
-  try { text = String(thrown) } catch { text = 'unprintable value' }
-  return { kind: 'ActorFailed', message: `non-Error thrown: ${text}`, name: typeof thrown, actor }
 }

@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
+import { errorDataBytesMax } from '../runtime/errors.ts'
+import { serializeThrown } from '../runtime/thrown.ts'
 import { BrokenActivation, Counter, Faulty, FlakyActivation, LocalCounter, ScratchCounter, Sneaky } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
@@ -56,6 +58,26 @@ describe('typed errors through real worker threads', () => {
     const later = await failure(faulty.throwLater('async boom'))
     expect(later.causeName).toBe('TypeError')
     expect(await faulty.ok()).toBeGreaterThan(0)
+  })
+
+  test("a user exception's own fields and cause reach the caller as data, across hosts and through actors that pass it on", async () => {
+    const error = await failure(cluster.actor(Faulty, 'f2').failWithFields('E_FUNDS'))
+    expectKind(error, 'ActorFailed')
+    expect(error.causeName).toBe('InsufficientFunds')
+    expect(error.message).toBe('needs 30, has 10')
+    expect(error.data).toEqual({ code: 'E_FUNDS', needed: 30, balance: 10, cause: expect.objectContaining({ message: 'the ledger says no' }) })
+    // A function field cannot be sent: it is left out, the rest arrives.
+    expect(error.data).not.toHaveProperty('retry')
+    // Another actor sees the fields too, on whichever host the callee lives, and can let it through.
+    const candidates = Array.from({ length: 16 }, (_, i) => `g${i}`)
+    const sameHost = candidates.find((id) => cluster.ownerOf(Faulty, id) === cluster.ownerOf(Faulty, 'relay'))!
+    const otherHost = candidates.find((id) => cluster.ownerOf(Faulty, id) !== cluster.ownerOf(Faulty, 'relay'))!
+    for (const other of [sameHost, otherHost]) {
+      expect(await cluster.actor(Faulty, 'relay').seeFailure(other)).toEqual({ kind: 'ActorFailed', causeName: 'InsufficientFunds', code: 'E_INNER', needed: 30 })
+    }
+    const passed = await failure(cluster.actor(Faulty, 'relay').passFailure(otherHost))
+    expect(passed.causeName).toBe('InsufficientFunds')
+    expect(passed.data).toMatchObject({ code: 'E_DEEP', balance: 10 })
   })
 
   test('unserializable arguments are refused before anything is sent', async () => {
@@ -155,6 +177,25 @@ describe('typed errors through real worker threads', () => {
     expect(() => cluster.actor(Counter, 42 as unknown as string)).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
     expect(() => cluster.actor(Counter, 'x'.repeat(2000))).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
     expect(() => cluster.actor(Counter, 'half\udc00')).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+  })
+
+  test("an error's data leaves out what cannot be copied, and all of it when it is too large", () => {
+    class Odd extends Error {
+      readonly n = 1
+      readonly f = (): void => {}
+      readonly s = Symbol('s')
+      readonly when = new Date(5)
+    }
+    expect(serializeThrown(new Odd('odd'), 'T/a').data).toEqual({ n: 1, when: new Date(5) })
+    class Huge extends Error {
+      readonly blob = 'x'.repeat(errorDataBytesMax)
+      readonly n = 1
+    }
+    const huge = serializeThrown(new Huge('huge'), 'T/a')
+    expect(huge).not.toHaveProperty('data')
+    expect(huge.message).toBe('huge')
+    expect(serializeThrown(new Error('plain'), 'T/a')).not.toHaveProperty('data')
+    expect(serializeThrown('a string', 'T/a')).not.toHaveProperty('data')
   })
 
   test('errors cross the wire as plain data with a kind', () => {

@@ -150,6 +150,7 @@ export function decode(input: unknown): Envelope {
       for (const field of ['name', 'stack', 'actor'] as const) {
         if (err[field] !== undefined && typeof err[field] !== 'string') throw malformed(`reply.error.${field} must be a string`)
       }
+      if (err.data !== undefined && (typeof err.data !== 'object' || err.data === null || Array.isArray(err.data))) throw malformed('reply.error.data must be an object')
       return input as unknown as ReplyEnvelope
     }
     case 'redirect': {

@@ -76,6 +76,26 @@ function stallDir(): Stalled {
 type Tallied = { host: string; count: number }
 
 describe('journaled actors on real workers and files', () => {
+  test("a failed call's error, with its fields and cause, is journaled: a retry after a restart gets the same one back", async () => {
+    const dataDir = tempDir()
+    const first = await Cluster.start({ actors, hosts: 2, dataDir })
+    const error = await first.call('Faulty/fr', 'failRandomly', [], { requestId: 'pay-7' }).catch((e: unknown) => e)
+    await first.stop()
+    expect(isTroupeError(error, 'ActorFailed')).toBe(true)
+    const data = (error as { data: Record<string, unknown> }).data
+    expect(data).toMatchObject({ code: 'E_RANDOM', cause: expect.objectContaining({ message: 'the ledger says no' }) })
+
+    const second = await Cluster.start({ actors, hosts: 2, dataDir })
+    try {
+      const again = await second.call('Faulty/fr', 'failRandomly', [], { requestId: 'pay-7' }).catch((e: unknown) => e)
+      expect((again as { data: unknown }).data).toEqual(data)
+      const fresh = await second.call('Faulty/fr', 'failRandomly', []).catch((e: unknown) => e)
+      expect((fresh as { data: { needed: number } }).data.needed).not.toBe(data.needed)
+    } finally {
+      await second.stop()
+    }
+  })
+
   test('a cluster restarted on the same dataDir recovers every actor', async () => {
     const dataDir = tempDir()
     const first = await Cluster.start({ actors, hosts: 3, dataDir })

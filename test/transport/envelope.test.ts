@@ -225,6 +225,9 @@ describe('replication and recovery envelopes', () => {
     ['a call with a NaN epoch', { ...call, epoch: Number.NaN }, /call\.epoch/],
     ['a call with a string stale flag', { ...call, stale: 'yes' }, /call\.stale/],
     ['a reply error whose name is a number', { ...replyErr, error: { ...replyErr.error, name: 1 } }, /reply\.error\.name/],
+    ['a reply error whose data is a number', { ...replyErr, error: { ...replyErr.error, data: 1 } }, /reply\.error\.data must be an object/],
+    ['a reply error whose data is an array', { ...replyErr, error: { ...replyErr.error, data: [1] } }, /reply\.error\.data must be an object/],
+    ['a reply error whose data is null', { ...replyErr, error: { ...replyErr.error, data: null } }, /reply\.error\.data must be an object/],
 
     ...[undefined, ...badCounts].map((epoch): [string, unknown, RegExp] => [`a replicate with epoch ${String(epoch)}`, { ...replicate, epoch }, /replicate\.epoch/]),
     ...[undefined, '', 'no-slash', '/alice', 5, `Counter/${'a'.repeat(nameLengthMax)}`].map((key): [string, unknown, RegExp] => [`a replicate with key ${String(key).slice(0, 20)}`, { ...replicate, key }, /replicate\.key/]),
