@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
 import { fdatasyncSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 
 /** An open segment file: the few operations the file journal performs on it. */
 export interface JournalFile {
@@ -37,7 +37,11 @@ export interface BlockingJournalFile {
  * `nodeJournalFs` is the real one; errors carry Node's errno `code` (`ENOSPC`, `EIO`, ...).
  */
 export interface JournalFs {
-  /** Creates the directory (and parents) if missing. */
+  /**
+   * Creates the directory (and parents) if missing, durably: the parent of each directory it
+   * creates is synced, or a power cut could take a new host's directory, and every segment
+   * acknowledged in it, away.
+   */
   mkdir(dir: string): Promise<void>
   /** File names in `dir`. */
   list(dir: string): Promise<string[]>
@@ -56,7 +60,9 @@ const zeros = new Uint8Array(256 * 1024)
 /** The real file system, through `node:fs/promises`. */
 export const nodeJournalFs: JournalFs = {
   async mkdir(dir) {
-    await mkdir(dir, { recursive: true })
+    const first = await mkdir(dir, { recursive: true })
+    if (first === undefined) return
+    for (const created of createdFrom(resolve(first), resolve(dir))) await this.syncDir(dirname(created))
   },
   list: (dir) => readdir(dir),
   readFile: (path) => readFile(path),
@@ -113,4 +119,14 @@ export const nodeJournalFs: JournalFs = {
 /** The path of a file in `dir`. */
 export function pathIn(dir: string, name: string): string {
   return join(dir, name)
+}
+
+/** The directories `mkdir -p dir` created when the first one it created was `first`: `first`, then each level down to `dir`. */
+export function createdFrom(first: string, dir: string): string[] {
+  const out = [dir]
+  for (let at = dir; at !== first && dirname(at) !== at;) {
+    at = dirname(at)
+    out.unshift(at)
+  }
+  return out
 }

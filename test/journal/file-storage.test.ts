@@ -7,6 +7,7 @@ import { FileJournalStorage } from '../../runtime/journal/file-storage.ts'
 import { entryHeaderBytes, frameHeaderBytes, loadCrc32c, segmentHeader } from '../../runtime/journal/frame.ts'
 import { rec } from './conformance.ts'
 import { faultyFs, zeroCounts } from './faulty-fs.ts'
+import { createdFrom, nodeJournalFs } from '../../runtime/journal/journal-fs.ts'
 
 // Each test runs with small batches written by blocking calls (the default) and with every batch
 // written asynchronously (blockingOpsMax 0): failures must look the same either way.
@@ -246,5 +247,29 @@ describe('file journal storage: the on-disk format', () => {
     expect(at).toBe(end) // the entries tile their frame: one frame for the whole batch
     expect(kinds).toEqual([1, 1, 1, 2, 3]) // three records, a snapshot, a compaction
     expect(bytes.subarray(end).every((b) => b === 0)).toBe(true) // then preallocated zeros
+  })
+})
+
+describe('file journal storage: new directories are durable', () => {
+  test('mkdir syncs the parent of every directory it creates, and nothing when the directory exists', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'troupe-mkdir-'))
+    try {
+      const synced: string[] = []
+      const fs = { ...nodeJournalFs, syncDir: async (dir: string) => { synced.push(dir) } }
+      await fs.mkdir(join(root, 'data', 'host-0'))
+      expect(synced).toEqual([root, join(root, 'data')])
+      synced.length = 0
+      await fs.mkdir(join(root, 'data', 'host-0'))
+      await fs.mkdir(join(root, 'data', 'host-1'))
+      expect(synced).toEqual([join(root, 'data')])
+      expect((await readdir(join(root, 'data'))).sort()).toEqual(['host-0', 'host-1'])
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  test('createdFrom lists the levels mkdir -p created, outermost first', () => {
+    expect(createdFrom('/a/b', '/a/b/c/d')).toEqual(['/a/b', '/a/b/c', '/a/b/c/d'])
+    expect(createdFrom('/a/b', '/a/b')).toEqual(['/a/b'])
   })
 })
