@@ -116,7 +116,7 @@ export class Caller {
       // (a burst is sent at the end of the tick) or before a resend.
       args = copyArguments(args)
     } catch (error) {
-      return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `arguments of ${key}.${method}: ${(error as Error).message}`))
+      return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `the arguments of ${key}.${method} cannot be sent: ${String((error as Error | null)?.message ?? error)}`, { actor: key }))
     }
     const id = options.requestId ?? `${this.options.idPrefix}:${(this.sequence++).toString(36)}`
     const envelope: CallEnvelope = { v: 1, t: 'call', id, epoch: this.options.router.epoch(), key, method, args }

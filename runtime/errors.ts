@@ -35,8 +35,8 @@ export interface SerializedError {
   actor?: string
   /**
    * For `ActorFailed`: copies of the thrown error's own enumerable fields (a `code`, the amounts
-   * of an `InsufficientFunds`...) and its `cause`; a field that cannot be copied is left out, and
-   * so is the whole when it is larger than `errorDataBytesMax`.
+   * of an `InsufficientFunds`...) and its `cause` (an Error as `{ name, message }`); a field that
+   * cannot be copied, nests deeper than 16, or would take them past `errorDataBytesMax`, is left out.
    */
   data?: Record<string, unknown>
 }

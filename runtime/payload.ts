@@ -23,6 +23,17 @@ export function checkPayload(value: unknown, bytesMax: number, depthMax: number,
   throw new TroupeError('PayloadTooLarge', `${what} is larger than ${bytesMax} bytes`)
 }
 
+/** The estimated size of `value` in bytes, or undefined when it is larger than `bytesMax`, nested deeper than `depthMax`, or cannot be sent. */
+export function payloadBytes(value: unknown, bytesMax: number, depthMax: number): number | undefined {
+  try {
+    const bytes = estimate(value, 0, depthMax, bytesMax)
+    return bytes <= bytesMax ? bytes : undefined
+  } catch (error) {
+    if (error instanceof Refusal) return undefined
+    throw error
+  }
+}
+
 const tooLarge = new Refusal('PayloadTooLarge', '')
 
 function estimate(value: unknown, depth: number, depthMax: number, bytesMax: number): number {

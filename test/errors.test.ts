@@ -65,7 +65,7 @@ describe('typed errors through real worker threads', () => {
     expectKind(error, 'ActorFailed')
     expect(error.causeName).toBe('InsufficientFunds')
     expect(error.message).toBe('needs 30, has 10')
-    expect(error.data).toEqual({ code: 'E_FUNDS', needed: 30, balance: 10, cause: expect.objectContaining({ message: 'the ledger says no' }) })
+    expect(error.data).toEqual({ code: 'E_FUNDS', needed: 30, balance: 10, cause: { name: 'Error', message: 'the ledger says no' } })
     // A function field cannot be sent: it is left out, the rest arrives.
     expect(error.data).not.toHaveProperty('retry')
     // Another actor sees the fields too, on whichever host the callee lives, and can let it through.
@@ -189,13 +189,32 @@ describe('typed errors through real worker threads', () => {
     expect(serializeThrown(new Odd('odd'), 'T/a').data).toEqual({ n: 1, when: new Date(5) })
     class Huge extends Error {
       readonly blob = 'x'.repeat(errorDataBytesMax)
-      readonly n = 1
+      readonly code = 'E_HUGE'
     }
     const huge = serializeThrown(new Huge('huge'), 'T/a')
-    expect(huge).not.toHaveProperty('data')
+    expect(huge.data).toEqual({ code: 'E_HUGE' })
     expect(huge.message).toBe('huge')
+    // Fields that fit one by one but not together: the first ones are kept.
+    const many = Object.assign(new Error('many'), { a: 'x'.repeat(errorDataBytesMax / 3), b: 'y'.repeat(errorDataBytesMax / 3), c: 'z'.repeat(errorDataBytesMax / 3) })
+    expect(Object.keys(serializeThrown(many, 'T/a').data!)).toEqual(['a'])
+    // A cause is its name and message, the message cut at 1 KiB; its stack stays inside.
+    const caused = serializeThrown(new Error('outer', { cause: new TypeError('y'.repeat(5_000_000)) }), 'T/a')
+    expect(caused.data).toEqual({ cause: { name: 'TypeError', message: 'y'.repeat(1024) } })
     expect(serializeThrown(new Error('plain'), 'T/a')).not.toHaveProperty('data')
     expect(serializeThrown('a string', 'T/a')).not.toHaveProperty('data')
+    // An own __proto__ field is not a way to set data's prototype.
+    const sneaky = serializeThrown(Object.defineProperty(new Error('p'), '__proto__', { value: { polluted: true }, enumerable: true }), 'T/a')
+    expect(Object.getPrototypeOf(sneaky.data ?? {})).toBe(Object.prototype)
+  })
+
+  test('a TroupeError an actor builds with data is checked the same way, and an error that cannot be read still answers', () => {
+    const built = serializeThrown(new TroupeError('ActorFailed', 'built', { data: { f: () => 1, code: 'E_BUILT' } }), 'T/a')
+    expect(built).toMatchObject({ kind: 'ActorFailed', message: 'built', actor: 'T/a', data: { code: 'E_BUILT' } })
+    expect(built.data).not.toHaveProperty('f')
+    const trap = new Proxy(new Error('trapped'), { ownKeys: () => { throw new Error('no keys for you') } })
+    expect(serializeThrown(trap, 'T/a')).toMatchObject({ kind: 'ActorFailed', actor: 'T/a' })
+    const unreadable = Object.defineProperty(new Error(), 'message', { get: () => { throw new Error('no message') } })
+    expect(serializeThrown(unreadable, 'T/a')).toMatchObject({ kind: 'ActorFailed', message: 'the actor threw a value that cannot be read' })
   })
 
   test('errors cross the wire as plain data with a kind', () => {

@@ -425,6 +425,14 @@ describe('hosts in one thread over the in-memory transport', () => {
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
+  test('an argument whose getter throws (even null) is refused with Unserializable, as a rejection', async () => {
+    const { hosts, client } = await world(['h0'])
+    const weird = { get x(): number { throw null } }
+    const outcome = client.actor(Greeter, 'g').greet(weird as unknown as string).then(() => 'sent', (error: unknown) => (isTroupeError(error) ? error.kind : String(error)))
+    expect(await outcome).toBe('Unserializable')
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
   test('a call resent after its first send was lost carries the arguments it was made with', async () => {
     const { hosts, client, network } = await world(['h0'], undefined, {}, { callRetryMs: 40, callTimeoutMs: 400 })
     let dropped = 0

@@ -19,7 +19,10 @@ export class Account extends Actor<{ balance: number }> {
 
   withdraw(amount: number): number {
     assertAmount(amount)
-    if (amount > this.state.balance) throw new RangeError(`insufficient funds: ${this.state.balance} < ${amount}`)
+    if (amount > this.state.balance) {
+      // The fields reach the caller as `error.data` (and an HTTP client as the body's `data`).
+      throw Object.assign(new RangeError(`insufficient funds: ${this.state.balance} < ${amount}`), { code: 'INSUFFICIENT_FUNDS', balance: this.state.balance, requested: amount })
+    }
     this.state.balance -= amount
     return this.state.balance
   }

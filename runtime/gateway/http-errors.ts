@@ -1,6 +1,6 @@
 /**
  * Typed errors as HTTP answers: each troupe error kind maps to a status, and every error body is
- * `{ kind, message }` (plus `name` and `actor` for `ActorFailed`).
+ * `{ kind, message }` (plus `name`, `actor` and `data` for `ActorFailed`).
  */
 import { isTroupeError, type ErrorKind } from '../errors.ts'
 
@@ -15,6 +15,8 @@ export interface ErrorBody {
   name?: string
   /** The actor the error concerns, as `Type/id`, when there is one. */
   actor?: string
+  /** For `ActorFailed`: the fields of the error the actor threw (`code`...), without its `cause`, which stays inside as the stack does. */
+  data?: Record<string, unknown>
 }
 
 /** An error the gateway answers with a given status and kind. */
@@ -57,6 +59,10 @@ export function errorAnswer(error: unknown): { status: number; headers: Record<s
     const body: ErrorBody = { kind: error.kind, message: error.message }
     if (error.causeName !== undefined) body.name = error.causeName
     if (error.actor !== undefined) body.actor = error.actor
+    if (error.data !== undefined) {
+      const { cause: _inside, ...fields } = error.data
+      if (Object.keys(fields).length > 0) body.data = fields
+    }
     const headers: Record<string, string> = status === 429 || status === 503 ? { 'retry-after': '1' } : {}
     return { status, headers, body }
   }

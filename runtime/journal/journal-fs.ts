@@ -39,8 +39,8 @@ export interface BlockingJournalFile {
 export interface JournalFs {
   /**
    * Creates the directory (and parents) if missing, durably: the parent of each directory it
-   * creates is synced, or a power cut could take a new host's directory, and every segment
-   * acknowledged in it, away.
+   * creates is synced (and the parent of one that exists), or a power cut could take a new
+   * host's directory, and every segment acknowledged in it, away.
    */
   mkdir(dir: string): Promise<void>
   /** File names in `dir`. */
@@ -61,8 +61,14 @@ const zeros = new Uint8Array(256 * 1024)
 export const nodeJournalFs: JournalFs = {
   async mkdir(dir) {
     const first = await mkdir(dir, { recursive: true })
-    if (first === undefined) return
-    for (const created of createdFrom(resolve(first), resolve(dir))) await this.syncDir(dirname(created))
+    if (first !== undefined) {
+      for (const created of createdFrom(resolve(first), resolve(dir))) await this.syncDir(dirname(created))
+      return
+    }
+    // It exists, but a crash may have come between an earlier mkdir and its sync: sync the entry
+    // again (best effort: a parent this process cannot open, or a read-only one above a mount, is
+    // not this journal's to make durable).
+    await this.syncDir(dirname(resolve(dir))).catch(() => undefined)
   },
   list: (dir) => readdir(dir),
   readFile: (path) => readFile(path),

@@ -113,6 +113,7 @@ export interface ErrorBody {
   name?: string
   actor?: string
   stack?: string
+  data?: Record<string, unknown>
 }
 
 /** POSTs a call to the gateway; resolves with status and parsed body (typed by the caller, JSON by default). */

@@ -54,7 +54,7 @@ describe('POST /actors/:type/:id/:method', () => {
     expect(unknownMethod).toMatchObject({ status: 404, body: { kind: 'UnknownMethod' } })
     const failed = await post<ErrorBody>(cluster.url, '/actors/Account/poor/withdraw', '[5]')
     expect(failed.status).toBe(500)
-    expect(failed.body).toMatchObject({ kind: 'ActorFailed', name: 'RangeError', actor: 'Account/poor' })
+    expect(failed.body).toMatchObject({ kind: 'ActorFailed', name: 'RangeError', actor: 'Account/poor', data: { code: 'INSUFFICIENT_FUNDS', balance: 0, requested: 5 } })
     expect(failed.body.message).toMatch(/insufficient funds/)
     expect(failed.body.stack).toBeUndefined()
     const badArgument = await post(cluster.url, '/actors/Account/poor/deposit', '[-1]')

@@ -23,6 +23,12 @@ describe('error statuses', () => {
     expect(answer.body).toEqual({ kind: 'ActorFailed', message: 'no', name: 'RangeError', actor: 'Account/a' })
   })
 
+  test("ActorFailed carries the thrown error's fields as data, but not its cause", () => {
+    const data = { code: 'E_FUNDS', needed: 30, cause: new Error('inside') }
+    expect(errorAnswer(new TroupeError('ActorFailed', 'no', { name: 'InsufficientFunds', data })).body).toEqual({ kind: 'ActorFailed', message: 'no', name: 'InsufficientFunds', data: { code: 'E_FUNDS', needed: 30 } })
+    expect(errorAnswer(new TroupeError('ActorFailed', 'no', { data: { cause: 1 } })).body).not.toHaveProperty('data')
+  })
+
   test('429 and 503 say when to retry; anything else is a 500 Internal', () => {
     expect(errorAnswer(new TroupeError('MailboxFull', 'full')).headers['retry-after']).toBe('1')
     expect(errorAnswer(new TroupeError('HostUnavailable', 'gone')).headers['retry-after']).toBe('1')
