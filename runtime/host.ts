@@ -1116,7 +1116,7 @@ export class Host {
         checkPayload(args, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'arguments', key, method)
         args = copyArguments(args)
       } catch (error) {
-        return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `arguments of ${key}.${method}: ${(error as Error).message}`))
+        return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `the arguments of ${key}.${method} cannot be sent: ${String((error as Error | null)?.message ?? error)}`, { actor: key }))
       }
     }
     const requestId = alone ? `${activation.turnId}/${activation.turnCalls++}` : undefined

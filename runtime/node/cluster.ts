@@ -466,11 +466,6 @@ export class Cluster {
     }
   }
 
-  /**
-   * Publishes the next view, computed from the newest one at once (so epochs only grow and a
-   * failover never waits behind a restart), and resolves when every live host has it. A host that
-   * gets a newer view before an older one ignores the older.
-   */
   /** Which threads poll their ports before sleeping now (`spinWaitUs`): `all` by default only while every thread has a core, else `client` (with one call in flight). */
   get spinning(): Spinning {
     return spinningNames[Atomics.load(new Int32Array(this.settings.spinGate), 0)]!
@@ -487,6 +482,11 @@ export class Cluster {
     Atomics.store(new Int32Array(this.settings.spinGate), 0, gate)
   }
 
+  /**
+   * Publishes the next view, computed from the newest one at once (so epochs only grow and a
+   * failover never waits behind a restart), and resolves when every live host has it. A host that
+   * gets a newer view before an older one ignores the older.
+   */
   private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
     const view = next(this.view)
     this.gateSpinning(view.hosts.length)
