@@ -12,7 +12,7 @@
 export interface SpinWaitOptions {
   /** Longest one spin lasts, in µs. */
   budgetUs: number
-  /** Whether a reply is awaited and latency is what matters (few calls in flight). */
+  /** Whether to spin now: the owner expects a message soon (a client: a reply, with few calls in flight; a host: more work after a burst). */
   awaiting(): boolean
   /** A monotonic clock in ms (`performance.now`). */
   now(): number
