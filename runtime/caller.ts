@@ -109,15 +109,34 @@ export class Caller {
   /** Calls `method` on the actor `key`; resolves with its result or rejects with a TroupeError. */
   call(key: string, method: string, args: unknown[], options: CallOptions = {}): Promise<unknown> {
     if (this.stoppedWith) return Promise.reject(this.stoppedWith)
+    let prepared: unknown[]
+    try {
+      prepared = this.prepare(key, method, args)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.callPrepared(key, method, prepared, options)
+  }
+
+  /**
+   * The arguments as they are now, checked and copied: the caller may change its objects before
+   * the call leaves (a burst is sent at the end of the tick, a turn's first call once its intent
+   * is journaled) or before a resend. Throws `Unserializable` or `PayloadTooLarge`.
+   */
+  prepare(key: string, method: string, args: unknown[]): unknown[] {
     const { limits } = this.options
     try {
       checkPayload(args, limits.payloadBytesMax, limits.payloadDepthMax, 'arguments', key, method)
-      // The arguments as they are now: the caller may change its objects before the call leaves
-      // (a burst is sent at the end of the tick) or before a resend.
-      args = copyArguments(args)
+      return copyArguments(args)
     } catch (error) {
-      return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `the arguments of ${key}.${method} cannot be sent: ${String((error as Error | null)?.message ?? error)}`, { actor: key }))
+      throw isTroupeError(error) ? error : new TroupeError('Unserializable', `the arguments of ${key}.${method} cannot be sent: ${String((error as Error | null)?.message ?? error)}`, { actor: key })
     }
+  }
+
+  /** `call` with arguments `prepare` returned (not copied again). */
+  callPrepared(key: string, method: string, args: unknown[], options: CallOptions = {}): Promise<unknown> {
+    if (this.stoppedWith) return Promise.reject(this.stoppedWith)
+    const { limits } = this.options
     const id = options.requestId ?? `${this.options.idPrefix}:${(this.sequence++).toString(36)}`
     const envelope: CallEnvelope = { v: 1, t: 'call', id, epoch: this.options.router.epoch(), key, method, args }
     if (options.chain && options.chain.length > 0) envelope.chain = options.chain

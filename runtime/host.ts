@@ -13,7 +13,7 @@ import { ActivationTimers } from './activation-timers.ts'
 import { Recovery } from './durability/recovery.ts'
 import { loadFromJournal, ReplicaStore, shippedOf, type Replica, type ShippedSnapshot, type StoredSnapshot } from './durability/replica-store.ts'
 import { RequestTable } from './durability/request-table.ts'
-import { isTroupeError, TroupeError, type SerializedError } from './errors.ts'
+import { TroupeError, type SerializedError } from './errors.ts'
 import { serializeThrown } from './thrown.ts'
 import type { PointHasher } from './hash.ts'
 import { MemoryJournalStorage } from './journal/memory-storage.ts'
@@ -25,7 +25,7 @@ import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { PlacementCache, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
-import { checkPayload, copyArguments } from './payload.ts'
+import { checkPayload } from './payload.ts'
 import { readOnlyView, resolveDrafts } from './state/index.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
@@ -1109,15 +1109,12 @@ export class Host {
       journaled?.then(() => { if (activation.turnIntent === journaled) activation.turnIntent = undefined }, () => undefined)
     }
     const intent = alone ? activation.turnIntent : undefined
-    if (intent) {
-      // The call leaves once the intent is journaled: it carries its arguments as they are now,
-      // as a call sent at once does (the caller copies them when it is made).
-      try {
-        checkPayload(args, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'arguments', key, method)
-        args = copyArguments(args)
-      } catch (error) {
-        return Promise.reject(isTroupeError(error) ? error : new TroupeError('Unserializable', `the arguments of ${key}.${method} cannot be sent: ${String((error as Error | null)?.message ?? error)}`, { actor: key }))
-      }
+    // Checked and copied now, whenever the call leaves (the first call of a turn, once its intent
+    // is journaled): it carries its arguments as they are at the call.
+    try {
+      args = this.caller.prepare(key, method, args)
+    } catch (error) {
+      return Promise.reject(error)
     }
     const requestId = alone ? `${activation.turnId}/${activation.turnCalls++}` : undefined
     const waiting = activation.waitingOn
@@ -1127,7 +1124,7 @@ export class Host {
       if (left === 0) waiting.delete(key)
       else waiting.set(key, left)
     }
-    const send = (): Promise<unknown> => this.caller.call(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId, persistent: true })
+    const send = (): Promise<unknown> => this.caller.callPrepared(key, method, args, requestId === undefined ? { chain: activation.chain } : { chain: activation.chain, requestId, persistent: true })
     const pending = intent ? intent.then(send) : send()
     pending.then(settled, settled)
     return pending

@@ -104,6 +104,8 @@ export class Cluster {
   private readonly clientTransport: PortTransport
   private readonly handles: HostHandle[] = []
   private readonly supervisor: Supervisor
+  /** Which threads spin (see spin-gate.ts): read by every thread, set on membership changes. */
+  private readonly spinGate: Int32Array
   private readonly listeners = new Set<(event: ClusterEvent) => void>()
   private membership: Promise<unknown> = Promise.resolve()
   private heartbeat: ReturnType<typeof setInterval> | undefined
@@ -121,6 +123,7 @@ export class Cluster {
     this.client = client
     this.clientTransport = clientTransport
     this.supervisor = new Supervisor(settings.supervision)
+    this.spinGate = new Int32Array(settings.spinGate)
   }
 
   /** Starts the hosts, loads the actors module in each, and resolves when all serve calls. */
@@ -468,7 +471,7 @@ export class Cluster {
 
   /** Which threads poll their ports before sleeping now (`spinWaitUs`): `all` by default only while every thread has a core, else `client` (with one call in flight). */
   get spinning(): Spinning {
-    return spinningNames[Atomics.load(new Int32Array(this.settings.spinGate), 0)]!
+    return spinningNames[Atomics.load(this.spinGate, 0)]!
   }
 
   /** The client's spins so far: those that got a reply, and those that ran out (as `spinsCaught` / `spinsMissed` in `hosts()`). */
@@ -479,7 +482,7 @@ export class Cluster {
   /** Turns spinning on or off for every thread as membership changes (the default follows the host count). */
   private gateSpinning(hosts: number): void {
     const gate = this.settings.spinWaitUs === 0 ? spinNone : !this.settings.spinAuto || spinsByDefault(hosts, availableParallelism()) ? spinAll : spinClient
-    Atomics.store(new Int32Array(this.settings.spinGate), 0, gate)
+    Atomics.store(this.spinGate, 0, gate)
   }
 
   /**
