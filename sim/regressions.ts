@@ -372,4 +372,11 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed by the unjournaled copy of seed 6957: host-0 no longer reuses seq 3 after its disk refused it. (Also abandoning an idle actor\'s re-replication read once the actor activates on its host fixed it, but lost full seed 18416\'s acknowledged write: such a read installs the further copies it finds, which the activation may need; not kept.) Was: host-0\'s disk refused Counter/c1\'s seq 3 (count 10) after shipping it to host-2; rereplication reads started for host-2 kept 3 = 10 as their best copy while host-1 was cut off; c1 activated on host-0 from its journal (seq 2) and journaled the acknowledged increment(4) as its own seq 3 = 11; the partition healed, the stale reads completed and installed 3 = 10 into host-0\'s journal; after both backups lost their disks, c1 reloaded 10 from host-0: the acknowledged write was lost (analysis by a helper session).',
   },
+  {
+    name: 'an activation started behind a copy its host\'s re-replication read had just installed in the journal',
+    seed: 602373,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a copy in the answer to any recovery read of a key reaches every read of that key under way on the host). Was: in view 5 host-1 re-replicated the idle Account/bank2 (pushFurthest) and read host-0\'s seq 9@4 (client-3#88\'s deposit) into its journal; bank2\'s activation had started a moment before from host-1\'s warm copy, 8@3, and its own read waited for host-0, which never answered it; view 6 dropped host-0, host-2 answered 8@3, and the activation ran the retried #88 again from 8@3: the deposit took effect twice. Found by a sweep of full seeds 600,001-602,500; it failed on the code of sessions 7 and 8 too.',
+  },
 ]

@@ -138,7 +138,10 @@ export class Recovery {
           }
           answers.add(from)
           if (answer.status === 'ok') copies.set(from, { epoch: answer.lastEpoch, seq: answer.seq })
-          if (answer.snapshot) consider(answer.snapshot)
+          // Every read of this key under way here takes the copy, not only the one that asked: an
+          // idle actor's read (pushFurthest) and its activation's can overlap, and the activation
+          // must not start behind a copy the other installed (full seed 602373: a deposit ran twice).
+          if (answer.snapshot) this.offered(key, answer.snapshot)
           if (enough()) {
             if (timer !== undefined) ports.clock.clearTimeout(timer)
             resolve()
