@@ -8,9 +8,9 @@ import { TroupeError, type SerializedError } from './errors.ts'
 import { serializeThrown } from './thrown.ts'
 import type { Limits } from './limits.ts'
 import { Mailbox } from './mailbox.ts'
-import { checkPayload } from './payload.ts'
+import { answerOf } from './answer.ts'
 import type { ActorType, MethodEntry } from './registry.ts'
-import { beginTurn, readOnlyView, resolveDrafts, type PatchOp, type StateTurn } from './state/index.ts'
+import { beginTurn, readOnlyView, type PatchOp, type StateTurn } from './state/index.ts'
 
 /** The lifecycle of one activation. */
 export type ActivationStatus = 'activating' | 'active' | 'deactivating' | 'gone'
@@ -81,6 +81,8 @@ export class Activation {
   committed: unknown
   /** While a write turn runs: its state (its draft, or what it assigned to `this.state`). */
   private writing = false
+  /** Read-only or reentrant methods whose code is running now (synchronously; see `state`). */
+  private reading = 0
   private writeState: unknown
   /** The read-only view of `committed` last handed out, and the state it views. */
   private view: { of: unknown; view: unknown } | undefined
@@ -106,12 +108,16 @@ export class Activation {
     // `this.state`: the running write turn's draft, else a read-only view of the committed state,
     // made when a read first asks for it (not after every write: a proxy per write doubled a
     // host's cost per call). Assigning outside a write turn throws, as changing the view does.
+    // A @reentrant method that starts while a write turn awaits sees a read-only view of that
+    // turn's draft: a change it made there would be answered as done, then be lost with the turn
+    // (or journaled as the turn's). Only while its own code runs, though: after an `await`,
+    // nothing tells whose code reads `this.state` (JavaScript has no async context).
     Object.defineProperty(this.instance, 'state', {
       configurable: true,
       enumerable: true,
-      get: () => (this.writing ? this.writeState : this.committedView()),
+      get: () => (!this.writing ? this.committedView() : this.reading > 0 ? readOnlyView(this.writeState) : this.writeState),
       set: (value: unknown) => {
-        if (!this.writing) throw new TypeError(`this.state is read-only here (a @readOnly or @reentrant method journals nothing, so its change would be lost): cannot replace it`)
+        if (!this.writing || this.reading > 0) throw new TypeError(`this.state is read-only here (a @readOnly or @reentrant method journals nothing, so its change would be lost): cannot replace it`)
         this.writeState = value
       },
     })
@@ -208,10 +214,13 @@ export class Activation {
   /** Runs a read-only or reentrant turn: it sees the state as it is and journals nothing. */
   read(method: MethodEntry, args: unknown[], source: string, level?: Consistency): TurnOutcome | Promise<TurnOutcome> {
     let result: unknown
+    this.reading++
     try {
       result = method.fn.apply(this.instance, args)
     } catch (thrown) {
       return { ok: false, error: serializeThrown(thrown, this.key) }
+    } finally {
+      this.reading--
     }
     if (isThenable(result)) {
       return Promise.resolve(result).then((value) => this.released(value, source, level), (thrown) => ({ ok: false, error: serializeThrown(thrown, this.key) }))
@@ -227,13 +236,12 @@ export class Activation {
     if (current !== draft) turn.replace(current)
     let patch: PatchOp[] | undefined
     try {
-      value = resolveDrafts(value)
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', this.key, source)
+      value = answerOf(value, this.limits, this.key, source)
       patch = turn.commit() as PatchOp[] | undefined
     } catch (error) {
       if (turn.open) turn.rollback()
       this.reminderOps = undefined
-      return this.failed({ ...(error as TroupeError).toJSON(), actor: this.key }, base, requestId, epoch, level)
+      return this.failed(serializeThrown(error, this.key), base, requestId, epoch, level)
     }
     this.committed = turn.state
     const reminderOps = this.reminderOps ?? []
@@ -251,13 +259,13 @@ export class Activation {
 
   private released(value: unknown, source: string, level?: Consistency): TurnOutcome {
     try {
-      value = resolveDrafts(value)
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', this.key, source)
+      value = answerOf(value, this.limits, this.key, source)
     } catch (error) {
-      return { ok: false, error: { ...(error as TroupeError).toJSON(), actor: this.key } }
+      return { ok: false, error: serializeThrown(error, this.key) }
     }
     return { ok: true, value, gate: this.log?.whenDurable(this.log.seq, level) }
   }
+
 
   private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number, level?: Consistency): TurnOutcome {
     if (turn.open) turn.rollback()

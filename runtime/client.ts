@@ -10,6 +10,7 @@ import type { PointHasher } from './hash.ts'
 import { resolveLimits, type Limits } from './limits.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
 import { PlacementCache, type Placement } from './ring.ts'
+import { requestIdProblem } from './request-id.ts'
 import type { HostId, View } from './view.ts'
 
 export interface ClusterClientOptions {
@@ -142,9 +143,8 @@ export class ClusterClient {
     if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0 && options.timeoutMs <= timeoutMsMax)) {
       return Promise.reject(new TroupeError('InvalidArgument', `timeoutMs must be an integer number of ms from 1 to ${timeoutMsMax}, got ${describeValue(options.timeoutMs)}`))
     }
-    if (options.requestId !== undefined && (typeof options.requestId !== 'string' || options.requestId.length === 0 || options.requestId.length > 256)) {
-      return Promise.reject(new TroupeError('InvalidArgument', 'requestId must be a string of 1 to 256 characters'))
-    }
+    const idProblem = options.requestId === undefined ? undefined : requestIdProblem(options.requestId)
+    if (idProblem !== undefined) return Promise.reject(new TroupeError('InvalidArgument', `requestId ${idProblem}, got ${describeValue(options.requestId)}`))
     if (options.consistency !== undefined) {
       try {
         parseConsistency(options.consistency, 'consistency')

@@ -25,8 +25,9 @@ import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
 import { PlacementCache, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
-import { checkPayload } from './payload.ts'
+import { answerOf } from './answer.ts'
 import { readOnlyView, resolveDrafts } from './state/index.ts'
+import { derivedRequestId } from './request-id.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
 import { loopbackCopy } from '../transport/loopback-copy.ts'
@@ -743,8 +744,7 @@ export class Host {
     }
     instance.state = readOnlyView(copy.state)
     try {
-      const value = resolveDrafts(await method.fn.apply(instance, call.args))
-      checkPayload(value, this.limits.payloadBytesMax, this.limits.payloadDepthMax, 'result', call.key, call.method)
+      const value = answerOf(await method.fn.apply(instance, call.args), this.limits, call.key, call.method)
       this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: true, value })
     } catch (thrown) {
       this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: serializeThrown(thrown, call.key) })
@@ -1116,7 +1116,7 @@ export class Host {
     } catch (error) {
       return Promise.reject(error)
     }
-    const requestId = alone ? `${activation.turnId}/${activation.turnCalls++}` : undefined
+    const requestId = alone ? derivedRequestId(activation.turnId, activation.turnCalls++) : undefined
     const waiting = activation.waitingOn
     waiting.set(key, (waiting.get(key) ?? 0) + 1)
     const settled = (): void => {

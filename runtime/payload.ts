@@ -15,22 +15,46 @@ export function checkPayload(value: unknown, bytesMax: number, depthMax: number,
   try {
     if (estimate(value, 0, depthMax, bytesMax) <= bytesMax) return
   } catch (error) {
-    if (!(error instanceof Refusal)) throw error
     const what = key === undefined ? part : `the ${part} of ${key}.${method}`
+    // A getter or a Proxy trap that throws: the value cannot be read, so it cannot be sent either.
+    if (!(error instanceof Refusal)) throw new TroupeError('Unserializable', `${what} cannot be read: ${describeThrown(error)}`)
     if (error.kind === 'Unserializable') throw new TroupeError('Unserializable', `${what} holds ${error.thing}, which cannot be sent`)
   }
   const what = key === undefined ? part : `the ${part} of ${key}.${method}`
   throw new TroupeError('PayloadTooLarge', `${what} is larger than ${bytesMax} bytes`)
 }
 
-/** The estimated size of `value` in bytes, or undefined when it is larger than `bytesMax`, nested deeper than `depthMax`, or cannot be sent. */
+/**
+ * `checkPayload`, then a copy (`copyValue`) that shares nothing with the value: what a turn
+ * answers is fixed when it ends, so the reply, the journal and the request table hold the same
+ * plain data, whatever the value's getters or its owner do later. Throws a TroupeError only.
+ */
+export function checkedCopy(value: unknown, bytesMax: number, depthMax: number, part: string, key?: string, method?: string): unknown {
+  checkPayload(value, bytesMax, depthMax, part, key, method)
+  try {
+    return copyValue(value)
+  } catch (error) {
+    const what = key === undefined ? part : `the ${part} of ${key}.${method}`
+    throw new TroupeError('Unserializable', `${what} cannot be copied: ${describeThrown(error)}`)
+  }
+}
+
+/** One line on something thrown, for an error message; never throws. */
+export function describeThrown(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown)
+  } catch {
+    return 'a value that cannot be read'
+  }
+}
+
+/** The estimated size of `value` in bytes, or undefined when it is larger than `bytesMax`, nested deeper than `depthMax`, or cannot be sent (or read). Never throws. */
 export function payloadBytes(value: unknown, bytesMax: number, depthMax: number): number | undefined {
   try {
     const bytes = estimate(value, 0, depthMax, bytesMax)
     return bytes <= bytesMax ? bytes : undefined
-  } catch (error) {
-    if (error instanceof Refusal) return undefined
-    throw error
+  } catch {
+    return undefined // a Refusal, or a getter or Proxy trap that threw: cannot be sent either way
   }
 }
 

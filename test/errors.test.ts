@@ -99,6 +99,23 @@ describe('typed errors through real worker threads', () => {
     expect(await faulty.ok()).toBe(1)
   })
 
+  test('a result whose getter throws is Unserializable: the turn changes nothing and no host goes down', async () => {
+    const events: string[] = []
+    const unlisten = cluster.on((event) => events.push(event.kind))
+    const faulty = cluster.actor(Faulty, 'unreadable')
+    expect(await faulty.ok()).toBe(1)
+    for (const attempt of [() => faulty.returnUnreadable(), () => faulty.returnUnreadable(1), () => faulty.peekUnreadable(), () => faulty.glanceUnreadable()]) {
+      const error = await failure(attempt())
+      expectKind(error, 'Unserializable')
+      expect(error.message).toContain('getter boom')
+    }
+    // The first read of returnUnreadable(1) succeeded: the copy's read failed, and the turn was refused all the same.
+    expect(await faulty.ok()).toBe(2)
+    unlisten()
+    expect(events.filter((kind) => kind === 'host-down' || kind === 'restart')).toEqual([])
+    expect((await cluster.hosts()).map((host) => host.restarts)).toEqual([0, 0])
+  })
+
   test('oversized arguments and results give PayloadTooLarge', async () => {
     const faulty = cluster.actor(Faulty, 'f4')
     expectKind(await failure(faulty.echo('x'.repeat(100 * 1024))), 'PayloadTooLarge')
@@ -134,6 +151,22 @@ describe('typed errors through real worker threads', () => {
     expectKind(await failure(sneaky.noteLater('ada')), 'ActorFailed')
     expect(await sneaky.read()).toEqual({ n: 1, seen: [] })
     expect(await sneaky.add(1)).toBe(2)
+  })
+
+  test('a @reentrant method run while a write turn awaits sees that turn\'s state and cannot change it', async () => {
+    const sneaky = cluster.actor(Sneaky, 's2')
+    const held = sneaky.addWhenReleased(1)
+    while (!(await sneaky.holding())) await new Promise((resolve) => setTimeout(resolve, 5))
+    for (const attempt of [() => sneaky.creditNow(50), () => sneaky.replaceNow()]) {
+      const error = await failure(attempt())
+      expectKind(error, 'ActorFailed')
+      expect(error.causeName).toBe('TypeError')
+      expect(error.message).toContain('read-only')
+    }
+    expect(await sneaky.peekNow()).toEqual({ n: 1, seen: [] })
+    await sneaky.release()
+    expect(await held).toBe(1)
+    expect(await sneaky.read()).toEqual({ n: 1, seen: [] })
   })
 
   test('a per-call consistency must be a level, and durable only for a journaled type (InvalidArgument)', async () => {

@@ -25,6 +25,7 @@ import { defaultLimits } from '../limits.ts'
 import type { HostInfo } from '../node/cluster.ts'
 import { Placement, type RingOptions } from '../ring.ts'
 import type { HostId, View } from '../view.ts'
+import { requestIdProblem } from '../request-id.ts'
 import { errorAnswer, HttpError } from './http-errors.ts'
 import { toJson } from './json.ts'
 import { LatencyWindow, RateTracker } from './metrics.ts'
@@ -273,7 +274,8 @@ export class Gateway {
     const options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}
     const idempotencyKey = header(req, 'idempotency-key')
     if (idempotencyKey !== undefined) {
-      if (idempotencyKey.length === 0 || idempotencyKey.length > 256) throw new HttpError(400, 'InvalidArgument', 'Idempotency-Key must hold 1 to 256 characters')
+      const problem = requestIdProblem(idempotencyKey)
+      if (problem !== undefined) throw new HttpError(400, 'InvalidArgument', `Idempotency-Key ${problem}`)
       options.requestId = idempotencyKey
     }
     const timeout = header(req, 'x-timeout-ms')

@@ -10,9 +10,10 @@ import { copyContainer } from './values.ts'
 export function resolveDrafts(value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null || depth > 256) return value
   if (nodeOf(value)) return copyDraft(value, depth)
-  // A read-only view of committed state: the state itself (committed state never changes).
-  const committed = readOnlyTarget(value)
-  if (committed !== undefined) return committed
+  // A read-only view of committed state: the state itself (committed state never changes); of a
+  // write turn's draft (a reentrant method beside that turn): a copy of the draft.
+  const target = readOnlyTarget(value)
+  if (target !== undefined) return nodeOf(target) ? copyDraft(target, depth) : target
   if (Array.isArray(value)) return mapIfChanged(value, (item) => resolveDrafts(item, depth + 1))
   if (value instanceof Map) {
     let out: Map<unknown, unknown> | undefined

@@ -232,6 +232,18 @@ describe('turns and the journal through real workers', () => {
     const hosts = await cluster.hosts()
     expect(hosts.reduce((n, h) => n + h.dedupedCalls, 0)).toBeGreaterThanOrEqual(1)
   })
+
+  test("a caller's request id never meets one the runtime derives or makes: each call takes effect", async () => {
+    expect(await cluster.call('Payer/ids', 'pay', ['Account', 'ids', 30], { requestId: 'order-7' })).toBe(70)
+    // What a turn's first call was once called ('order-7/0'), and the runtime's own prefix, are a caller's ids like any other, or refused.
+    expect(await cluster.call('Account/ids', 'deposit', [5], { requestId: 'order-7/0' })).toBe(35)
+    for (const id of ['order-7\u001f0', '~timer:order-7', '~w-1', 'tab\there', '\ud800']) {
+      const error = await cluster.call('Account/ids', 'deposit', [5], { requestId: id }).catch((e: unknown) => e)
+      expect(isTroupeError(error, 'InvalidArgument'), String(error)).toBe(true)
+    }
+    expect(await cluster.call('Payer/ids', 'pay', ['Account', 'ids', 30], { requestId: 'order-7' })).toBe(70)
+    expect(await cluster.actor(Account, 'ids').balance()).toBe(35)
+  })
 })
 
 describe('consistency levels on real workers', () => {

@@ -34,6 +34,11 @@ describe('POST /actors/:type/:id/:method', () => {
     expect((await post(cluster.url, '/actors/Account/idem/deposit', '[100]', headers)).body).toBe(100)
     expect((await post(cluster.url, '/actors/Account/idem/balance', '[]')).body).toBe(100)
     expect((await post(cluster.url, '/actors/Account/idem/deposit', '[1]', { 'idempotency-key': 'x'.repeat(257) })).status).toBe(400)
+    // The runtime's own ids start with "~": a key that does is refused, not taken for one of them.
+    const reserved = await post(cluster.url, '/actors/Account/idem/deposit', '[1]', { 'idempotency-key': '~timer:deposit-1' })
+    expect(reserved).toMatchObject({ status: 400, body: { kind: 'InvalidArgument' } })
+    expect((reserved.body as { message: string }).message).toMatch(/Idempotency-Key may not start with "~"/)
+    expect((await post(cluster.url, '/actors/Account/idem/balance', '[]')).body).toBe(100)
   })
 
   test('a Consistency header sets the call\'s own level; a bad one is a 400', async () => {
