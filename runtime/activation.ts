@@ -95,6 +95,8 @@ export class Activation {
   readonly timers = new Set<TimerRef>()
   /** Durable reminders, as of the last committed turn. */
   reminders: ReminderTable = new Map()
+  /** Called when a committed turn changed the reminders (the host schedules the next one due). */
+  remindersChanged: (() => void) | undefined
   /** Reminder changes of the write turn running now (journaled with it, dropped if it throws). */
   private reminderOps: PatchOp[] | undefined
   private readonly limits: Limits
@@ -249,6 +251,7 @@ export class Activation {
     if (reminderOps.length > 0) {
       applyReminderOps(this.reminders, reminderOps)
       patch = [...(patch ?? []), ...reminderOps]
+      this.remindersChanged?.()
     }
     const log = this.log
     // A turn that journaled an intent journals its end even when it changed nothing, or it would

@@ -953,6 +953,7 @@ export class Host {
       setTimer: (fn, ms) => this.timers.setTimer(activation, fn, ms),
     }
     const activation = new Activation(key, type, context, this.limits, this.clock.now())
+    activation.remindersChanged = () => this.timers.arm(activation)
     this.activations.set(key, activation)
     this.earlyOffers.set(activation, [])
     this.counters.activationsTotal++

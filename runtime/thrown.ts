@@ -8,8 +8,12 @@ import { copyValue, payloadBytes } from './payload.ts'
  */
 export function serializeThrown(thrown: unknown, actor: string): SerializedError {
   try {
-    if (isTroupeError(thrown)) {
+    // By kind, not class: a TroupeError the actor's module built comes from its own copy of troupe.
+    // A user's error that merely has a `kind` field of that name is a user's error.
+    if (isTroupeError(thrown) && typeof thrown.toJSON === 'function') {
       const out: SerializedError = { ...thrown.toJSON(), actor: thrown.actor ?? actor }
+      out.message = bounded(out.message)
+      if (out.stack !== undefined) out.stack = bounded(out.stack)
       // A TroupeError a user built may hold anything in its data: checked like any error's fields.
       const data = thrown.data === undefined ? undefined : fieldsOf(thrown.data, Object.keys(thrown.data))
       if (data === undefined) delete out.data
@@ -17,18 +21,39 @@ export function serializeThrown(thrown: unknown, actor: string): SerializedError
       return out
     }
     if (thrown instanceof Error) {
-      const out: SerializedError = { kind: 'ActorFailed', message: String(thrown.message), name: String(thrown.name), actor }
-      if (thrown.stack !== undefined) out.stack = String(thrown.stack)
+      const out: SerializedError = { kind: 'ActorFailed', message: bounded(String(thrown.message)), name: bounded(String(thrown.name), errorNameCharsMax), actor }
+      if (thrown.stack !== undefined) out.stack = bounded(String(thrown.stack))
       const names = Object.keys(thrown).filter((name) => name !== 'name' && name !== 'message' && name !== 'stack')
       if ('cause' in thrown && !names.includes('cause')) names.push('cause')
+      if (thrown instanceof AggregateError && !names.includes('errors')) names.push('errors')
       const data = fieldsOf(thrown, names)
       if (data !== undefined) out.data = data
       return out
     }
-    return { kind: 'ActorFailed', message: `non-Error thrown: ${String(thrown)}`, name: typeof thrown, actor }
+    const out: SerializedError = { kind: 'ActorFailed', message: bounded(`non-Error thrown: ${String(thrown)}`), name: typeof thrown, actor }
+    // A thrown plain object ({ code, ... }): its fields are its data, as an error's are.
+    if (typeof thrown === 'object' && thrown !== null) {
+      const data = fieldsOf(thrown, Object.keys(thrown))
+      if (data !== undefined) out.data = data
+    }
+    return out
   } catch {
     return { kind: 'ActorFailed', message: 'the actor threw a value that cannot be read', name: typeof thrown, actor }
   }
+}
+
+/** The most characters of an error's message, or of its stack, that reach the caller and the journal. */
+export const errorTextCharsMax = 16 * 1024
+const errorNameCharsMax = 256
+
+/** `text`, cut to `max` characters with a note of how many were left out. */
+function bounded(text: string, max = errorTextCharsMax): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`
+}
+
+/** An Error inside an error's data (a cause): its name and the start of its message; its stack and its own causes stay inside. */
+function summaryOf(error: Error): { name: string; message: string } {
+  return { name: String(error.name), message: String(error.message).slice(0, 1024) }
 }
 
 /** How deep an error's fields may nest. */
@@ -47,7 +72,9 @@ function fieldsOf(source: object, names: readonly string[]): Record<string, unkn
     if (name === '__proto__') continue
     try {
       let value = (source as Record<string, unknown>)[name]
-      if (value instanceof Error) value = { name: String(value.name), message: String(value.message).slice(0, 1024) }
+      if (value instanceof Error) value = summaryOf(value)
+      // An AggregateError's errors, each as a cause is.
+      else if (name === 'errors' && source instanceof AggregateError && Array.isArray(value)) value = value.map((e: unknown) => (e instanceof Error ? summaryOf(e) : e))
       const bytes = payloadBytes(value, bytesLeft, errorDataDepthMax)
       if (bytes === undefined) continue
       const copy = copyValue(value)

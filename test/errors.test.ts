@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
 import { errorDataBytesMax } from '../runtime/errors.ts'
-import { serializeThrown } from '../runtime/thrown.ts'
+import { errorTextCharsMax, serializeThrown } from '../runtime/thrown.ts'
 import { BrokenActivation, Counter, Faulty, FlakyActivation, LocalCounter, ScratchCounter, Sneaky } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
@@ -238,6 +238,28 @@ describe('typed errors through real worker threads', () => {
     // An own __proto__ field is not a way to set data's prototype.
     const sneaky = serializeThrown(Object.defineProperty(new Error('p'), '__proto__', { value: { polluted: true }, enumerable: true }), 'T/a')
     expect(Object.getPrototypeOf(sneaky.data ?? {})).toBe(Object.prototype)
+  })
+
+  test("a thrown plain object's fields, an AggregateError's errors and a user error's own `kind` field reach data", () => {
+    expect(serializeThrown({ code: 'E_PLAIN', n: 2 }, 'T/a')).toMatchObject({ kind: 'ActorFailed', message: 'non-Error thrown: [object Object]', data: { code: 'E_PLAIN', n: 2 } })
+    const aggregate = serializeThrown(new AggregateError([new RangeError('one'), 'two'], 'both failed'), 'T/a')
+    expect(aggregate).toMatchObject({ name: 'AggregateError', message: 'both failed', data: { errors: [{ name: 'RangeError', message: 'one' }, 'two'] } })
+    // A field named like a troupe error kind does not make a user's error a TroupeError.
+    const kinded = serializeThrown(Object.assign(new Error('mine'), { kind: 'MailboxFull' }), 'T/a')
+    expect(kinded).toMatchObject({ kind: 'ActorFailed', message: 'mine', data: { kind: 'MailboxFull' } })
+  })
+
+  test("an error's message and stack are cut at errorTextCharsMax, saying how much was left out; its name at 256", () => {
+    const long = 'm'.repeat(5_000_000)
+    const error = Object.assign(new Error(long), { name: 'N'.repeat(1000) })
+    error.stack = 's'.repeat(3 * errorTextCharsMax)
+    const out = serializeThrown(error, 'T/a')
+    expect(out.message).toBe(`${'m'.repeat(errorTextCharsMax)}… (${5_000_000 - errorTextCharsMax} more characters)`)
+    expect(out.stack).toBe(`${'s'.repeat(errorTextCharsMax)}… (${2 * errorTextCharsMax} more characters)`)
+    expect(out.name).toBe(`${'N'.repeat(256)}… (744 more characters)`)
+    expect(serializeThrown(long, 'T/a').message.length).toBeLessThan(errorTextCharsMax + 100)
+    expect(serializeThrown(new TroupeError('ActorFailed', long), 'T/a').message.length).toBeLessThan(errorTextCharsMax + 100)
+    expect(serializeThrown(new Error('short'), 'T/a').message).toBe('short')
   })
 
   test('a TroupeError an actor builds with data is checked the same way, and an error that cannot be read still answers', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError } from '../index.ts'
+import { systemClock } from '../runtime/clock.ts'
 import { Alarm } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
@@ -12,7 +13,56 @@ async function until(condition: () => Promise<boolean>, what: string, attempts =
   throw new Error(`never happened: ${what}`)
 }
 
+const day = 24 * 3600 * 1000
+
 describe('durable reminders on real workers', () => {
+  test('a reminder or timer due in a month waits a month: delays past what platform timers keep (2^31 - 1 ms) do not fire at once', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 2 })
+    try {
+      const alarm = cluster.actor(Alarm, 'monthly')
+      await alarm.every(30 * day)
+      await alarm.once('later', Date.now() + 40 * day)
+      await alarm.timerIn(30 * day)
+      // What does fire, as a sign that time passed on the actor's host.
+      await alarm.once('soon', Date.now() + 50)
+      await alarm.timerIn(30)
+      await until(async () => (await alarm.status()).fired.length >= 2, 'the short reminder and timer fired')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const status = await alarm.status()
+      expect(status.fired.sort()).toEqual(['soon', 'timer'])
+      expect(status.ticks).toBe(1)
+      expect(status.reminders.sort()).toEqual(['later', 'tick'])
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test('a reminder set by a later turn of an active actor fires on time, before one due later', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 2 })
+    try {
+      const alarm = cluster.actor(Alarm, 'active')
+      expect((await alarm.status()).reminders).toEqual([])
+      await alarm.once('first', Date.now() + 50)
+      await until(async () => (await alarm.status()).fired.length === 1, 'a reminder set on an active actor fired')
+      await alarm.every(60_000)
+      await alarm.once('second', Date.now() + 50)
+      await until(async () => (await alarm.status()).fired.length === 2, 'a reminder due before the armed one fired')
+      expect((await alarm.status()).fired).toEqual(['first', 'second'])
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test("the system clock's timer for 30 days neither fires now nor keeps the process alive, and clears", async () => {
+    let fired = 0
+    const kept = systemClock.setTimeout(() => fired++, 30 * day)
+    const cleared = systemClock.setTimeout(() => fired++, 30 * day)
+    systemClock.clearTimeout(cleared)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(fired).toBe(0)
+    systemClock.clearTimeout(kept)
+  })
+
   test('a reminder keeps firing after its host is killed (the new primary wakes the actor itself)', async () => {
     const cluster = await Cluster.start({ actors, hosts: 3 })
     try {

@@ -302,9 +302,13 @@ export class Cluster {
    * Moves every actor off a host, then stops it: the view without it goes out first, so calls
    * queued or running there are redirected (and retried with the same request id) rather than failed.
    */
-  drain(hostId: HostId): Promise<void> {
+  async drain(hostId: HostId): Promise<void> {
     const handle = this.live(hostId)
-    return this.serialize(async () => {
+    return await this.serialize(async () => {
+      // Checked in turn with other membership changes: two drains at once must not empty the cluster.
+      if (!this.liveHandles().some((other) => other !== handle)) {
+        throw new TroupeError('InvalidArgument', `cannot drain ${hostId}: it is the only live host, and its actors would have nowhere to go (add a host first, or stop the cluster)`)
+      }
       handle.stopping = true
       await this.publish(this.without(hostId)).acked
       await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)

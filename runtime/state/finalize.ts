@@ -1,4 +1,5 @@
 import { DraftNode, nodeOf, type Edit, type SlotKey, type TurnScope } from './node.ts'
+import { readOnlyTarget } from './read-only.ts'
 import type { PatchOp, PathKey } from './patch.ts'
 import { describeValue, isMapKey, isSetMember, kindOf, PathFault, type SetMember } from './values.ts'
 
@@ -66,6 +67,8 @@ export class Finalizer {
       if (draft.scope !== this.scope) throw new PathFault('a state proxy from another turn')
       return this.node(draft)
     }
+    // A read-only view kept from a read turn, put inside a new value (checkWrite sees only the value written).
+    if (readOnlyTarget(value) !== undefined) throw new PathFault('a read-only view of the state from a read turn')
     const kind = kindOf(value)
     if (kind === undefined) throw new PathFault(describeValue(value))
     if (kind === 'primitive') return value

@@ -11,6 +11,8 @@
  * and their mutators refused; values they hand out are views too.
  */
 
+import { copyContainer, kindOf } from './values.ts'
+
 const views = new WeakMap<object, object>()
 const targets = new WeakMap<object, object>()
 
@@ -19,12 +21,22 @@ export function readOnlyView<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value
   const known = views.get(value)
   if (known !== undefined) return known as T
-  // A frozen object's properties must read back as themselves (a proxy invariant), and it cannot change anyway.
-  if (Object.isFrozen(value)) return value
-  const view = new Proxy(value, handler)
+  const target = viewable(value)
+  const view = new Proxy(target, handler)
   views.set(value, view)
-  targets.set(view, value)
+  targets.set(view, target)
   return view as T
+}
+
+/**
+ * What a view of `value` wraps: `value`, or a shallow copy of a frozen or sealed one. A proxy must
+ * read such an object's own properties back as themselves (an invariant), so it could not guard
+ * what they hold, and freezing stops neither a Map's `set` nor a Date's `setTime`.
+ */
+function viewable(value: object): object {
+  if (Object.isExtensible(value)) return value
+  const kind = kindOf(value)
+  return kind === undefined || kind === 'primitive' ? value : copyContainer(value, kind)
 }
 
 /** The object behind a read-only view, or undefined when `value` is not one. */

@@ -61,6 +61,21 @@ describe('read-only views of committed state', () => {
     expect(raw).toEqual(before)
   })
 
+  test.each([
+    ['a frozen object\'s unfrozen child', () => { const raw = { f: Object.freeze({ inner: { x: 1 } }) }; return [raw, (s: typeof raw) => { s.f.inner.x = 666 }] as const }],
+    ['a frozen Map', () => { const raw = { m: Object.freeze(new Map([['a', 1]])) }; return [raw, (s: typeof raw) => { s.m.set('b', 2) }] as const }],
+    ['a frozen Date', () => { const raw = { d: Object.freeze(new Date(0)) }; return [raw, (s: typeof raw) => { s.d.setTime(5) }] as const }],
+    ['a sealed array', () => { const raw = { a: Object.seal([{ n: 1 }]) }; return [raw, (s: typeof raw) => { s.a[0]!.n = 2 }] as const }],
+    ['a frozen state', () => { const raw = Object.freeze({ list: [1] }); return [raw, (s: typeof raw) => { s.list.push(2) }] as const }],
+  ])('guards what %s holds: a change throws a TypeError, and reads see the same values', (_name, make) => {
+    const [raw, change] = make()
+    const before = structuredClone(raw)
+    const view = readOnlyView(raw)
+    expect(() => (change as (s: typeof view) => void)(view)).toThrowError(TypeError)
+    expect(raw).toEqual(before)
+    expect(structuredClone(resolveDrafts(view))).toEqual(before)
+  })
+
   test('a result that holds views resolves to the committed values themselves (plain data on the wire)', () => {
     const raw = state()
     const view = readOnlyView(raw)
@@ -80,5 +95,23 @@ describe('a read-only view written into a write turn\'s state', () => {
     const turn = beginTurn<Record<string, unknown>>({ a: 1 })
     expect(() => { turn.draft.copy = kept.inner }).toThrowError(expect.objectContaining({ kind: 'Unjournalable' }))
     turn.rollback()
+  })
+
+  test('is refused inside a new value too, and anywhere in a replaced state', async () => {
+    const { beginTurn } = await import('../../runtime/state/index.ts')
+    const kept = readOnlyView({ inner: { n: 1 } })
+    for (const write of [
+      (draft: Record<string, unknown>) => { draft.wrapped = { deeper: [kept.inner] } },
+      (draft: Record<string, unknown>) => { draft.inMap = new Map([['k', kept]]) },
+    ]) {
+      const turn = beginTurn<Record<string, unknown>>({ a: 1 })
+      write(turn.draft)
+      expect(() => turn.commit()).toThrowError(expect.objectContaining({ kind: 'Unjournalable', message: expect.stringContaining('read-only view') }))
+      turn.rollback()
+    }
+    const replaced = beginTurn<Record<string, unknown>>({ a: 1 })
+    replaced.replace({ a: 2, b: { c: kept } })
+    expect(() => replaced.commit()).toThrowError(expect.objectContaining({ kind: 'Unjournalable' }))
+    replaced.rollback()
   })
 })
