@@ -159,8 +159,19 @@ export class Caller {
       }
       this.pending.set(id, entry)
       this.armSweep()
+      // A deadline shorter than a couple of sweeps gets a timer of its own: counted in sweeps
+      // (up to a second each), a 50 ms timeout would wait one to two seconds.
+      if (options.timeoutMs !== undefined && !entry.persistent && timeoutMs < 2 * this.sweepIntervalMs) {
+        this.options.clock.setTimeout(() => { if (this.pending.get(id) === entry) this.expire(id, entry) }, timeoutMs)
+      }
       this.dispatch(entry)
     })
+  }
+
+  /** Fails a call that got no definite answer in time. */
+  private expire(id: string, entry: Pending): void {
+    this.pending.delete(id)
+    rejectEntry(entry, new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
   }
 
   /** Handles a reply or redirect addressed to this caller; returns false if it was not ours. */
@@ -259,8 +270,7 @@ export class Caller {
     const tick = ++this.tick
     for (const [id, entry] of [...this.pending]) {
       if (entry.expiresTick <= tick && !entry.persistent) {
-        this.pending.delete(id)
-        rejectEntry(entry, new TroupeError('CallTimeout', `${entry.envelope.key}.${entry.envelope.method} got no reply in time`, { actor: entry.envelope.key }))
+        this.expire(id, entry)
       } else if (entry.resendTick <= tick || buggify('caller.resend-early')) {
         if (entry.persistent) entry.backoffTicks = Math.min(entry.backoffTicks, Math.max(1, Math.ceil(this.options.limits.callTimeoutMs / this.sweepIntervalMs)))
         // The call or its reply may have been lost: send it again; the primary answers a repeat once.

@@ -376,7 +376,7 @@ export class Host {
         const empty = rejoined !== undefined
           ? (this.placement.isOwner(key, rejoined, this.replicaCount + 1) ? rejoined : undefined)
           : primaryNow !== undefined && (this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
-        if (empty !== undefined && empty !== this.id) this.refill(key, [empty], shippedOf(own), epoch)
+        if (empty !== undefined && empty !== this.id) void this.refill(key, [empty], shippedOf(own), epoch)
         continue
       }
       // Not awaited: one key whose owners do not answer must not hold up the others.
@@ -400,7 +400,7 @@ export class Host {
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it;
     // so is one with an unfinished turn, which its activation finishes.
     if (copy.reminders.size > 0 || copy.requests.hasUnfinished) this.activate(key, type)
-    this.refill(key, this.backupsOf(key), snapshot, epoch)
+    void this.refill(key, this.backupsOf(key), snapshot, epoch)
   }
 
   /**
@@ -410,7 +410,7 @@ export class Host {
    * (the copy would then hang on the other owners alone), nor a partition of a few seconds.
    * Stops when the view moves on or the actor activates here (its log replicates from then on).
    */
-  private refill(key: string, owners: HostId[], snapshot: ShippedSnapshot, epoch: number): void {
+  private refill(key: string, owners: HostId[], snapshot: ShippedSnapshot, epoch: number): Promise<void> {
     const send = (owner: HostId): void => {
       this.counters.recordsShipped++
       this.deliver(owner, { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch, key, records: [], snapshot })
@@ -423,10 +423,13 @@ export class Host {
         previous.waiting.add(owner)
         send(owner)
       }
-      return
+      return previous.ended
     }
     if (previous?.timer !== undefined) this.clock.clearTimeout(previous.timer)
-    const refill: Refill = { seq: snapshot.seq, epoch, waiting: new Set(owners), timer: undefined }
+    previous?.end()
+    let end = (): void => {}
+    const ended = new Promise<void>((resolve) => { end = resolve })
+    const refill: Refill = { seq: snapshot.seq, epoch, waiting: new Set(owners), timer: undefined, ended, end }
     this.refills.set(key, refill)
     let rounds = 0
     const round = (): void => {
@@ -434,12 +437,13 @@ export class Host {
       const over = this.stopped || this.placement.view.epoch !== epoch || this.activations.has(key) || this.leaving.has(key)
       if (over || refill.waiting.size === 0 || rounds++ >= refillRounds) {
         if (this.refills.get(key) === refill) this.refills.delete(key)
-        return
+        return refill.end()
       }
       for (const owner of refill.waiting) send(owner)
       refill.timer = this.clock.setTimeout(round, this.limits.replicationRetryMs * Math.min(2 ** (rounds - 1), refillBackoffMax))
     }
     round()
+    return ended
   }
 
   /**
@@ -509,9 +513,39 @@ export class Host {
   async drain(): Promise<void> {
     const all = Promise.all([...this.activations.values()].map((a) => a.mailbox.whenIdle().then(() => this.passivate(a))))
       .then(() => Promise.all(this.deactivations.values()))
+      .then(() => this.handOff())
     let timer: TimerHandle | undefined
     const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, this.limits.callTimeoutMs) })
     await Promise.race([all, bound])
+    if (timer !== undefined) this.clock.clearTimeout(timer)
+  }
+
+  /**
+   * A host leaving the view (drained) hands every actor copy it holds to that actor's owners in
+   * the view, and waits a moment for them to hold it: an owner the last view change made, which
+   * held nothing of the actor, would otherwise get it only from this host's re-replication, which
+   * a next view change stops (two drains in a row: an idle actor's copies were on this host and
+   * on the one drained next). Installed only where it goes further; an owner where the actor is
+   * active (it read the owners already) does not answer, so the wait is bounded.
+   */
+  private async handOff(): Promise<void> {
+    // A host still in the view (the whole cluster stops) keeps its copies where they are.
+    if (this.placement.view.hosts.includes(this.id)) return
+    const epoch = this.placement.view.epoch
+    const owners = this.replicaCount + 1
+    const handed: Promise<void>[] = []
+    for (const key of await this.storage.keys()) {
+      if (this.stopped || this.placement.view.epoch !== epoch) return
+      if (this.placement.isOwner(key, this.id, owners) || this.activations.has(key) || this.leaving.has(key)) continue
+      const type = this.registry.get(key.slice(0, key.indexOf('/')))
+      if (!type || this.levelOf(type) === 'memory') continue
+      const own = await this.replicas.peek(key).catch(() => undefined)
+      if (!own || own.seq === 0) continue
+      handed.push(this.refill(key, this.placement.owners(key, owners), shippedOf(own), epoch))
+    }
+    let timer: TimerHandle | undefined
+    const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, this.limits.replicationRetryMs * refillBackoffMax) })
+    await Promise.race([Promise.all(handed), bound])
     if (timer !== undefined) this.clock.clearTimeout(timer)
   }
 
@@ -915,6 +949,7 @@ export class Host {
       if (refill.waiting.size === 0) {
         if (refill.timer !== undefined) this.clock.clearTimeout(refill.timer)
         this.refills.delete(ack.key)
+        refill.end()
       }
     }
     // A passivating activation's last records come first: a new activation waits for them.
@@ -1214,6 +1249,9 @@ interface Refill {
   epoch: number
   waiting: Set<HostId>
   timer: TimerHandle | undefined
+  /** Resolves when the refill ends: every owner acknowledged, it gave up, or another took its place. */
+  ended: Promise<void>
+  end: () => void
 }
 
 /** For how many views after a host says it came back without its disk its peers offer it copies (see `Host.forgetful`). */

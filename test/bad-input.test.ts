@@ -231,7 +231,10 @@ describe('a running cluster refuses bad names', () => {
     for (const n of [0, -1, 1.5, Number.NaN, 10_000, '2']) expectInvalid(await failure(cluster.scale(n as never)), /scale needs an integer from 1 to 256/)
     expectInvalid(await failure(cluster.journal('no-slash')), /journal needs a key "Type\/id"/)
     expectInvalid(await failure(cluster.drain('host-9')), /no live host host-9 \(live: host-0\)/)
-    expectInvalid(await failure(cluster.drain('host-0')), /cannot drain host-0: it is the only live host/)
+    // replicas: 0 and journaled types: moving an actor would lose its only copy.
+    expectInvalid(await failure(cluster.drain('host-0')), /drain: with replicas: 0 an actor's only copy is on its host/)
+    expectInvalid(await failure(cluster.addHost()), /addHost: with replicas: 0/)
+    expectInvalid(await failure(cluster.scale(2)), /scale: with replicas: 0/)
     expect(await cluster.actor<{ increment(by?: number): Promise<number> }>('Counter', 'after').increment(2)).toBe(2)
     expect(cluster.view.hosts).toEqual(['host-0'])
   })

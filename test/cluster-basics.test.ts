@@ -21,6 +21,17 @@ describe('a cluster of 4 worker-thread hosts', () => {
     expect(await alice.increment()).toBe(3)
     expect(await alice.where()).toBe(cluster.ownerOf(Counter, 'alice'))
   })
+
+  test('a per-call timeout shorter than the caller\'s sweep (1 s with the default callTimeoutMs) is kept', async () => {
+    const settled: string[] = []
+    const short = cluster.call('Faulty/short-timeout', 'sleep', [1500], { timeoutMs: 50 }).then(
+      () => settled.push('short answered'),
+      (error: { kind?: string }) => settled.push(`short ${error.kind}`),
+    )
+    const marker = cluster.call('Faulty/marker', 'sleep', [400]).then(() => settled.push('marker'))
+    await Promise.all([short, marker])
+    expect(settled).toEqual(['short CallTimeout', 'marker'])
+  })
 })
 
 describe('spinWaitUs: client and hosts poll their ports before sleeping', () => {

@@ -252,6 +252,7 @@ describe('elastic membership', () => {
       await expect(cluster.kill('host-9')).rejects.toMatchObject({ kind: 'InvalidArgument' })
       // Rejected, not thrown: every membership operation answers through its promise.
       await expect(cluster.drain(42 as unknown as string)).rejects.toMatchObject({ kind: 'InvalidArgument' })
+      await expect(cluster.drain('host-0')).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringMatching(/cannot drain host-0: it is the only live host/) })
       await expect(cluster.scale(0)).rejects.toMatchObject({ kind: 'InvalidArgument' })
       await expect(cluster.scale(2.5)).rejects.toMatchObject({ kind: 'InvalidArgument' })
     } finally {

@@ -216,7 +216,11 @@ export class Gateway {
 
   private async route(req: IncomingMessage): Promise<Answer> {
     const url = new URL(req.url ?? '/', 'http://gateway')
-    const parts = url.pathname.split('/').slice(1).map((part) => {
+    // Segments as sent: URL's pathname resolves "." and ".." (and "%2e%2e"), which would let
+    // /actors/%2e%2e/hosts/host-1/kill reach /hosts/host-1/kill past a proxy rule on /actors/.
+    const sent = (req.url ?? '/').split('?', 1)[0]!
+    const path = sent.startsWith('/') ? sent : url.pathname
+    const parts = path.split('/').slice(1).map((part) => {
       try {
         return decodeURIComponent(part)
       } catch {
@@ -226,7 +230,7 @@ export class Gateway {
     if (parts.at(-1) === '' && parts.length > 1) parts.pop()
     const method = req.method ?? 'GET'
     const only = (allowed: string): void => {
-      if (method !== allowed) throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}; use ${allowed}`, { allow: allowed })
+      if (method !== allowed) throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path}; use ${allowed}`, { allow: allowed })
     }
     const [head, ...rest] = parts
     if (head === 'healthz' && rest.length === 0) { only('GET'); return this.health() }
@@ -239,7 +243,7 @@ export class Gateway {
     if (head === 'scale' && rest.length === 0) { only('POST'); return this.scale(req) }
     if (head === 'what-if' && rest.length === 0) { only('GET'); return this.whatIf(url) }
     if (head === 'journal' && rest.length === 2) { only('GET'); return this.journal(rest[0]!, rest[1]!) }
-    throw new HttpError(404, 'NotFound', `no route ${method} ${url.pathname} (see GET /status, POST /actors/:type/:id/:method)`)
+    throw new HttpError(404, 'NotFound', `no route ${method} ${path} (see GET /status, POST /actors/:type/:id/:method)`)
   }
 
   private live(): GatewayCluster {

@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -111,6 +111,8 @@ export class Cluster {
   private heartbeat: ReturnType<typeof setInterval> | undefined
   private autoscaleTimer: ReturnType<typeof setInterval> | undefined
   private nextHostIndex = 0
+  /** Some actor type journals its turns (set once the hosts are ready). */
+  private journaled = false
   private stopped = false
   private escalation: TroupeError | undefined
   /** Per failed host: resolves once the view without it is out. */
@@ -148,13 +150,22 @@ export class Cluster {
   }
 
   private static async startLocked(settings: Settings, lock: DataDirLock | undefined): Promise<Cluster> {
-    const hostIds = Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
+    // Restarted on a dataDir: the hosts of its newest view start (the newest copies are on them,
+    // not on hosts drained before, whose journals are behind), and the cluster then scales to the
+    // count asked for, moving actors one host at a time as addHost and drain do. Started on another
+    // set directly, an actor whose owners all fell outside it would start from nothing.
+    const stored = storedHosts(settings.dataDir)
+    const hostIds = stored.length > 0 ? stored : Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
+    const startCount = hostIds.length
+    if (startCount !== settings.hostCount && settings.replicas === 0) {
+      throw new TroupeError('InvalidArgument', `options.hosts: ${settings.dataDir} holds the journals of ${startCount} hosts, and with replicas: 0 an actor's only copy cannot move to another host: start with hosts: ${startCount} (or replicas ≥ 1)`)
+    }
     const clientId = `client-${randomId(systemRandom, 1)}`
     // Restarted on a dataDir: the hosts start in a view above the last one published there, so
     // nothing they do before the first view change is fenced (the journals' epochs below are the
     // check when that note is behind).
     const view: View = { epoch: storedEpoch(settings.dataDir) + 1, hosts: hostIds }
-    noteEpoch(settings.dataDir, view.epoch)
+    noteView(settings.dataDir, view)
     const peerPorts = new Map<HostId, Array<[string, MessagePort]>>(hostIds.map((id) => [id, []]))
     let inFlight = (): number => 0
     const spinGate = new Int32Array(settings.spinGate)
@@ -195,24 +206,36 @@ export class Cluster {
       })
     }
     let epochMax = 0
+    let journaled = false
     try {
       const readies = await Promise.all(handles.map(whenReady))
       client.setKnownTypes(readies[0]!.types)
       epochMax = Math.max(...readies.map((r) => r.epochMax))
+      journaled = readies.some((r) => r.journaled)
+      if (settings.autoscale && settings.replicas === 0 && journaled) throw new TroupeError('InvalidArgument', `options.autoscale: ${unmovable}`)
     } catch (error) {
       await Promise.all(handles.map((h) => h.worker.terminate()))
       clientTransport.close()
       throw refused ?? error
     }
     const cluster = new Cluster(settings, client, clientTransport, lock)
+    cluster.journaled = journaled
     cluster.gateSpinning(hostIds.length)
-    cluster.nextHostIndex = hostIds.length
+    cluster.nextHostIndex = Math.max(...hostIds.map((id) => Number(id.slice('host-'.length)))) + 1
     for (const handle of handles) cluster.adopt(handle)
     // Restarted on journals from views up to epochMax: the first view must be newer than all of
     // them, or the new primaries' records would look older than the copies the backups hold, be
     // fenced, and every write redirected for good. Published before any call can arrive.
     if (epochMax >= view.epoch) await cluster.publish(() => ({ epoch: epochMax + 1, hosts: hostIds })).acked
     cluster.startHeartbeat()
+    if (startCount !== settings.hostCount) {
+      try {
+        await cluster.scale(settings.hostCount)
+      } catch (error) {
+        await cluster.stop()
+        throw error
+      }
+    }
     if (settings.autoscale) cluster.startAutoscale(settings.autoscale)
     return cluster
   }
@@ -291,6 +314,7 @@ export class Cluster {
 
   /** Starts one more host; about 1/n of the actors move to it. Resolves with its id once it serves. */
   addHost(): Promise<HostId> {
+    if (this.settings.replicas === 0 && this.journaled) return Promise.reject(new TroupeError('InvalidArgument', `addHost: ${unmovable}`))
     return this.serialize(async () => {
       const id = `host-${this.nextHostIndex++}`
       await this.join(id, 0)
@@ -304,6 +328,7 @@ export class Cluster {
    */
   async drain(hostId: HostId): Promise<void> {
     const handle = this.live(hostId)
+    if (this.settings.replicas === 0 && this.journaled) throw new TroupeError('InvalidArgument', `drain: ${unmovable}`)
     return await this.serialize(async () => {
       // Checked in turn with other membership changes: two drains at once must not empty the cluster.
       if (!this.liveHandles().some((other) => other !== handle)) {
@@ -319,6 +344,7 @@ export class Cluster {
   /** Adds or drains hosts until `n` are up. */
   async scale(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 1 || n > hostsMax) throw new TroupeError('InvalidArgument', `scale needs an integer from 1 to ${hostsMax}`)
+    if (n !== this.liveHandles().length && this.settings.replicas === 0 && this.journaled) throw new TroupeError('InvalidArgument', `scale: ${unmovable}`)
     while (this.liveHandles().length < n) await this.addHost()
     while (this.liveHandles().length > n) await this.drain(this.liveHandles().at(-1)!.id)
   }
@@ -497,7 +523,7 @@ export class Cluster {
   private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
     const view = next(this.view)
     this.gateSpinning(view.hosts.length)
-    noteEpoch(this.settings.dataDir, view.epoch)
+    noteView(this.settings.dataDir, view)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
@@ -650,6 +676,39 @@ function epochFile(dataDir: string): string {
   return join(dataDir, 'view-epoch')
 }
 
+/** Why a cluster with `replicas: 0` cannot move actors that journal. */
+const unmovable = 'with replicas: 0 an actor\'s only copy is on its host, so moving actors to another host (addHost, drain, scale, autoscale) would lose their state: start the cluster with replicas ≥ 1'
+
+/** The file in a dataDir that remembers the hosts of the newest view published on it. */
+function hostsFile(dataDir: string): string {
+  return join(dataDir, 'view-hosts')
+}
+
+/**
+ * The hosts of the newest view noted in `dataDir`; without a note (a dataDir from before it was
+ * kept), `host-0` to `host-N` up to the highest `host-N` directory that holds a file. Empty: none.
+ */
+function storedHosts(dataDir: string | undefined): HostId[] {
+  if (dataDir === undefined) return []
+  try {
+    const hosts = readFileSync(hostsFile(dataDir), 'utf8').split('\n').filter((line) => line !== '')
+    if (hosts.length > 0 && hosts.length <= hostsMax && hosts.every((id) => /^host-\d{1,6}$/.test(id)) && new Set(hosts).size === hosts.length) return hosts
+  } catch {
+    // No note: read the directories.
+  }
+  let count = 0
+  try {
+    for (const entry of readdirSync(dataDir, { withFileTypes: true })) {
+      const match = /^host-(\d+)$/.exec(entry.name)
+      if (!entry.isDirectory() || !match || Number(match[1]) >= hostsMax) continue
+      if (readdirSync(join(dataDir, entry.name)).length > 0) count = Math.max(count, Number(match[1]) + 1)
+    }
+  } catch {
+    // Unreadable: the hosts' own journals will say what is wrong when they open.
+  }
+  return Array.from({ length: count }, (_, i) => `host-${i}`)
+}
+
 /** The newest view epoch noted in `dataDir` (0: none, or unreadable: the journals' epochs are checked at start anyway). */
 function storedEpoch(dataDir: string | undefined): number {
   if (dataDir === undefined) return 0
@@ -661,11 +720,22 @@ function storedEpoch(dataDir: string | undefined): number {
   }
 }
 
-/** Notes a published view's epoch in `dataDir` (not synced: a lost note only costs one more view at the next start). */
-function noteEpoch(dataDir: string | undefined, epoch: number): void {
+/**
+ * Notes a published view in `dataDir`: its epoch (not synced: a lost note only costs one more view
+ * at the next start) and its hosts (synced: a restart starts the hosts that hold the newest copies,
+ * not drained ones whose journals are behind).
+ */
+function noteView(dataDir: string | undefined, view: View): void {
   if (dataDir === undefined) return
   try {
-    writeFileSync(epochFile(dataDir), `${epoch}\n`)
+    writeFileSync(epochFile(dataDir), `${view.epoch}\n`)
+    const fd = openSync(hostsFile(dataDir), 'w')
+    try {
+      writeSync(fd, view.hosts.map((id) => `${id}\n`).join(''))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
   } catch {
     // An unwritable note is not fatal: the journals' epochs still set the next start's view.
   }

@@ -48,7 +48,8 @@ export function isCrashReport(message: unknown): message is CrashReport {
 /** The control plane of a host worker, exposed with comlink (off the per-call hot path). */
 export interface HostControl {
   /** Resolves once the host serves calls; returns the actor types it loaded and the newest epoch in its journal (0: none). */
-  ready(): { types: string[]; epochMax: number }
+  /** `journaled`: some actor type journals its turns (its level is not `memory`). */
+  ready(): { types: string[]; journaled: boolean; epochMax: number }
   setView(view: View): boolean
   /** A heartbeat from the supervisor: renews the host's lease for `leaseMs`. */
   ping(leaseMs: number): true

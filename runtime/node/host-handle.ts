@@ -86,7 +86,7 @@ export function ask<T>(handle: HostHandle, call: Promise<T>, ms: number, what: s
 }
 
 /** Resolves with the actor types once the host serves calls; rejects if it dies first. */
-export function whenReady(handle: HostHandle): Promise<{ types: string[]; epochMax: number }> {
+export function whenReady(handle: HostHandle): Promise<ReturnType<HostControl['ready']>> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(new TroupeError('HostUnavailable', `${handle.id} failed to start: ${error.message}`))
     const onExit = (code: number): void => reject(new TroupeError('HostUnavailable', `${handle.id} exited with code ${code} while starting`))

@@ -48,7 +48,11 @@ const host = new Host({
 })
 
 const control: HostControl = {
-  ready: () => ({ types: registry.names(), epochMax: (storage as JournalStorage).epochMax?.() ?? 0 }),
+  ready: () => ({
+    types: registry.names(),
+    journaled: registry.names().some((name) => (registry.get(name)!.consistency ?? data.consistency) !== 'memory'),
+    epochMax: (storage as JournalStorage).epochMax?.() ?? 0,
+  }),
   setView: (view) => host.setView(view),
   ping: (leaseMs) => {
     host.renewLease(leaseMs)

@@ -123,6 +123,50 @@ describe('journaled actors on real workers and files', () => {
   })
 })
 
+describe('a cluster restarted on its dataDir with another number of hosts', () => {
+  async function write(cluster: Cluster, n: number): Promise<Map<string, number>> {
+    const expected = new Map<string, number>()
+    await Promise.all(Array.from({ length: n }, async (_, i) => {
+      expected.set(`m${i}`, await cluster.actor(Counter, `m${i}`).increment(i + 1))
+    }))
+    return expected
+  }
+
+  test('starts the hosts the journals belong to, then scales: fewer and more hosts keep every actor (replicas 1)', async () => {
+    const dataDir = tempDir()
+    const first = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir })
+    const expected = await write(first, 120)
+    await first.stop()
+    for (const [round, hosts] of [2, 5].entries()) {
+      const again = await Cluster.start({ actors, hosts, replicas: 1, dataDir })
+      try {
+        expect(again.view.hosts).toHaveLength(hosts)
+        for (const [id, value] of expected) expect(await again.actor(Counter, id).get(), `${id} on ${hosts} hosts`).toBe(value)
+        for (const [id, value] of expected) expected.set(id, await again.actor(Counter, id).increment(1))
+        expect(expected.get('m0')).toBe(2 + round)
+      } finally {
+        await again.stop()
+      }
+    }
+  })
+
+  test('with replicas 0 it is refused (an actor has no other copy to move), and the same count starts', async () => {
+    const dataDir = tempDir()
+    const first = await Cluster.start({ actors, hosts: 2, replicas: 0, dataDir })
+    const expected = await write(first, 40)
+    await first.stop()
+    const error = await Cluster.start({ actors, hosts: 1, replicas: 0, dataDir }).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'InvalidArgument')).toBe(true)
+    expect((error as Error).message).toMatch(/holds the journals of 2 hosts, and with replicas: 0/)
+    const again = await Cluster.start({ actors, hosts: 2, replicas: 0, dataDir })
+    try {
+      for (const [id, value] of expected) expect(await again.actor(Counter, id).get()).toBe(value)
+    } finally {
+      await again.stop()
+    }
+  })
+})
+
 describe.each([
   ['memory journals', false],
   ['file journals (a fresh dataDir)', true],

@@ -1,4 +1,5 @@
 /** The HTTP gateway of a real `troupe start`, driven with fetch as a serverless caller would. */
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ClusterStatus } from '../../runtime/gateway/server.ts'
 import type { WhatIfKill } from '../../runtime/gateway/what-if.ts'
@@ -26,6 +27,25 @@ describe('POST /actors/:type/:id/:method', () => {
   test('ids are percent-decoded path segments', async () => {
     expect((await post(cluster.url, `/actors/Counter/${encodeURIComponent('a/b c')}/increment`, '[1]')).body).toBe(1)
     expect((await post(cluster.url, `/actors/Counter/${encodeURIComponent('a/b c')}/get`, '[]')).body).toBe(1)
+  })
+
+  test('dot segments are segments, as sent: "%2e%2e" is an id, never a way out of /actors/', async () => {
+    // fetch would resolve the dots before sending: a raw request sends the path as it is.
+    const raw = (method: string, path: string): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+      const req = request(new URL(path, cluster.url), { method, path, headers: { 'content-type': 'application/json' } }, (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => { body += chunk.toString() })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('error', reject)
+      req.end(method === 'POST' ? '[1]' : undefined)
+    })
+    const viewBefore = ((await get(cluster.url, '/status')).body as unknown as ClusterStatus).view
+    expect((await raw('POST', '/actors/%2e%2e/hosts/host-1/kill')).status).toBe(404)
+    expect((await raw('GET', '/actors/%2e%2e/status')).status).toBe(404)
+    expect(await raw('POST', '/actors/Counter/%2e%2e/increment')).toMatchObject({ status: 200, body: '1' })
+    expect(await raw('POST', '/actors/Counter/./increment')).toMatchObject({ status: 200, body: '1' })
+    expect(((await get(cluster.url, '/status')).body as unknown as ClusterStatus).view).toEqual(viewBefore)
   })
 
   test('an Idempotency-Key makes a repeated call return the first result without running again', async () => {

@@ -10,6 +10,9 @@ import { intOption, UsageError, type CommandSpec, type Parsed } from '../args.ts
 import { exitCodes, outStyle, type Command, type Io } from '../command.ts'
 import { formatEvent } from '../format.ts'
 
+/** Signals closer together than this are one stop request delivered twice. */
+const repeatedSignalMs = 1000
+
 const spec: CommandSpec = {
   name: 'start',
   args: '<actors-module>',
@@ -25,7 +28,7 @@ const spec: CommandSpec = {
     'body-limit': { type: 'string', value: '<bytes>', description: `largest request body the gateway accepts, 1 to ${bodyBytesMaxMax} (default 1048576)` },
     'call-timeout': { type: 'string', value: '<ms>', description: 'how long a call may wait for its reply, 1 to 2147483647 (default 30000)' },
   },
-  details: 'The module may be TypeScript or JavaScript; every exported Actor class is served.\nOn SIGINT/SIGTERM the gateway stops taking requests, actors are drained and journals flushed, and\nthe process exits 0. A second signal exits at once.',
+  details: 'The module may be TypeScript or JavaScript; every exported Actor class is served.\nOn SIGINT/SIGTERM the gateway stops taking requests, actors are drained and journals flushed, and\nthe process exits 0. A second signal (a second or more after the first) exits at once.',
   examples: [
     'troupe start ./my-actors.ts --hosts 4 --data ./.troupe',
     'troupe start dist/actors/examples/index.js --port 8080 --consistency quorum',
@@ -57,13 +60,18 @@ export const start: Command = {
 
     // Signals are caught from here on: one during startup stops the cluster as soon as it is up.
     let signalled: string | undefined
+    let signalledAtMs = 0
     let wake: (() => void) | undefined
     const onSignal = (signal: string): void => {
       if (signalled !== undefined) {
+        // The same stop delivered twice (to this process, then to its group: coreutils `timeout`,
+        // a terminal's Ctrl-C under a wrapper) is one request; a second one a moment later is not.
+        if (performance.now() - signalledAtMs < repeatedSignalMs) return
         io.stderr.write(`troupe: ${signal} again: exiting without a graceful stop\n`)
         process.exit(130)
       }
       signalled = signal
+      signalledAtMs = performance.now()
       wake?.()
     }
     const onInt = (): void => onSignal('SIGINT')
