@@ -152,6 +152,8 @@ export class Host {
   private readonly unjournaled = new Map<string, ShippedSnapshot>()
   /** Idle actors' copies sent to owners that must hold them (see `refill`), by key. */
   private readonly refills = new Map<string, Refill>()
+  /** The re-replication for the newest view (see `replicated`). */
+  private replication: Promise<void> = Promise.resolve()
   private idleTimer: TimerHandle | undefined
   private stopped = false
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
@@ -312,11 +314,13 @@ export class Host {
     // A view whose re-replication never ran (the next came first) still counts: a host it made
     // primary of an actor it owned nothing of before it gets the offer in the next one (full seed 14690).
     this.viewsNotReplicated.push(before)
-    this.clock.setTimeout(() => {
-      if (this.placement.view.epoch !== view.epoch) return
-      const since = this.viewsNotReplicated.splice(0)
-      void this.rereplicate(view.epoch, undefined, since).catch(() => undefined)
-    }, this.limits.replicationRetryMs)
+    this.replication = new Promise<void>((resolve) => {
+      this.clock.setTimeout(() => {
+        if (this.placement.view.epoch !== view.epoch) return resolve()
+        const since = this.viewsNotReplicated.splice(0)
+        this.rereplicate(view.epoch, undefined, since).catch(() => undefined).then(resolve, resolve)
+      }, this.limits.replicationRetryMs)
+    })
     const parked = this.parked.splice(0)
     for (const { from, call } of parked) this.handleCall(from, call)
     for (const [host, epoch] of [...this.rejoinedAhead]) {
@@ -348,6 +352,8 @@ export class Host {
    */
   private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = []): Promise<void> {
     let done = 0
+    // The copies offered (see `replicated`): waited for at the end, a moment at most.
+    const offers: Promise<unknown>[] = []
     for (const key of await this.storage.keys()) {
       if (this.stopped || this.placement.view.epoch !== epoch) return
       // A background chore: let calls in between every few actors.
@@ -376,12 +382,31 @@ export class Host {
         const empty = rejoined !== undefined
           ? (this.placement.isOwner(key, rejoined, this.replicaCount + 1) ? rejoined : undefined)
           : primaryNow !== undefined && (this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
-        if (empty !== undefined && empty !== this.id) void this.refill(key, [empty], shippedOf(own), epoch)
+        if (empty !== undefined && empty !== this.id) offers.push(this.refill(key, [empty], shippedOf(own), epoch))
         continue
       }
-      // Not awaited: one key whose owners do not answer must not hold up the others.
-      void this.pushFurthest(key, type, own, epoch)
+      // Not awaited here: one key whose owners do not answer must not hold up the others.
+      offers.push(this.pushFurthest(key, type, own, epoch))
     }
+    await this.bounded(Promise.all(offers), this.limits.replicationRetryMs * refillBackoffMax)
+  }
+
+  /**
+   * Resolves once this host's re-replication for its newest view has run, and the copies it
+   * offered are held (or a moment passed): the supervisor waits for it between two membership
+   * changes, or an idle actor whose owners both change in two quick steps (two hosts added at
+   * once) would be left with owners that never held it.
+   */
+  replicated(): Promise<void> {
+    return this.replication
+  }
+
+  /** `promise`, or `ms` passing, whichever comes first. */
+  private async bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+    let timer: TimerHandle | undefined
+    const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, ms) })
+    await Promise.race([promise, bound])
+    if (timer !== undefined) this.clock.clearTimeout(timer)
   }
 
   /**
@@ -400,7 +425,7 @@ export class Host {
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it;
     // so is one with an unfinished turn, which its activation finishes.
     if (copy.reminders.size > 0 || copy.requests.hasUnfinished) this.activate(key, type)
-    void this.refill(key, this.backupsOf(key), snapshot, epoch)
+    await this.refill(key, this.backupsOf(key), snapshot, epoch)
   }
 
   /**
@@ -543,10 +568,7 @@ export class Host {
       if (!own || own.seq === 0) continue
       handed.push(this.refill(key, this.placement.owners(key, owners), shippedOf(own), epoch))
     }
-    let timer: TimerHandle | undefined
-    const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, this.limits.replicationRetryMs * refillBackoffMax) })
-    await Promise.race([Promise.all(handed), bound])
-    if (timer !== undefined) this.clock.clearTimeout(timer)
+    await this.bounded(Promise.all(handed), this.limits.replicationRetryMs * refillBackoffMax)
   }
 
   /** Drains, then fails pending calls and closes the transport and the journal. */

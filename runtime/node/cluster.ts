@@ -318,6 +318,7 @@ export class Cluster {
     return this.serialize(async () => {
       const id = `host-${this.nextHostIndex++}`
       await this.join(id, 0)
+      await this.replicated()
       return id
     })
   }
@@ -338,7 +339,16 @@ export class Cluster {
       await this.publish(this.without(hostId)).acked
       await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
       await this.retire(handle)
+      await this.replicated()
     })
+  }
+
+  /**
+   * Waits until every live host re-replicated for the newest view: the next membership change
+   * may move an actor's owners again, and must find the copies where this one put them.
+   */
+  private async replicated(): Promise<void> {
+    await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.replicated(), this.settings.hangTimeoutMs, 'replicated').catch(() => undefined)))
   }
 
   /** Adds or drains hosts until `n` are up. */

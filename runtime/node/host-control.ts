@@ -50,6 +50,8 @@ export interface HostControl {
   /** Resolves once the host serves calls; returns the actor types it loaded and the newest epoch in its journal (0: none). */
   /** `journaled`: some actor type journals its turns (its level is not `memory`). */
   ready(): { types: string[]; journaled: boolean; epochMax: number }
+  /** Resolves once the host's re-replication for its newest view is over (see Host.replicated). */
+  replicated(): Promise<void>
   setView(view: View): boolean
   /** A heartbeat from the supervisor: renews the host's lease for `leaseMs`. */
   ping(leaseMs: number): true

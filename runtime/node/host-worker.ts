@@ -54,6 +54,7 @@ const control: HostControl = {
     epochMax: (storage as JournalStorage).epochMax?.() ?? 0,
   }),
   setView: (view) => host.setView(view),
+  replicated: () => host.replicated(),
   ping: (leaseMs) => {
     host.renewLease(leaseMs)
     return true
