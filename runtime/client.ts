@@ -207,9 +207,15 @@ export class ClusterClient {
   private keyOf<T>(target: ActorTarget<T>, id: string): string {
     const type = typeof target === 'function' ? actorTypeOf(target) : target
     const key = actorKey(type, id)
+    this.checkType(key)
+    return key
+  }
+
+  /** Throws `UnknownActorType` when the hosts serve no type named as `key`'s ("Type/id"). */
+  checkType(key: string): void {
+    const type = key.slice(0, key.indexOf('/'))
     if (this.knownTypes && !this.knownTypes.has(type)) {
       throw new TroupeError('UnknownActorType', `no actor type ${type} (known: ${[...this.knownTypes].join(', ')})`, { actor: key })
     }
-    return key
   }
 }

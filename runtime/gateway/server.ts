@@ -233,7 +233,8 @@ export class Gateway {
       if (method !== allowed) throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path}; use ${allowed}`, { allow: allowed })
     }
     const [head, ...rest] = parts
-    if (head === 'healthz' && rest.length === 0) { only('GET'); return this.health() }
+    // HEAD too: load balancers probe with it (Node sends no body for HEAD).
+    if (head === 'healthz' && rest.length === 0) { if (method !== 'HEAD') only('GET'); return this.health() }
     if (this.closing) throw new HttpError(503, 'ClusterStopped', 'the cluster is stopping', { 'retry-after': '1' })
     if (head === 'actors' && rest.length === 3) { only('POST'); return this.callActor(req, rest[0]!, rest[1]!, rest[2]!) }
     if (head === 'status' && rest.length === 0) { only('GET'); return { status: 200, body: await this.status() } }
@@ -284,7 +285,8 @@ export class Gateway {
     }
     const timeout = header(req, 'x-timeout-ms')
     if (timeout !== undefined) {
-      const ms = Number(timeout)
+      // Digits only: Number() would also read "1e3", "0x10" and " 5 ".
+      const ms = /^\d{1,10}$/.test(timeout) ? Number(timeout) : Number.NaN
       if (!Number.isInteger(ms) || ms <= 0) throw new HttpError(400, 'InvalidArgument', `X-Timeout-Ms must be a positive integer, got ${JSON.stringify(timeout)}`)
       options.timeoutMs = ms
     }
@@ -314,7 +316,9 @@ export class Gateway {
   /** The cluster as `/status` shows it. */
   async status(): Promise<ClusterStatus> {
     const cluster = this.live()
-    const hosts = await cluster.hosts()
+    // Side by side: each waits up to hangTimeoutMs on a hung host, and one after the other they
+    // outlasted the CLI's wait (`troupe status` said the cluster was unreachable).
+    const [hosts, duplicateKeys] = await Promise.all([cluster.hosts(), cluster.duplicateActivations?.()])
     const now = performance.now()
     const calls = new Map(hosts.filter((h) => h.state === 'up').map((h) => [h.id, h.callsReceived]))
     const rates = this.rates.rates(calls, now)
@@ -331,7 +335,7 @@ export class Gateway {
       }
     })
     const up = rows.filter((h) => h.state === 'up').length
-    const duplicates = cluster.duplicateActivations ? (await cluster.duplicateActivations()).length : null
+    const duplicates = duplicateKeys === undefined ? null : duplicateKeys.length
     return {
       view: { epoch: cluster.view.epoch, hosts: [...cluster.view.hosts] },
       cluster: { ...this.info, uptimeMs: Math.round(now - this.startedAt), hostsUp: up, hostsDown: rows.length - up },
@@ -400,7 +404,7 @@ export class Gateway {
     }
     const seen = [...this.knownKeys.keys()].filter((k) => !asked.includes(k))
     const replicasParam = url.searchParams.get('replicas')
-    const replicas = replicasParam !== null ? Number(replicasParam) : this.info.replicas ?? 2
+    const replicas = replicasParam === null ? this.info.replicas ?? 2 : /^\d{1,2}$/.test(replicasParam) ? Number(replicasParam) : Number.NaN
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 7) throw new HttpError(400, 'InvalidArgument', 'replicas must be an integer from 0 to 7')
     try {
       const answer = whatIfKill({ view: cluster.view, host, replicas, ring: this.ring, hasher: this.hasher!, keys: [...asked, ...seen] })

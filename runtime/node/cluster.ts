@@ -298,6 +298,7 @@ export class Cluster {
    */
   async journal(key: string): Promise<{ host: HostId; snapshot: { seq: number; epoch: number; state: unknown } | undefined; records: Array<{ seq: number; epoch: number; requestId: string; patch: unknown; result: unknown }> }> {
     if (typeof key !== 'string' || key.indexOf('/') <= 0) throw new TroupeError('InvalidArgument', 'journal needs a key "Type/id"')
+    this.client.checkType(key)
     const owner = this.client.owners(key, 1)[0]
     const handle = owner === undefined ? undefined : this.handles.find((h) => h.id === owner && h.state === 'up')
     if (!handle) throw new TroupeError('HostUnavailable', `no live primary for ${key}`)

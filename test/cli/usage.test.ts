@@ -93,6 +93,7 @@ describe('bad usage exits 2 with a clear message', () => {
     [['call', 'Counter/a', 'increment', 'five'], /argument 1 is not JSON: five \(a string\? quote it/],
     [['call', 'Counter/a', 'increment', '{by: 1}'], /argument 1 is not JSON/],
     [['call', 'Counter/a', 'increment', '--timeout', '-3'], /--timeout/],
+    [['call', 'Counter/a', 'increment', '--timeout', '2147483647'], /--timeout must be an integer from 1 to 86400000/],
     [['kill'], /kill needs <host>/],
     [['scale', 'many'], /the host count must be an integer/],
     [['what-if', 'restart', 'host-1'], /what-if knows one scenario, "kill <host>"/],

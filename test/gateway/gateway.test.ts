@@ -98,6 +98,8 @@ describe('POST /actors/:type/:id/:method', () => {
     expect(wrongMethod.headers.get('allow')).toBe('POST')
     expect(await get(cluster.url, '/nowhere')).toMatchObject({ status: 404, body: { kind: 'NotFound' } })
     expect(await post(cluster.url, '/actors/Counter/x/increment', '[1]', { 'x-timeout-ms': 'soon' })).toMatchObject({ status: 400 })
+    // Digits only: Number() would read the first three as 1000, 16 and 5.
+    for (const ms of ['1e3', '0x10', '5.0', '-5']) expect(await post(cluster.url, '/actors/Counter/x/increment', '[1]', { 'x-timeout-ms': ms })).toMatchObject({ status: 400 })
   })
 
   test('bodies over the limit get 413, declared or streamed, and the gateway keeps serving', async () => {
@@ -129,6 +131,10 @@ describe('POST /actors/:type/:id/:method', () => {
 describe('health, status and what-if', () => {
   test('GET /healthz', async () => {
     expect(await get(cluster.url, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok', hosts: 3 } })
+    // Load balancers probe with HEAD: the same status, no body.
+    const head = await fetch(`${cluster.url}/healthz`, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(await head.text()).toBe('')
   })
 
   test('GET /status lists hosts with counters, ring share and what the cluster supports', async () => {
@@ -159,6 +165,7 @@ describe('health, status and what-if', () => {
     expect(body.actors[0]).toMatchObject({ key: 'Counter/http-a' })
     expect(await get(cluster.url, '/what-if?kill=host-9')).toMatchObject({ status: 404, body: { kind: 'NotFound' } })
     expect(await get(cluster.url, '/what-if')).toMatchObject({ status: 400 })
+    for (const replicas of ['', '1e0', '-1', '8']) expect(await get(cluster.url, `/what-if?kill=host-1&replicas=${replicas}`)).toMatchObject({ status: 400, body: { kind: 'InvalidArgument' } })
     // Nothing changed.
     expect((await get<ClusterStatus>(cluster.url, '/status')).body.view.epoch).toBe(1)
   })
@@ -169,6 +176,7 @@ describe('health, status and what-if', () => {
     expect(body.key).toBe('Counter/http-a')
     expect(body.journal.records.length).toBeGreaterThan(0)
     expect(body.journal.records[0]).toMatchObject({ seq: 1, epoch: 1 })
+    expect(await get(cluster.url, '/journal/Nope/x')).toMatchObject({ status: 404, body: { kind: 'UnknownActorType' } })
   })
 })
 

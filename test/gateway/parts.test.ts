@@ -100,3 +100,38 @@ describe('metrics', () => {
     expect(rates.rates(new Map([['new', 5]]), 2000).get('new')).toBeNull()
   })
 })
+
+describe('GET /status on a slow cluster', () => {
+  test('asks for the hosts and for duplicate activations at once (each may wait hangTimeoutMs on a hung host)', async () => {
+    const { Gateway } = await import('../../runtime/gateway/server.ts')
+    const asked: string[] = []
+    const waiting: Array<() => void> = []
+    const cluster = {
+      view: { epoch: 1, hosts: ['host-0'] },
+      call: () => Promise.resolve(undefined),
+      ownerOf: () => 'host-0',
+      hosts: () => {
+        asked.push('hosts')
+        return new Promise<never[]>((resolve) => waiting.push(() => resolve([])))
+      },
+      duplicateActivations: () => {
+        asked.push('duplicates')
+        // The hosts answer only once this is asked: asked one after the other, /status would never answer.
+        for (const answer of waiting.splice(0)) answer()
+        return Promise.resolve([])
+      },
+      kill: () => Promise.resolve(),
+      on: () => () => undefined,
+    }
+    const gateway = new Gateway()
+    const { url } = await gateway.listen(0)
+    gateway.attach(cluster)
+    try {
+      const answer = await fetch(`${url}/status`)
+      expect(answer.status).toBe(200)
+      expect(asked.filter((what) => what === 'duplicates')).toHaveLength(1)
+    } finally {
+      await gateway.close()
+    }
+  })
+})

@@ -33,7 +33,8 @@ export const call: Command = {
         throw new UsageError(`argument ${i + 1} is not JSON: ${raw}${/^[\w.:@-]+$/.test(raw) ? ` (a string? quote it: '"${raw}"')` : ''}`, 'call')
       }
     })
-    const timeoutMs = intOption(parsed.values, 'timeout', 'call', { min: 1 })
+    // A day at most: the client waits 10 s past it, and a timer holds 2^31 - 1 ms.
+    const timeoutMs = intOption(parsed.values, 'timeout', 'call', { min: 1, max: 86_400_000 })
     const headers: Record<string, string> = {}
     const key = parsed.values['idempotency-key']
     if (typeof key === 'string') headers['idempotency-key'] = key
