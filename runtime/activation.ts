@@ -269,7 +269,6 @@ export class Activation {
     return { ok: true, value, gate: this.log?.whenDurable(this.log.seq, level) }
   }
 
-
   private abort(turn: StateTurn<unknown>, thrown: unknown, base: unknown, requestId: string, epoch: number, level?: Consistency): TurnOutcome {
     if (turn.open) turn.rollback()
     this.writing = false

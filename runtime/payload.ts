@@ -15,13 +15,16 @@ export function checkPayload(value: unknown, bytesMax: number, depthMax: number,
   try {
     if (estimate(value, 0, depthMax, bytesMax) <= bytesMax) return
   } catch (error) {
-    const what = key === undefined ? part : `the ${part} of ${key}.${method}`
     // A getter or a Proxy trap that throws: the value cannot be read, so it cannot be sent either.
-    if (!(error instanceof Refusal)) throw new TroupeError('Unserializable', `${what} cannot be read: ${describeThrown(error)}`)
-    if (error.kind === 'Unserializable') throw new TroupeError('Unserializable', `${what} holds ${error.thing}, which cannot be sent`)
+    if (!(error instanceof Refusal)) throw new TroupeError('Unserializable', `${payloadName(part, key, method)} cannot be read: ${describeThrown(error)}`)
+    if (error.kind === 'Unserializable') throw new TroupeError('Unserializable', `${payloadName(part, key, method)} holds ${error.thing}, which cannot be sent`)
   }
-  const what = key === undefined ? part : `the ${part} of ${key}.${method}`
-  throw new TroupeError('PayloadTooLarge', `${what} is larger than ${bytesMax} bytes`)
+  throw new TroupeError('PayloadTooLarge', `${payloadName(part, key, method)} is larger than ${bytesMax} bytes`)
+}
+
+/** How an error names a payload: `the ${part} of ${key}.${method}`, or `part` alone without a key. */
+function payloadName(part: string, key: string | undefined, method: string | undefined): string {
+  return key === undefined ? part : `the ${part} of ${key}.${method}`
 }
 
 /**
@@ -34,8 +37,7 @@ export function checkedCopy(value: unknown, bytesMax: number, depthMax: number, 
   try {
     return copyValue(value)
   } catch (error) {
-    const what = key === undefined ? part : `the ${part} of ${key}.${method}`
-    throw new TroupeError('Unserializable', `${what} cannot be copied: ${describeThrown(error)}`)
+    throw new TroupeError('Unserializable', `${payloadName(part, key, method)} cannot be copied: ${describeThrown(error)}`)
   }
 }
 
