@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -740,12 +740,22 @@ function noteView(dataDir: string | undefined, view: View): void {
   if (dataDir === undefined) return
   try {
     writeFileSync(epochFile(dataDir), `${view.epoch}\n`)
-    const fd = openSync(hostsFile(dataDir), 'w')
+    // Written aside and renamed over the note, then the directory synced: a crash leaves the old
+    // note or the new one, never a part of a list (which would start too few hosts).
+    const next = `${hostsFile(dataDir)}.next`
+    const fd = openSync(next, 'w')
     try {
       writeSync(fd, view.hosts.map((id) => `${id}\n`).join(''))
       fsyncSync(fd)
     } finally {
       closeSync(fd)
+    }
+    renameSync(next, hostsFile(dataDir))
+    const dir = openSync(dataDir, 'r')
+    try {
+      fsyncSync(dir)
+    } finally {
+      closeSync(dir)
     }
   } catch {
     // An unwritable note is not fatal: the journals' epochs still set the next start's view.
