@@ -12,7 +12,8 @@ import { resolveDrafts } from './state/index.ts'
 export function answerOf(value: unknown, limits: Pick<Limits, 'payloadBytesMax' | 'payloadDepthMax'>, key: string, method: string): unknown {
   let resolved: unknown
   try {
-    resolved = resolveDrafts(value)
+    // As deep as a payload may go (past it, checkPayload refuses the value anyway).
+    resolved = resolveDrafts(value, 0, Math.max(256, limits.payloadDepthMax))
   } catch (error) {
     throw new TroupeError('Unserializable', `the result of ${key}.${method} cannot be read: ${describeThrown(error)}`, { actor: key })
   }

@@ -115,3 +115,21 @@ describe('a read-only view written into a write turn\'s state', () => {
     replaced.rollback()
   })
 })
+
+describe('resolveDrafts deeper than 256 (a payloadDepthMax raised past it)', () => {
+  test('turns every draft into plain data down to the depth asked for', async () => {
+    const { beginTurn } = await import('../../runtime/state/index.ts')
+    type Deep = { next?: Deep; n: number }
+    const root: Deep = { n: 0 }
+    let at = root
+    for (let i = 1; i <= 300; i++) at = at.next = { n: i }
+    const turn = beginTurn<Deep>(root)
+    let cursor = turn.draft
+    for (let i = 0; i < 300; i++) cursor = cursor.next!
+    cursor.n = -1
+    expect(() => structuredClone(resolveDrafts(turn.draft, 0, 400))).not.toThrow()
+    // The default stops at 256: a draft is left inside, which no copy can carry.
+    expect(() => structuredClone(resolveDrafts(turn.draft))).toThrow()
+    turn.rollback()
+  })
+})
