@@ -163,8 +163,9 @@ export class Gateway {
   }
 
   /**
-   * Stops taking requests (new ones answer 503 `ClusterStopped`), waits up to `graceMs` for those
-   * in flight, then closes every connection. The cluster itself is the caller's to stop.
+   * Stops taking connections (the port closes: a client that connects now is refused; a request
+   * on a connection still open answers 503 `ClusterStopped`), waits up to `graceMs` for those in
+   * flight, then closes every connection. The cluster itself is the caller's to stop.
    */
   async close(graceMs = 5000): Promise<void> {
     if (this.closing) return
