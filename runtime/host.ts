@@ -314,11 +314,20 @@ export class Host {
     // A view whose re-replication never ran (the next came first) still counts: a host it made
     // primary of an actor it owned nothing of before it gets the offer in the next one (full seed 14690).
     this.viewsNotReplicated.push(before)
+    // Bounded (a copy that can never be read keeps every run incomplete): the oldest go first.
+    if (this.viewsNotReplicated.length > viewsNotReplicatedMax) this.viewsNotReplicated.shift()
     this.replication = new Promise<void>((resolve) => {
       this.clock.setTimeout(() => {
         if (this.placement.view.epoch !== view.epoch) return resolve()
-        const since = this.viewsNotReplicated.splice(0)
-        this.rereplicate(view.epoch, undefined, since).catch(() => undefined).then(resolve, resolve)
+        // The views go only once a re-replication completes: one cut short (the next view came, a
+        // copy could not be read or pushed) leaves them to the next (full seed 962694: a corrupt
+        // read skipped the only copy of two acknowledged writes, and the next view's run no
+        // longer knew its primary had owned nothing of the actor).
+        const since = [...this.viewsNotReplicated]
+        this.rereplicate(view.epoch, undefined, since).catch(() => false).then((complete) => {
+          if (complete) this.viewsNotReplicated.splice(0, this.viewsNotReplicated.length, ...this.viewsNotReplicated.filter((p) => !since.includes(p)))
+          resolve()
+        }, resolve)
       }, this.limits.replicationRetryMs)
     })
     const parked = this.parked.splice(0)
@@ -350,12 +359,13 @@ export class Host {
    * of: each backup gets the whole actor (it installs it only if it is behind). Active actors are
    * handled by `retarget`.
    */
-  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = []): Promise<void> {
+  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = []): Promise<boolean> {
     let done = 0
     // The copies offered (see `replicated`): waited for at the end, a moment at most.
     const offers: Promise<unknown>[] = []
+    let complete = true
     for (const key of await this.storage.keys()) {
-      if (this.stopped || this.placement.view.epoch !== epoch) return
+      if (this.stopped || this.placement.view.epoch !== epoch) return false
       // A background chore: let calls in between every few actors.
       if (++done % 32 === 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0))
       if (this.activations.has(key) || this.leaving.has(key)) continue
@@ -366,6 +376,7 @@ export class Host {
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
       const own = await this.replicas.peek(key).catch(() => undefined)
+      if (own === undefined) complete = false // a read that failed (a corrupt read): this copy was not offered
       if (!own || own.seq === 0) continue
       if (!primary) {
         // Likewise an actor whose journal holds an unfinished turn: its new activation finishes it.
@@ -386,9 +397,10 @@ export class Host {
         continue
       }
       // Not awaited here: one key whose owners do not answer must not hold up the others.
-      offers.push(this.pushFurthest(key, type, own, epoch))
+      offers.push(this.pushFurthest(key, type, own, epoch).then((pushed) => { if (!pushed) complete = false }))
     }
     await this.bounded(Promise.all(offers), this.limits.replicationRetryMs * refillBackoffMax)
+    return complete && this.placement.view.epoch === epoch
   }
 
   /**
@@ -414,18 +426,22 @@ export class Host {
    * a crash while others wrote), so it reads the owners first and pushes the furthest copy, never
    * an older one. Gives up when the view moves on.
    */
-  private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<void> {
+  private async pushFurthest(key: string, type: ActorType, own: Replica, epoch: number): Promise<boolean> {
     const copy = (await this.recovery.recover(key, own, () => this.stopped || this.placement.view.epoch !== epoch).catch(() => undefined))?.copy
     // A further copy went into the journal, past the replica store: its warm copy of the actor is
     // behind now, and would stand in for the journal at the next activation or recovery read here
     // (full seed 57351: an acknowledged deposit ran again on the older copy). The store reloads it.
     if (copy !== undefined && copy !== own) this.replicas.drop(key)
-    if (!copy || this.activations.has(key) || this.leaving.has(key) || this.placement.view.epoch !== epoch) return
+    // Not pushed when the owners could not be read (the view moved on); an actor active here
+    // replicates through its log.
+    if (!copy || this.placement.view.epoch !== epoch) return false
+    if (this.activations.has(key) || this.leaving.has(key)) return true
     const snapshot = shippedOf(copy)
     // An actor with reminders is activated at once: its reminders must fire even if nobody calls it;
     // so is one with an unfinished turn, which its activation finishes.
     if (copy.reminders.size > 0 || copy.requests.hasUnfinished) this.activate(key, type)
     await this.refill(key, this.backupsOf(key), snapshot, epoch)
+    return true
   }
 
   /**
@@ -1278,6 +1294,9 @@ interface Refill {
 
 /** For how many views after a host says it came back without its disk its peers offer it copies (see `Host.forgetful`). */
 const forgetfulViews = 2
+
+/** How many views whose re-replication did not complete a host remembers (see `Host.setView`). */
+const viewsNotReplicatedMax = 32
 
 /** How many times `Host.refill` sends a copy to an owner that does not acknowledge it. */
 const refillRounds = 8

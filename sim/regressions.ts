@@ -379,4 +379,11 @@ export const regressions: readonly Regression[] = [
     expect: 'clean',
     note: 'fixed (a copy in the answer to any recovery read of a key reaches every read of that key under way on the host). Was: in view 5 host-1 re-replicated the idle Account/bank2 (pushFurthest) and read host-0\'s seq 9@4 (client-3#88\'s deposit) into its journal; bank2\'s activation had started a moment before from host-1\'s warm copy, 8@3, and its own read waited for host-0, which never answered it; view 6 dropped host-0, host-2 answered 8@3, and the activation ran the retried #88 again from 8@3: the deposit took effect twice. Found by a sweep of full seeds 600,001-602,500; it failed on the code of sessions 7 and 8 too.',
   },
+  {
+    name: 'a re-replication cut short by a corrupt read forgot the view in which the actor\'s new primary had owned nothing of it',
+    seed: 962694,
+    profile: 'full',
+    expect: 'clean',
+    note: 'fixed (a host forgets the views it has not re-replicated only once a re-replication completes; one cut short, by a newer view or a copy it could not read or push, leaves them to the next). Was: in view 3 host-0 was the only host and journaled Counter/c2\'s acknowledged seq 3 and 4 alone; in view 4 host-2 came back as c2\'s primary holding nothing of it, and host-0\'s offer of its copy was skipped because a corrupt read failed its peek; view 5\'s run knew only view 4, where host-2 was an owner, so it offered nothing; host-1 refilled host-2 with its stale 2@2, view 6 dropped host-0, and c2 went on from 2@2: two acknowledged increments lost. Found by a sweep of full seeds 960,001-965,000; it failed on session 9\'s code too.',
+  },
 ]
