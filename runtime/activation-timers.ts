@@ -71,10 +71,12 @@ export class ActivationTimers {
       return activation.instance.receiveReminder?.(name)
     }
     const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
+      unawaited(outcome)
       // A tick that threw still moves the reminder on (or it would fire again at once).
       if (!outcome.ok) {
         const moved = activation.write(move, [], `~advance:${name}:${spec.dueAtMs}`, this.ports.epoch(), 'receiveReminder')
-        if (isThenable(moved)) return moved.then(() => this.arm(activation))
+        if (isThenable(moved)) return moved.then((advanced) => { unawaited(advanced); this.arm(activation) })
+        unawaited(moved)
       }
       this.arm(activation)
       return undefined
@@ -105,7 +107,9 @@ export class ActivationTimers {
         mode: 'write',
         start: () => {
           const outcome = activation.write(fn, [], this.ports.timerId(), this.ports.epoch(), 'setTimer callback')
-          return isThenable(outcome) ? outcome : undefined
+          if (isThenable(outcome)) return outcome.then(unawaited)
+          unawaited(outcome)
+          return undefined
         },
         reject: () => undefined,
       })
@@ -120,4 +124,14 @@ export class ActivationTimers {
     activation.timers.add(ref)
     return ref
   }
+}
+
+/**
+ * A timer's or a reminder's turn has no caller waiting on its output gate, and the gate fails
+ * when the activation steps down (the view moved the actor, a backup fenced it): unheeded, that
+ * rejection is an uncaught error that brings its host down, and a view change that moves actors
+ * with reminders then brought every host down in turn.
+ */
+function unawaited(outcome: TurnOutcome): void {
+  outcome.gate?.catch(() => undefined)
 }

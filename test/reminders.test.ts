@@ -53,6 +53,32 @@ describe('durable reminders on real workers', () => {
     }
   })
 
+  test('a view change that moves actors whose reminders and timers are firing brings no host down', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 3 })
+    const downs: string[] = []
+    cluster.on((event) => { if (event.kind === 'host-down') downs.push(event.reason) })
+    try {
+      const alarms = Array.from({ length: 24 }, (_, i) => cluster.actor(Alarm, `moving-${i}`))
+      for (const alarm of alarms) {
+        await alarm.every(10)
+        await alarm.timerIn(5)
+      }
+      await until(async () => (await Promise.all(alarms.map((a) => a.status()))).every((s) => s.ticks >= 2), 'every alarm ticked')
+      // Their turns' records are still on their way to the backups when the view moves them.
+      await cluster.addHost()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await cluster.drain('host-0')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(downs).toEqual([])
+      for (const status of await Promise.all(alarms.map((a) => a.status()))) {
+        expect(status.reminders).toEqual(['tick'])
+        expect(status.fired).toContain('timer')
+      }
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   test("the system clock's timer for 30 days neither fires now nor keeps the process alive, and clears", async () => {
     let fired = 0
     const kept = systemClock.setTimeout(() => fired++, 30 * day)
