@@ -249,8 +249,10 @@ export class Host {
       undeliverable: (to, envelope, error) => this.undeliverable(to, envelope, error),
     })
     this.armIdleSweep()
-    // After a restart: restore the replication factor and wake actors with reminders.
-    void this.rereplicate(this.placement.view.epoch).catch(() => undefined)
+    // After a restart: restore the replication factor and wake actors with reminders. This host
+    // knows no view before its first: any primary may be one that holds nothing of an actor it
+    // holds (a cluster restarted on a dataDir while it was scaling), so each gets its copy.
+    this.replication = this.rereplicate(this.placement.view.epoch, undefined, [], true).then(() => undefined, () => undefined)
     // Back without its disk into a view that still lists it: no view change will make the others
     // re-replicate what it held, so it asks them to.
     if (options.restartedWithoutState && this.placement.view.hosts.includes(this.id)) this.announceRejoined(rejoinedAnnouncements)
@@ -359,7 +361,7 @@ export class Host {
    * of: each backup gets the whole actor (it installs it only if it is behind). Active actors are
    * handled by `retarget`.
    */
-  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = []): Promise<boolean> {
+  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = [], started = false): Promise<boolean> {
     let done = 0
     // The copies offered (see `replicated`): waited for at the end, a moment at most.
     const offers: Promise<unknown>[] = []
@@ -392,7 +394,7 @@ export class Host {
         const primaryNow = this.placement.primary(key)
         const empty = rejoined !== undefined
           ? (this.placement.isOwner(key, rejoined, this.replicaCount + 1) ? rejoined : undefined)
-          : primaryNow !== undefined && (this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
+          : primaryNow !== undefined && (started || this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
         if (empty !== undefined && empty !== this.id) offers.push(this.refill(key, [empty], shippedOf(own), epoch))
         continue
       }

@@ -210,6 +210,43 @@ describe('hosts that fail are detected, failed over and replaced', () => {
 })
 
 describe('elastic membership', () => {
+  test('membership changes at once: two scales run one after the other, a drain queued twice fails typed, a drained host is not restarted', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 3 })
+    const events: ClusterEvent[] = []
+    cluster.on((event) => events.push(event))
+    try {
+      for (let i = 0; i < 20; i++) await cluster.actor(Counter, `m${i}`).increment(i + 1)
+      // Each step alone was serialized, not the loop: these two alternated adding and draining forever.
+      await Promise.all([cluster.scale(5), cluster.scale(2)])
+      expect(cluster.view.hosts).toHaveLength(2)
+      const [first, second] = await Promise.allSettled([cluster.drain(cluster.view.hosts[1]!), cluster.drain(cluster.view.hosts[1]!)])
+      expect(first.status).toBe('fulfilled')
+      expect(second).toMatchObject({ status: 'rejected', reason: { kind: 'InvalidArgument' } })
+      expect(cluster.view.hosts).toHaveLength(1)
+      // Back to three (one host alone holds the only copy of everything), then a kill of a host
+      // whose drain waits its turn (behind an addHost): a drain that resolves leaves the host gone,
+      // though the supervisor's restart of the killed host was queued behind it.
+      await cluster.scale(3)
+      // Active actors reach the new backups through their logs, which addHost does not wait for.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const target = cluster.view.hosts[1]!
+      const adding = cluster.addHost()
+      const draining = cluster.drain(target).then(() => 'drained', (error: { kind?: string }) => `refused ${error.kind}`)
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      await cluster.kill(target).catch(() => undefined)
+      await adding
+      const drained = await draining
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      if (drained === 'drained') {
+        expect(cluster.view.hosts).not.toContain(target)
+        expect(events.filter((e) => e.kind === 'restart' && e.host === target)).toEqual([])
+      } else expect(drained).toBe('refused InvalidArgument')
+      for (let i = 0; i < 20; i++) expect(await cluster.actor(Counter, `m${i}`).get()).toBe(i + 1)
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   test('a join moves about 1/n of the actors and a drain moves everything off a host, with zero failed calls', async () => {
     const cluster = await Cluster.start({ actors, hosts: 3 })
     try {

@@ -113,6 +113,8 @@ export class Cluster {
   private nextHostIndex = 0
   /** Some actor type journals its turns (set once the hosts are ready). */
   private journaled = false
+  /** The scale under way, if any (see `scale`). */
+  private scaling: Promise<void> = Promise.resolve()
   private stopped = false
   private escalation: TroupeError | undefined
   /** Per failed host: resolves once the view without it is out. */
@@ -230,6 +232,9 @@ export class Cluster {
     cluster.startHeartbeat()
     if (startCount !== settings.hostCount) {
       try {
+        // Each host offers its copies first (it knows no view before this one): the first step
+        // of the scale may move an actor off the only host that holds it.
+        await cluster.replicated()
         await cluster.scale(settings.hostCount)
       } catch (error) {
         await cluster.stop()
@@ -329,18 +334,21 @@ export class Cluster {
    * queued or running there are redirected (and retried with the same request id) rather than failed.
    */
   async drain(hostId: HostId): Promise<void> {
-    const handle = this.live(hostId)
+    this.live(hostId)
     if (this.settings.replicas === 0 && this.journaled) throw new TroupeError('InvalidArgument', `drain: ${unmovable}`)
     return await this.serialize(async () => {
+      // Checked again in turn: a drain of the same host queued before this one retired it.
+      const handle = this.live(hostId)
       // Checked in turn with other membership changes: two drains at once must not empty the cluster.
       if (!this.liveHandles().some((other) => other !== handle)) {
         throw new TroupeError('InvalidArgument', `cannot drain ${hostId}: it is the only live host, and its actors would have nowhere to go (add a host first, or stop the cluster)`)
       }
       handle.stopping = true
-      await this.publish(this.without(hostId)).acked
+      await this.publish(this.without(hostId), [hostId]).acked
       await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
       await this.retire(handle)
       await this.replicated()
+      noteView(this.settings.dataDir, this.view)
     })
   }
 
@@ -356,8 +364,14 @@ export class Cluster {
   async scale(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 1 || n > hostsMax) throw new TroupeError('InvalidArgument', `scale needs an integer from 1 to ${hostsMax}`)
     if (n !== this.liveHandles().length && this.settings.replicas === 0 && this.journaled) throw new TroupeError('InvalidArgument', `scale: ${unmovable}`)
-    while (this.liveHandles().length < n) await this.addHost()
-    while (this.liveHandles().length > n) await this.drain(this.liveHandles().at(-1)!.id)
+    // One scale at a time (each step is serialized, not the loop): two at once with different
+    // targets added and drained hosts in turn forever.
+    const run = this.scaling.then(async () => {
+      while (!this.stopped && this.liveHandles().length < n) await this.addHost()
+      while (!this.stopped && this.liveHandles().length > n) await this.drain(this.liveHandles().at(-1)!.id)
+    })
+    this.scaling = run.catch(() => undefined)
+    await run
   }
 
   /** Stops every host gracefully (draining actors first) and fails calls still pending. */
@@ -484,6 +498,8 @@ export class Cluster {
   }
 
   private async supervise(handle: HostHandle, abnormal: boolean): Promise<void> {
+    // Drained while its failure waited its turn: it is meant to be gone.
+    if (handle.retired || this.stopped) return
     const order = this.handles.map((h) => h.id)
     const decision = this.supervisor.childExited(handle.id, order, abnormal, performance.now())
     if (decision.action === 'ignore') return
@@ -531,10 +547,11 @@ export class Cluster {
    * failover never waits behind a restart), and resolves when every live host has it. A host that
    * gets a newer view before an older one ignores the older.
    */
-  private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
+  private publish(next: (current: View) => View, noted: readonly HostId[] = []): { sent: Promise<void>; acked: Promise<void> } {
     const view = next(this.view)
     this.gateSpinning(view.hosts.length)
-    noteView(this.settings.dataDir, view)
+    // `noted`: hosts that leave the view but stay in the dataDir's note until they handed their copies off.
+    noteView(this.settings.dataDir, { epoch: view.epoch, hosts: [...view.hosts, ...noted.filter((h) => !view.hosts.includes(h))] })
     this.client.setView(view)
     this.emit({ kind: 'view', view })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
