@@ -10,6 +10,8 @@ import { Account, Counter, Ledger, Payer } from '../fixtures/actors.ts'
 const actors = new URL('../fixtures/actors.ts', import.meta.url)
 /** Built JavaScript actors (Counter, LocalCounter, Tally, Stall): a worker starts them far faster than TypeScript. */
 const durableActors = new URL('../fixtures/durable/actors.js', import.meta.url)
+/** Built JavaScript actors (Counter, Account): a worker loads them fastest. */
+const examples = new URL('../../dist/actors/examples/index.js', import.meta.url)
 const dirs: string[] = []
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-durability-'))
@@ -308,6 +310,38 @@ describe('turns and the journal through real workers', () => {
 })
 
 describe('consistency levels on real workers', () => {
+  test('local: a host added while increments run keeps every acknowledged one (the new primary reads every backup first)', async () => {
+    const cluster = await Cluster.start({ actors: examples, hosts: 3, consistency: 'local' })
+    try {
+      const keys = 5
+      const acked = new Array<number>(keys).fill(0)
+      let next = 0
+      const writer = async (): Promise<void> => {
+        while (next < 600) {
+          const n = next++
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await cluster.call(`Counter/local-${n % keys}`, 'increment', [1], { requestId: `local-w${n}` })
+              acked[n % keys]!++
+              break
+            } catch (error) {
+              if (attempt > 30) throw error
+              await new Promise((resolve) => setTimeout(resolve, 50))
+            }
+          }
+        }
+      }
+      const added = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        await cluster.addHost()
+      })()
+      await Promise.all([added, ...Array.from({ length: 8 }, writer)])
+      for (let i = 0; i < keys; i++) expect(await cluster.call(`Counter/local-${i}`, 'get', [])).toBe(acked[i])
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   test('an actor type may choose its consistency level: with a backup stalled, `local` still answers, `strong` waits for the backup', async () => {
     const cluster = await Cluster.start({ actors: durableActors, hosts: 3, dataDir: tempDir(), hangTimeoutMs: 60_000 })
     let stall: Stalled | undefined
