@@ -559,10 +559,7 @@ export class Host {
     const all = Promise.all([...this.activations.values()].map((a) => a.mailbox.whenIdle().then(() => this.passivate(a))))
       .then(() => Promise.all(this.deactivations.values()))
       .then(() => this.handOff())
-    let timer: TimerHandle | undefined
-    const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, this.limits.callTimeoutMs) })
-    await Promise.race([all, bound])
-    if (timer !== undefined) this.clock.clearTimeout(timer)
+    await this.bounded(all, this.limits.callTimeoutMs)
   }
 
   /**
