@@ -251,9 +251,9 @@ export class Host {
       undeliverable: (to, envelope, error) => this.undeliverable(to, envelope, error),
     })
     this.armIdleSweep()
-    // After a restart: restore the replication factor and wake actors with reminders. This host
-    // knows no view before its first: any primary may be one that holds nothing of an actor it
-    // holds (a cluster restarted on a dataDir while it was scaling), so each gets its copy.
+    // After a restart: restore the replication factor and wake actors with reminders. A starting
+    // host has no earlier view to compare with, so it cannot tell which primaries are new to an
+    // actor (a cluster restarted on a dataDir mid-scale): it offers each primary its copy.
     this.replication = this.rereplicate(this.placement.view.epoch, undefined, [], true).then(() => undefined, () => undefined)
     // Back without its disk into a view that still lists it: no view change will make the others
     // re-replicate what it held, so it asks them to.

@@ -134,6 +134,10 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
     return expected
   }
 
+  async function expectKept(cluster: Cluster, expected: Map<string, number>): Promise<void> {
+    for (const [id, value] of expected) expect(await cluster.actor(Counter, id).get(), `${id} on ${cluster.view.hosts.length} hosts`).toBe(value)
+  }
+
   test('starts the hosts the journals belong to, then scales: fewer and more hosts keep every actor (replicas 1)', async () => {
     const dataDir = tempDir()
     const first = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir })
@@ -143,7 +147,7 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
       const again = await Cluster.start({ actors, hosts, replicas: 1, dataDir })
       try {
         expect(again.view.hosts).toHaveLength(hosts)
-        for (const [id, value] of expected) expect(await again.actor(Counter, id).get(), `${id} on ${hosts} hosts`).toBe(value)
+        await expectKept(again, expected)
         for (const [id, value] of expected) expected.set(id, await again.actor(Counter, id).increment(1))
         expect(expected.get('m0')).toBe(2 + round)
       } finally {
@@ -163,7 +167,7 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
     const again = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir })
     try {
       expect(again.view.hosts).toHaveLength(2)
-      for (const [id, value] of expected) expect(await again.actor(Counter, id).get()).toBe(value)
+      await expectKept(again, expected)
     } finally {
       await again.stop()
     }
@@ -179,7 +183,7 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
     expect((error as Error).message).toMatch(/holds the journals of 2 hosts, and with replicas: 0/)
     const again = await Cluster.start({ actors, hosts: 2, replicas: 0, dataDir })
     try {
-      for (const [id, value] of expected) expect(await again.actor(Counter, id).get()).toBe(value)
+      await expectKept(again, expected)
     } finally {
       await again.stop()
     }
