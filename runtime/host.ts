@@ -403,6 +403,10 @@ export class Host {
       // Not awaited here: one key whose owners do not answer must not hold up the others.
       offers.push(this.pushFurthest(key, type, own, epoch).then((pushed) => { if (!pushed) complete = false }))
     }
+    // Active actors replicate through their logs (see `retarget`): their new backups count too.
+    for (const activation of this.activations.values()) {
+      if (activation.log && this.levelOf(activation.type) !== 'memory') offers.push(activation.log.caughtUp())
+    }
     await this.bounded(Promise.all(offers), this.limits.replicationRetryMs * refillBackoffMax)
     return complete && this.placement.view.epoch === epoch
   }

@@ -371,6 +371,24 @@ describe('hosts in one thread over the in-memory transport', () => {
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
+  test("replicated() waits for an active actor's new backup to hold its records, though the first shipments to it are lost", async () => {
+    // h0 alone in view 1 (the actor's only copy); h1 joins in view 2 as its backup.
+    const w = await world(['h0', 'h1'], { epoch: 1, hosts: ['h0'] }, { replicas: 1, limits: { replicationRetryMs: 20 } })
+    const joined = new ClusterClient({ id: 'probe', transport: w.network.connect('probe'), hasher: w.hasher, view: { epoch: 2, hosts: ['h0', 'h1'] } })
+    let id = ''
+    for (let i = 0; id === ''; i++) if (joined.ownerOf(Greeter, `k${i}`) === 'h0') id = `k${i}`
+    const key = `Greeter/${id}`
+    await w.client.actor(Greeter, id).greet('a')
+    expect(w.hosts[0]!.activeKeys()).toContain(key)
+    // What h0 ships of the actor to h1 is lost for 60 ms: its log's first resends too.
+    const cutUntil = Date.now() + 60
+    loseFrom(w.network, 'h0', (to, e) => to === 'h1' && e.t === 'replicate' && e.key === key && Date.now() < cutUntil)
+    for (const host of w.hosts) host.setView({ epoch: 2, hosts: ['h0', 'h1'] })
+    await w.hosts[0]!.replicated()
+    expect((await w.hosts[1]!.journal(key)).records.length + ((await w.hosts[1]!.journal(key)).snapshot ? 1 : 0)).toBeGreaterThan(0)
+    await Promise.all(w.hosts.map((h) => h.stop()))
+  })
+
   test('an unfinished turn runs again while its actor stays busy (no idle timeout to wait for)', async () => {
     const { hosts: [host], client } = await world(['h0'], undefined, { consistency: 'local', limits: { idleTimeoutMs: 200 } })
     Moody.down = true

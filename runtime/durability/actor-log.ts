@@ -63,6 +63,8 @@ export class ActorLog {
    * for. The level, not its rule: what it needs follows the view's backups (a backup that leaves).
    */
   private readonly ruled: Array<{ seq: number; level: Consistency; resolve: () => void; reject: (error: TroupeError) => void }> = []
+  /** Waiting for every backup to hold every record (see `caughtUp`). */
+  private readonly catchingUp: Array<() => void> = []
 
   constructor(key: string, start: { seq: number; epoch: number; requests: RequestTable }, rule: AckRule, backups: HostId[], ports: LogPorts) {
     this.key = key
@@ -170,6 +172,22 @@ export class ActorLog {
     return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }))
   }
 
+  /**
+   * Resolves once every backup of the view has acknowledged every record, or the log fails or
+   * retires: a membership change is complete only when an active actor's new backups hold it too
+   * (the supervisor waits for it before the next change, or before a host it would kill).
+   */
+  caughtUp(): Promise<void> {
+    if (this.failure || this.lagging().length === 0) return Promise.resolve()
+    this.armRetry()
+    return new Promise((resolve) => this.catchingUp.push(resolve))
+  }
+
+  private releaseCaughtUp(): void {
+    if (this.catchingUp.length === 0 || (!this.failure && this.lagging().length > 0)) return
+    for (const resolve of this.catchingUp.splice(0)) resolve()
+  }
+
   /** A backup holds every record up to `seq` durably. */
   acknowledged(backup: HostId, seq: number): void {
     if (seq > (this.ackedSeq.get(backup) ?? 0)) this.ackedSeq.set(backup, seq)
@@ -219,6 +237,7 @@ export class ActorLog {
     // its caller's retry is answered from the journal by the next activation.
     const stranded = this.ruled.splice(0)
     for (const waiter of stranded) waiter.reject(new TroupeError('HostUnavailable', `${this.key} was passivated before its record met the call's level`, { actor: this.key }))
+    for (const resolve of this.catchingUp.splice(0)) resolve()
     if (this.failure) return
     for (const backup of this.lagging()) this.ports.resync(backup)
   }
@@ -247,6 +266,7 @@ export class ActorLog {
     const pending = this.pending.splice(0)
     for (const entry of pending) for (const waiter of entry.waiters) waiter.reject(error)
     for (const waiter of this.ruled.splice(0)) waiter.reject(error)
+    this.releaseCaughtUp()
     this.ports.failed(error)
   }
 
@@ -263,6 +283,7 @@ export class ActorLog {
       for (const waiter of head.waiters) waiter.resolve()
     }
     if (this.ruled.length > 0) this.releaseRuled()
+    this.releaseCaughtUp()
     if (blocked) return
     if (this.retryTimer !== undefined && this.lagging().length === 0) {
       this.ports.clock.clearTimeout(this.retryTimer)

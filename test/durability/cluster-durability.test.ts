@@ -313,6 +313,26 @@ describe('turns and the journal through real workers', () => {
   })
 })
 
+describe('membership changes and active actors', () => {
+  test('addHost resolves once active actors hold their replicas: the old only holder killed at once loses nothing', async () => {
+    // No dataDir: the killed host comes back with nothing, so only the new host's copies remain.
+    const cluster = await Cluster.start({ actors: examples, hosts: 1, replicas: 1 })
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => `joined-${i}`)
+      // Each actor active on host-0 (the only host), with records it alone holds.
+      for (const id of ids) for (let n = 0; n < 3; n++) await cluster.actor(Counter, id).increment(1)
+      const added = await cluster.addHost()
+      const stay = ids.filter((id) => cluster.ownerOf(Counter, id) === 'host-0')
+      expect(stay.length).toBeGreaterThan(0)
+      await cluster.kill('host-0')
+      for (const id of ids) expect([id, await untilAnswered(() => cluster.actor(Counter, id).get())]).toEqual([id, 3])
+      expect(cluster.view.hosts).toContain(added)
+    } finally {
+      await cluster.stop()
+    }
+  })
+})
+
 describe('consistency levels on real workers', () => {
   test('local: a host added while increments run keeps every acknowledged one (the new primary reads every backup first)', async () => {
     const cluster = await Cluster.start({ actors: examples, hosts: 3, consistency: 'local' })
