@@ -421,12 +421,21 @@ export class Host {
     return this.replication
   }
 
+  /** What `promise` settles with, or undefined once `ms` passed first. */
+  private async within<T>(promise: T | Promise<T>, ms: number): Promise<T | undefined> {
+    if (!isThenable(promise)) return promise
+    let timer: TimerHandle | undefined
+    const bound = new Promise<undefined>((resolve) => { timer = this.clock.setTimeout(() => resolve(undefined), ms) })
+    try {
+      return await Promise.race([promise, bound])
+    } finally {
+      if (timer !== undefined) this.clock.clearTimeout(timer)
+    }
+  }
+
   /** `promise`, or `ms` passing, whichever comes first. */
   private async bounded(promise: Promise<unknown>, ms: number): Promise<void> {
-    let timer: TimerHandle | undefined
-    const bound = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, ms) })
-    await Promise.race([promise, bound])
-    if (timer !== undefined) this.clock.clearTimeout(timer)
+    await this.within(promise, ms)
   }
 
   /**
@@ -1147,7 +1156,16 @@ export class Host {
   /** Runs a lifecycle hook as a journaled turn; a throw fails it. */
   private async lifecycleTurn(activation: Activation, hook: () => unknown, name: string): Promise<void> {
     const requestId = `~${name}:${this.id}:${this.view.epoch}:${activation.log?.seq ?? 0}`
-    const outcome = await activation.write(hook, [], requestId, this.placement.view.epoch, name)
+    const turn = activation.write(hook, [], requestId, this.placement.view.epoch, name)
+    const outcome = await this.within(turn, this.limits.lifecycleTimeoutMs)
+    if (outcome === undefined) {
+      const error = new TroupeError('ActivationFailed', `${activation.key}: on${name[0]!.toUpperCase()}${name.slice(1)} did not settle within ${this.limits.lifecycleTimeoutMs} ms`, { actor: activation.key })
+      // Its log fails, so a hook that settles later journals nothing (a new activation's log may
+      // own the key's journal by then), and its gate's rejection is nobody's to handle.
+      activation.log?.fail(error)
+      void Promise.resolve(turn).then((late) => late.gate?.catch(() => undefined))
+      throw error
+    }
     if (!outcome.ok) throw TroupeError.from(outcome.error)
     await outcome.gate
   }

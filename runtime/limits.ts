@@ -25,6 +25,12 @@ export interface Limits {
   snapshotEveryRecords: number
   /** A primary ships records again to a backup that has not acknowledged them within this time. Default 200 ms. */
   replicationRetryMs: number
+  /**
+   * An `onActivate` or `onDeactivate` that has not settled within this time is given up: the
+   * activation fails with `ActivationFailed` (the next call tries again), the passivation ends
+   * keeping what is committed. Default 30,000 ms (as Orleans' activation timeout).
+   */
+  lifecycleTimeoutMs: number
   /** A caller sends a call again (same request id) when no reply came within this time; doubles each time. Default 2,000 ms. */
   callRetryMs: number
 }
@@ -42,6 +48,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   snapshotEveryRecords: 1000,
   replicationRetryMs: 200,
   callRetryMs: 2000,
+  lifecycleTimeoutMs: 30_000,
 })
 
 /** Merges user overrides into the defaults, refusing anything that is not a positive integer. */

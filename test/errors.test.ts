@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
 import { errorDataBytesMax } from '../runtime/errors.ts'
 import { errorTextCharsMax, serializeThrown } from '../runtime/thrown.ts'
-import { BrokenActivation, Counter, Faulty, FlakyActivation, LocalCounter, ScratchCounter, Sneaky } from './fixtures/actors.ts'
+import { BrokenActivation, Counter, Faulty, FlakyActivation, HangingActivation, LocalCounter, ScratchCounter, Sneaky } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -25,7 +25,7 @@ describe('typed errors through real worker threads', () => {
     cluster = await Cluster.start({
       actors,
       hosts: 2,
-      limits: { payloadBytesMax: 64 * 1024, callTimeoutMs: 300 },
+      limits: { payloadBytesMax: 64 * 1024, callTimeoutMs: 300, lifecycleTimeoutMs: 100 },
     })
   })
   afterAll(async () => {
@@ -139,6 +139,16 @@ describe('typed errors through real worker threads', () => {
     const flaky = cluster.actor(FlakyActivation, 'f')
     expectKind(await failure(flaky.attempts()), 'ActivationFailed')
     expect(await flaky.attempts()).toBe(2)
+  })
+
+  test('an onActivate that never settles fails with ActivationFailed after lifecycleTimeoutMs, and each call tries again', async () => {
+    const hanging = cluster.actor(HangingActivation, 'hang-1')
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await failure(hanging.bump())
+      expectKind(error, 'ActivationFailed')
+      expect(error.message).toContain('onActivate did not settle within 100 ms')
+    }
+    expect(await cluster.actor(HangingActivation, 'fine').bump()).toBe(1)
   })
 
   test('a @readOnly or @reentrant method that changes state fails with ActorFailed (TypeError), changes nothing, and the actor keeps serving', async () => {

@@ -102,6 +102,28 @@ class Moody extends Tally {
     if (Moody.down) throw new Error('not now')
   }
 }
+/** Its lifecycle hooks hang until released while `hang` says so; each writes state when it ends. */
+class Sleepy extends Actor<{ n: number; hooks: string[] }> {
+  static hang = { activate: false, deactivate: false }
+  static released: Array<() => void> = []
+  initialState() {
+    return { n: 0, hooks: [] as string[] }
+  }
+  async onActivate() {
+    if (Sleepy.hang.activate) await new Promise<void>((resolve) => Sleepy.released.push(resolve))
+    this.state.hooks.push('activate')
+  }
+  async onDeactivate() {
+    if (Sleepy.hang.deactivate) await new Promise<void>((resolve) => Sleepy.released.push(resolve))
+    this.state.hooks.push('deactivate')
+  }
+  bump() {
+    return ++this.state.n
+  }
+  seen() {
+    return this.state
+  }
+}
 class Pusher extends Actor<{ pushes: number }> {
   static readOnly = ['seen']
   initialState() {
@@ -201,6 +223,7 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Payer)
   registry.register(Mirror)
   registry.register(Handler)
+  registry.register(Sleepy)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e), ...settings }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, limits: clientLimits })
@@ -461,6 +484,41 @@ describe('hosts in one thread over the in-memory transport', () => {
     given.n = 50
     expect((await answer).given.n).toBe(2)
     expect(dropped).toBeGreaterThan(1)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('an onActivate that never settles fails its activation after lifecycleTimeoutMs; ending later, it journals nothing', async () => {
+    const { hosts, client } = await world(['h0'], undefined, { consistency: 'local', limits: { lifecycleTimeoutMs: 40 } })
+    const sleepy = client.actor(Sleepy, 's')
+    Sleepy.hang.activate = true
+    const error = await sleepy.bump().catch((e: unknown) => e)
+    expect(isTroupeError(error, 'ActivationFailed'), String(error)).toBe(true)
+    expect(String((error as Error).message)).toContain('onActivate did not settle within 40 ms')
+    Sleepy.hang.activate = false
+    expect(await sleepy.bump()).toBe(1)
+    // The first hook ends now: its change is not journaled, and the journal stays contiguous.
+    for (const release of Sleepy.released.splice(0)) release()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await sleepy.bump()).toBe(2)
+    expect(await sleepy.seen()).toEqual({ n: 2, hooks: ['activate'] })
+    const journal = await hosts[0]!.journal('Sleepy/s')
+    expect(journal.records.map((r) => r.seq)).toEqual(journal.records.map((_, i) => i + 1))
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test('an onDeactivate that never settles lets its actor go after lifecycleTimeoutMs, keeping what is committed', async () => {
+    const { hosts, client } = await world(['h0'], undefined, { consistency: 'local', limits: { lifecycleTimeoutMs: 40, idleTimeoutMs: 30 } })
+    const sleepy = client.actor(Sleepy, 'd')
+    Sleepy.hang.deactivate = true
+    expect(await sleepy.bump()).toBe(1)
+    await until(() => Sleepy.released.length > 0) // passivating, its hook hanging
+    Sleepy.hang.deactivate = false
+    await until(() => !hosts[0]!.activeKeys().includes('Sleepy/d'))
+    // The key is free again: the next call activates it anew from what was committed.
+    expect(await sleepy.bump()).toBe(2)
+    for (const release of Sleepy.released.splice(0)) release()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect((await sleepy.seen()).n).toBe(2)
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
