@@ -25,8 +25,8 @@ function through(error: unknown, key: PathKey | undefined): never {
  * A draft reached twice finalizes once, so two slots holding it end up holding one object.
  */
 export class Finalizer {
-  /** New (not base) containers walked: false while inside, true once checked; catches cycles. */
-  private seen: Map<object, boolean> | undefined = undefined
+  /** New (not base) containers walked: null while inside (a cycle), then their copy. */
+  private seen: Map<object, object | null> | undefined = undefined
   /** Set by `slot`: the draft read from this very slot of the base, when the slot still holds it. */
   private inPlace: DraftNode | undefined = undefined
 
@@ -46,12 +46,13 @@ export class Finalizer {
         case 'map': this.map(node, edits); break
         case 'set': this.set(node, edits); break
         case 'date': if (!Object.is((node.copy as Date).getTime(), (node.base as Date).getTime())) edits.push({ type: 'whole', value: node.copy }); break
-        case 'typed': if (!sameElements(node.copy as Uint8Array, node.base as Uint8Array)) edits.push({ type: 'whole', value: node.copy }); break
+        // A copy again: the turn may hold its copy (what `fill`, `sort` or `subarray` returned).
+        case 'typed': if (!sameElements(node.copy as Uint8Array, node.base as Uint8Array)) edits.push({ type: 'whole', value: (node.copy as Uint8Array).slice() }); break
       }
       node.edits = edits
-      node.final = edits.length === 0 ? node.base : node.copy
+      node.final = edits.length === 0 ? node.base : node.kind === 'typed' ? (edits[0] as { value: object }).value : node.copy
     }
-    if (!node.fromBase) this.contents(node.final, node.kind)
+    if (!node.fromBase) node.final = this.contents(node.final, node.kind)
     node.finalizing = false
     return node.final
   }
@@ -72,38 +73,57 @@ export class Finalizer {
     const kind = kindOf(value)
     if (kind === undefined) throw new PathFault(describeValue(value))
     if (kind === 'primitive') return value
-    this.contents(value, kind)
-    return value
+    return this.contents(value, kind)
   }
 
-  private contents(value: object, kind: string): void {
+  /**
+   * A checked copy of a new container, drafts inside replaced by their final values: committed
+   * state shares nothing with what the turn's code can still reach (a value it kept, a timer),
+   * so a later change there can never reach the state without a journal record, and the
+   * primary holds exactly what its journal and its backups hold. A container reached twice
+   * gets one copy, as the journal's encoding keeps it.
+   */
+  private contents(value: object, kind: string): object {
     const seen = this.seen ?? (this.seen = new Map())
-    const state = seen.get(value)
-    if (state === true) return
-    if (state === false) throw new PathFault('part of a cycle (a container inside itself)')
-    seen.set(value, false)
-    if (kind === 'object') this.freshObject(value as Rec)
-    else if (kind === 'array') this.freshArray(value as unknown[])
-    else if (kind === 'map') this.freshMap(value as AnyMap)
-    else if (kind === 'set') this.freshSet(value as AnySet)
-    seen.set(value, true)
+    const known = seen.get(value)
+    if (known === null) throw new PathFault('part of a cycle (a container inside itself)')
+    if (known !== undefined) return known
+    seen.set(value, null)
+    let copy: object
+    switch (kind) {
+      case 'object': copy = this.freshObject(value as Rec); break
+      case 'array': copy = this.freshArray(value as unknown[]); break
+      case 'map': copy = this.freshMap(value as AnyMap); break
+      case 'set': copy = freshSet(value as AnySet); break
+      case 'date': copy = new Date(ownless(value as Date, 'a Date').getTime()); break
+      default: copy = freshTyped(value as Uint8Array)
+    }
+    seen.set(value, copy)
+    return copy
   }
 
-  private freshObject(record: Rec): void {
+  private freshObject(record: Rec): Rec {
     if (Object.getOwnPropertySymbols(record).length > 0) throw new PathFault('an object with symbol keys')
+    const keys = Object.keys(record)
+    // What a copy (or the journal's encoding) would drop: a getter (read once, then never again),
+    // a property that is not enumerable.
+    if (Object.getOwnPropertyNames(record).length !== keys.length) throw new PathFault('an object with properties that are not enumerable')
+    const out: Rec = {}
     let key: string | undefined
     try {
-      for (key of Object.keys(record)) {
+      for (key of keys) {
         if (key === '__proto__') throw new PathFault('the key "__proto__"')
-        const value = record[key]
-        if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') continue
-        const final = this.fresh(value)
-        if (final !== value) record[key] = final
+        const described = Object.getOwnPropertyDescriptor(record, key)!
+        if (!('value' in described)) throw new PathFault('an accessor property (a getter or setter)')
+        const value: unknown = described.value
+        out[key] = typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol' ? value : this.fresh(value)
       }
     } catch (error) { through(error, key) }
+    return out
   }
 
-  private freshArray(array: unknown[]): void {
+  private freshArray(array: unknown[]): unknown[] {
+    const out = new Array<unknown>(array.length)
     let index: number | undefined
     let present = 0
     try {
@@ -111,30 +131,25 @@ export class Finalizer {
         if (!(index in array)) continue
         present++
         const value = array[index]
-        if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') continue
-        const final = this.fresh(value)
-        if (final !== value) array[index] = final
+        out[index] = typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol' ? value : this.fresh(value)
       }
     } catch (error) { through(error, index) }
     if (Reflect.ownKeys(array).length !== present + 1) throw new PathFault('an array with non-index properties')
+    return out
   }
 
-  private freshMap(map: AnyMap): void {
+  private freshMap(map: AnyMap): AnyMap {
+    ownless(map, 'a Map')
+    const out: AnyMap = new Map()
     let key: PathKey | undefined
     try {
       for (const [k, value] of map) {
         if (!isMapKey(k)) throw new PathFault(`a Map with a key that is ${describeValue(k)} (Map keys must be strings or numbers)`)
         key = k
-        const final = this.fresh(value)
-        if (final !== value) map.set(k, final)
+        out.set(k, this.fresh(value))
       }
     } catch (error) { through(error, key) }
-  }
-
-  private freshSet(set: AnySet): void {
-    for (const member of set) {
-      if (!isSetMember(member)) throw new PathFault(`a Set holding ${describeValue(member)} (Set members must be primitives)`)
-    }
+    return out
   }
 
   /** The final value of the slot `key` of `node`, whose base held `base`; sets `inPlace`. */
@@ -260,6 +275,27 @@ export class Finalizer {
     if (length > baseLength && !(length - 1 in copy)) edits.push({ type: 'set', key: 'length', value: length })
     if (edits.length > arrayEditsWholeMin && edits.length > length / 2) edits.splice(0, edits.length, { type: 'whole', value: copy })
   }
+}
+
+function freshSet(set: AnySet): AnySet {
+  ownless(set, 'a Set')
+  for (const member of set) {
+    if (!isSetMember(member)) throw new PathFault(`a Set holding ${describeValue(member)} (Set members must be primitives)`)
+  }
+  return new Set(set)
+}
+
+function freshTyped(array: Uint8Array): Uint8Array {
+  // A shared buffer changes under the state from other threads, and cannot be journaled.
+  if (typeof SharedArrayBuffer === 'function' && array.buffer instanceof SharedArrayBuffer) throw new PathFault('a typed array on a SharedArrayBuffer')
+  // Not checked for properties of its own: listing a typed array's keys lists every element.
+  return array.slice()
+}
+
+/** `value`, when it holds no properties of its own, which no copy would keep. */
+function ownless<T extends object>(value: T, noun: string): T {
+  if (Reflect.ownKeys(value).length !== 0) throw new PathFault(`${noun} with properties of its own`)
+  return value
 }
 
 function sameElements(a: ArrayLike<unknown>, b: ArrayLike<unknown>): boolean {

@@ -237,6 +237,47 @@ describe('Map, Set, Date and typed arrays', () => {
   })
 })
 
+describe('committed state shares nothing the turn can still reach', () => {
+  test('an object written into state is copied: changing it through a kept reference later changes no state', () => {
+    const kept = { n: 1, inner: { list: [1, 2] }, byId: new Map([['a', { v: 1 }]]), at: new Date(0), tags: new Set([1]) }
+    const { patch, state } = turnOn<Record<string, typeof kept>>({}, (s) => { s.o = kept })
+    kept.n = 99
+    kept.inner.list.push(3)
+    kept.byId.get('a')!.v = 5
+    kept.at.setTime(1000)
+    kept.tags.add(2)
+    const expected = { o: { n: 1, inner: { list: [1, 2] }, byId: new Map([['a', { v: 1 }]]), at: new Date(0), tags: new Set([1]) } }
+    expect(strictDiff(state, expected)).toBeUndefined()
+    // The journal's record holds the very same value as the state: a backup replays what the primary holds.
+    expect(patch).toEqual([{ op: 'set', path: ['o'], value: expected.o }])
+    expect((patch![0] as { value: unknown }).value).toBe(state.o)
+  })
+
+  test('a container reached twice in a new value is copied once; a cycle is still refused', () => {
+    const shared = { n: 1 }
+    const { state } = turnOn<Record<string, { a: { n: number }; b: { n: number } }>>({}, (s) => { s.o = { a: shared, b: shared } })
+    expect(state.o!.a).toBe(state.o!.b)
+    expect(state.o!.a).not.toBe(shared)
+  })
+
+  test('a null-prototype object is committed as a plain object, as the journal and every backup read it back', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, number>, { x: 1 })
+    const { state } = turnOn<Record<string, Record<string, number>>>({}, (s) => { s.bare = bare })
+    expect(Object.getPrototypeOf(state.bare)).toBe(Object.prototype)
+    expect(state.bare).toEqual({ x: 1 })
+  })
+
+  test("what a typed array's fill, sort or subarray returned in a turn does not alias the committed array", () => {
+    let filled: Uint8Array | undefined
+    let part: Uint8Array | undefined
+    const { state } = turnOn({ t: new Uint8Array([1, 9, 3]) }, (s) => { filled = s.t.fill(3, 0, 1); part = s.t.subarray(0, 2) })
+    expect(state.t).toEqual(new Uint8Array([3, 9, 3]))
+    filled![1] = 77
+    part![0] = 55
+    expect(state.t).toEqual(new Uint8Array([3, 9, 3]))
+  })
+})
+
 describe('resolveDrafts: a draft handed out of its turn becomes a plain copy of its value', () => {
   test('of every kind of container, typed arrays and dates keeping their class, read or written', () => {
     const before = { items: [{ n: 1 }], byId: new Map([['a', { n: 2 }]]), tags: new Set(['x']), at: new Date(5), bytes: new Uint8Array([1, 2, 3]), floats: new Float64Array([0.5]), nested: { deep: { v: 1 } } }

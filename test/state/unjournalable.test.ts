@@ -77,6 +77,16 @@ describe('unjournalable values', () => {
     expect(turn.commit()).toHaveLength(7)
   })
 
+  test('rejects what a copy would drop: a getter or setter, a property that is not enumerable, own properties of a Map, Set or Date', () => {
+    let reads = 0
+    expect(refusal((s) => { s.nested.g = { get x() { return ++reads } } }).message).toMatch(/state\.nested\.g\.x is an accessor property/)
+    expect(refusal((s) => { s.nested.h = Object.defineProperty({ a: 1 }, 'hidden', { value: 42, enumerable: false }) }).message).toMatch(/state\.nested\.h is an object with properties that are not enumerable/)
+    expect(refusal((s) => { s.nested.m = Object.assign(new Map([['k', 1]]), { extra: 'x' }) }).message).toMatch(/state\.nested\.m is a Map with properties of its own/)
+    expect(refusal((s) => { s.nested.t = Object.assign(new Set([1]), { extra: 'x' }) }).message).toMatch(/a Set with properties of its own/)
+    expect(refusal((s) => { s.nested.d = Object.assign(new Date(0), { extra: 'x' }) }).message).toMatch(/a Date with properties of its own/)
+    expect(refusal((s) => { s.nested.shared = new Int32Array(new SharedArrayBuffer(8)) }).message).toMatch(/state\.nested\.shared is a typed array on a SharedArrayBuffer/)
+  })
+
   test('assertJournalable checks a whole initial state', () => {
     expect(() => assertJournalable({ ok: [1, new Map([['a', new Set([1])]])] })).not.toThrow()
     expect(() => assertJournalable({ bad: { list: [new Point()] } })).toThrow(/state\.bad\.list\[0\] is a Point/)
