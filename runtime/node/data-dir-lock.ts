@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { TroupeError } from '../errors.ts'
@@ -43,7 +43,9 @@ let exitHookInstalled = false
  * machine (killed, or from before a reboot) is taken over, by one process at a time.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
-  const path = join(dataDir, lockFileName)
+  // By its real path: this process's locks are known by path, and a symlink to a directory it
+  // holds must find its lock held, not stale.
+  const path = join(realDir(dataDir), lockFileName)
   if (!create(path)) {
     if (!isStale(path, readLock(path))) throw inUse(dataDir, path, readLock(path))
     const taken = takeOver(dataDir, path)
@@ -102,6 +104,10 @@ function takeOver(dataDir: string, path: string): 'taken' | 'busy' | 'lost' {
     closeSync(fd)
     try { unlinkSync(takeover) } catch { /* gone already */ }
   }
+}
+
+function realDir(dataDir: string): string {
+  try { return realpathSync(dataDir) } catch { return dataDir }
 }
 
 function readLock(path: string): LockContent {

@@ -5,7 +5,7 @@
  * process that is gone is taken over; `stop()` releases the lock.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -53,6 +53,20 @@ describe('the data directory lock', () => {
     lock.release() // a second release does nothing
     expect(existsSync(lockPath())).toBe(false)
     lockDataDir(dataDir).release()
+  })
+
+  test('held by this process, it is refused through a symlink to the directory too', () => {
+    const link = `${dataDir}-link`
+    symlinkSync(dataDir, link)
+    try {
+      const lock = lockDataDir(dataDir)
+      expectRefused(() => lockDataDir(link), new RegExp(`in use by process ${process.pid} on `))
+      lock.release()
+      lockDataDir(link).release()
+      expect(existsSync(lockPath())).toBe(false)
+    } finally {
+      rmSync(link)
+    }
   })
 
   test('left by a process that is gone, it is taken over', () => {
