@@ -6,6 +6,7 @@ import { intentTag, isTurnIntent, type TurnIntent } from './durability/request-t
 import { applyReminderOps, reminderOp, type ReminderSpec, type ReminderTable } from './durability/reminders.ts'
 import { TroupeError, type SerializedError } from './errors.ts'
 import { serializeThrown } from './thrown.ts'
+import { turnIdOf } from './request-id.ts'
 import type { Limits } from './limits.ts'
 import { Mailbox } from './mailbox.ts'
 import { answerOf } from './answer.ts'
@@ -157,12 +158,13 @@ export class Activation {
 
   /**
    * The ids of the calls the write turn `requestId` makes derive from it, so a repeat of the turn
-   * repeats them: a caller's request id is unique already; the runtime's own turn ids (`~…`: a
-   * reminder's tick, a lifecycle hook) are unique only within this actor, so they get its key. An
-   * in-memory timer's turn never repeats (nor do its ids outlive a host): its calls take fresh ids.
+   * repeats them. A request id is unique only within its actor (a caller may send `order-1` to
+   * two accounts, and the runtime's own turn ids, `~…`, repeat across actors), so they get this
+   * actor's key: two actors' turns never derive the same id (see `turnIdOf`). An in-memory
+   * timer's turn never repeats (nor do its ids outlive a host): its calls take fresh ids.
    */
   private startCalls(requestId: string): void {
-    this.turnId = requestId.startsWith('~timer:') ? '' : requestId.startsWith('~') ? `${this.key}|${requestId}` : requestId
+    this.turnId = requestId.startsWith('~timer:') ? '' : turnIdOf(this.key, requestId)
     this.turnCalls = 0
   }
 

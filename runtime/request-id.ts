@@ -9,6 +9,14 @@
 /** Between a turn's request id and the position of a call it makes. */
 const derivedSeparator = '\u001f'
 
+/**
+ * The id a turn's calls derive from: the actor's key (its length first, so no key and request id
+ * can run into another pair's) and the turn's request id.
+ */
+export function turnIdOf(key: string, requestId: string): string {
+  return `${key.length}:${key}${derivedSeparator}${requestId}`
+}
+
 /** The request id of the `position`-th call the turn `turnId` makes: the same each time the turn runs. */
 export function derivedRequestId(turnId: string, position: number): string {
   return `${turnId}${derivedSeparator}${position}`

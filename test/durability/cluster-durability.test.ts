@@ -300,6 +300,12 @@ describe('turns and the journal through real workers', () => {
     expect(hosts.reduce((n, h) => n + h.dedupedCalls, 0)).toBeGreaterThanOrEqual(1)
   })
 
+  test('one request id sent to two actors is two requests: their turns\' calls to a third actor both take effect', async () => {
+    expect(await cluster.call('Payer/alice', 'pay', ['Account', 'shared-payee', 10], { requestId: 'order-1' })).toBe(90)
+    expect(await cluster.call('Payer/carol', 'pay', ['Account', 'shared-payee', 20], { requestId: 'order-1' })).toBe(80)
+    expect(await cluster.actor(Account, 'shared-payee').balance()).toBe(30)
+  })
+
   test("a caller's request id never meets one the runtime derives or makes: each call takes effect", async () => {
     expect(await cluster.call('Payer/ids', 'pay', ['Account', 'ids', 30], { requestId: 'order-7' })).toBe(70)
     // What a turn's first call was once called ('order-7/0'), and the runtime's own prefix, are a caller's ids like any other, or refused.
