@@ -375,8 +375,9 @@ export class Host {
       if (this.activations.has(key) || this.leaving.has(key)) continue
       const primary = this.placement.primary(key) === this.id
       // A backup wakes the primary of an actor with reminders: a host that joined holds nothing of
-      // it, so nothing else would activate it there until somebody calls.
-      if (!primary && !this.placement.isOwner(key, this.id, this.replicaCount + 1)) continue
+      // it, so nothing else would activate it there until somebody calls. A starting host offers
+      // even what it no longer owns: restarted with fewer replicas, it may hold the furthest copy.
+      if (!primary && !started && !this.placement.isOwner(key, this.id, this.replicaCount + 1)) continue
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
       const own = await this.replicas.peek(key).catch(() => undefined)

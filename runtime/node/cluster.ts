@@ -230,12 +230,14 @@ export class Cluster {
     // fenced, and every write redirected for good. Published before any call can arrive.
     if (epochMax >= view.epoch) await cluster.publish(() => ({ epoch: epochMax + 1, hosts: hostIds })).acked
     cluster.startHeartbeat()
-    if (startCount !== settings.hostCount) {
+    if (startCount !== settings.hostCount || journaled) {
       try {
-        // Each host offers its copies first (it knows no view before this one): the first step
-        // of the scale may move an actor off the only host that holds it.
+        // Each host offers its copies first (it knows no view before this one): a host that owns
+        // an actor no more (restarted with fewer replicas) may hold its furthest copy, which must
+        // reach the primary before a call activates it there; and the first step of a scale may
+        // move an actor off the only host that holds it.
         await cluster.replicated()
-        await cluster.scale(settings.hostCount)
+        if (startCount !== settings.hostCount) await cluster.scale(settings.hostCount)
       } catch (error) {
         await cluster.stop()
         throw error

@@ -461,6 +461,44 @@ describe('snapshots and compaction', () => {
   })
 })
 
+describe('restarts', () => {
+  test('restarted with fewer replicas, a host that no longer owns an actor offers its further copy to the primary', async () => {
+    const hasher = await loadPointHasher()
+    const registry = new ActorRegistry()
+    registry.register(Tally)
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-fewer-'))
+    const both: View = { epoch: 1, hosts: ['a', 'b'] }
+    const first = new MemoryNetwork()
+    const boot = async (network: MemoryNetwork, id: 'a' | 'b', view: View, replicas: number): Promise<Host> => {
+      const storage = await FileJournalStorage.open({ dir: join(dir, id) })
+      return new Host({ id, transport: network.connect(id), registry, hasher, view, storage, replicas, limits: { replicationRetryMs: 20 } })
+    }
+    const [a, b] = [await boot(first, 'a', both, 1), await boot(first, 'b', both, 1)]
+    const client = new ClusterClient({ id: 'client', transport: first.connect('client'), hasher, view: both })
+    let id = ''
+    for (let i = 0; id === ''; i++) if (client.ownerOf(Tally, `t${i}`) === 'a') id = `t${i}`
+    expect(await client.actor(Tally, id).add(1)).toBe(1)
+    // a goes down; b, primary alone in view 2, takes two more writes.
+    await a.stop()
+    b.setView({ epoch: 2, hosts: ['b'] })
+    client.setView({ epoch: 2, hosts: ['b'] })
+    expect(await client.actor(Tally, id).add(1)).toBe(2)
+    expect(await client.actor(Tally, id).add(1)).toBe(3)
+    await b.stop()
+    client.stop()
+    // Both restart on their journals with replicas 0: a is the actor's only owner, b holds its furthest copy.
+    const second = new MemoryNetwork()
+    const view: View = { epoch: 3, hosts: ['a', 'b'] }
+    const hosts = [await boot(second, 'a', view, 0), await boot(second, 'b', view, 0)]
+    await Promise.all(hosts.map((h) => h.replicated()))
+    const after = new ClusterClient({ id: 'client', transport: second.connect('client'), hasher, view })
+    expect(await after.actor(Tally, id).get()).toBe(3)
+    after.stop()
+    await Promise.all(hosts.map((h) => h.stop()))
+    rmSync(dir, { recursive: true, force: true })
+  })
+})
+
 class Gauge extends Actor<{ v: number }> {
   static readOnly = ['read']
   initialState() {
