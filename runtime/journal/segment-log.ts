@@ -92,6 +92,10 @@ export class SegmentLog {
     let names: string[]
     try { names = await fs.list(dir) } catch (error) { throw storageError(error, 'list') }
     const ids = names.flatMap((n) => { const m = segmentName.exec(n); return m ? [Number(m[1])] : [] }).sort((a, b) => a - b)
+    // Compaction deletes the oldest segments only: a gap is a segment lost, with whatever it held.
+    for (let i = 1; i < ids.length; i++) {
+      if (ids[i] !== ids[i - 1]! + 1) throw new TroupeError('CorruptRecord', `journal segment ${segmentFile(ids[i - 1]! + 1)} is missing from ${dir}: segments ${segmentFile(ids[i - 1]!)} and ${segmentFile(ids[i]!)} are there`)
+    }
     let tailBytes = 0, fileBytes = 0
     for (const [i, id] of ids.entries()) {
       let bytes: Uint8Array

@@ -183,6 +183,14 @@ describe('file journal recovery: damage behind a valid checksum', () => {
     await expectCorrupt(goodFrames(), 'a jump from segment 1 to 2')
   })
 
+  test('a missing segment between two others is CorruptRecord naming it: compaction deletes only the oldest', async () => {
+    // Segment 2 held other keys' records only: every key's seqs stay contiguous without it.
+    await writeFile(join(dir, segmentFile(3)), segmentOf(frame(entry({ key: 'Counter/bob', seq: 1 }))))
+    const error = await openError(goodFrames())
+    expect(isTroupeError(error, 'CorruptRecord'), String(error)).toBe(true)
+    expect(String(error)).toContain(`segment ${segmentFile(2)} is missing`)
+  })
+
   test('a body that does not decode, or decodes to something else, is CorruptRecord when read', async () => {
     const garbage = Uint8Array.of(0xff, 0x0f, 0x99, 0x99, 0x99)
     const cases: [string, Uint8Array][] = [
