@@ -213,6 +213,7 @@ export class Cluster {
       const readies = await Promise.all(handles.map(whenReady))
       client.setKnownTypes(readies[0]!.types)
       epochMax = Math.max(...readies.map((r) => r.epochMax))
+      checkEpochRoom(epochMax, 'the journals hold')
       journaled = readies.some((r) => r.journaled)
       if (settings.autoscale && settings.replicas === 0 && journaled) throw new TroupeError('InvalidArgument', `options.autoscale: ${unmovable}`)
     } catch (error) {
@@ -744,10 +745,21 @@ function storedEpoch(dataDir: string | undefined): number {
   if (dataDir === undefined) return 0
   try {
     const epoch = Number(readFileSync(epochFile(dataDir), 'utf8').trim())
-    return Number.isSafeInteger(epoch) && epoch > 0 ? epoch : 0
-  } catch {
+    if (!Number.isSafeInteger(epoch) || epoch <= 0) return 0
+    checkEpochRoom(epoch, `${epochFile(dataDir)} notes`)
+    return epoch
+  } catch (error) {
+    if (error instanceof TroupeError) throw error
     return 0
   }
+}
+
+/** Epochs above this leave views no room to grow (each change adds one; past 2^53 they stop being exact). */
+const epochRoomMax = 2 ** 52
+
+/** Refuses to start from an epoch with no room to grow: it can only come from a damaged note or journal. */
+function checkEpochRoom(epoch: number, where: string): void {
+  if (epoch > epochRoomMax) throw new TroupeError('InvalidArgument', `options.dataDir: ${where} view epoch ${epoch}, above 2^52: views could not go on growing; the note or journal is damaged`)
 }
 
 /**

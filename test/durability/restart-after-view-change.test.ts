@@ -6,7 +6,7 @@
  * backups' copies and were fenced. The hosts now report the newest epoch in their journals, and
  * the first view starts above it.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
@@ -75,4 +75,18 @@ test.each([
   } finally {
     await second.stop()
   }
+})
+
+test('a noted view epoch with no room to grow (a damaged note) is refused at start, naming the note', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'troupe-epoch-room-'))
+  dirs.push(dataDir)
+  writeFileSync(join(dataDir, 'view-epoch'), '9007199254740989\n')
+  const error = await Cluster.start({ actors, hosts: 1, dataDir }).catch((e: unknown) => e)
+  expect(isTroupeError(error, 'InvalidArgument'), String(error)).toBe(true)
+  expect(String(error)).toMatch(/view-epoch notes view epoch 9007199254740989, above 2\^52/)
+  // Refused before any host started, and the lock released: a good note starts.
+  writeFileSync(join(dataDir, 'view-epoch'), '7\n')
+  const cluster = await Cluster.start({ actors, hosts: 1, dataDir })
+  expect(cluster.view.epoch).toBe(8)
+  await cluster.stop()
 })
