@@ -2,7 +2,7 @@ import * as Comlink from 'comlink'
 import { existsSync } from 'node:fs'
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import type { Consistency } from '../durability/consistency.ts'
-import { TroupeError } from '../errors.ts'
+import { TroupeError, type ErrorKind } from '../errors.ts'
 import type { Limits } from '../limits.ts'
 import { pointCaches } from '../ring.ts'
 import type { HostId, View } from '../view.ts'
@@ -85,10 +85,16 @@ export function ask<T>(handle: HostHandle, call: Promise<T>, ms: number, what: s
   return withDeadline(Promise.race([call, gone]), ms, `${handle.id} ${what}`)
 }
 
+/** Kinds of a host's start-up failure that say more than `HostUnavailable`: its journal's. */
+const startupKinds: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['CorruptRecord', 'StorageFailed', 'StorageFull'])
+
 /** Resolves with the actor types once the host serves calls; rejects if it dies first. */
 export function whenReady(handle: HostHandle): Promise<ReturnType<HostControl['ready']>> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(new TroupeError('HostUnavailable', `${handle.id} failed to start: ${error.message}`))
+    // A journal that cannot open says why in its kind (CorruptRecord, StorageFailed, ...): kept.
+    const onError = (error: Error & { kind?: unknown }): void => {
+      reject(new TroupeError(startupKinds.has(error.kind as ErrorKind) ? error.kind as ErrorKind : 'HostUnavailable', `${handle.id} failed to start: ${error.message}`))
+    }
     const onExit = (code: number): void => reject(new TroupeError('HostUnavailable', `${handle.id} exited with code ${code} while starting`))
     handle.worker.once('error', onError)
     handle.worker.once('exit', onExit)

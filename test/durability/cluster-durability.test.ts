@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, type ClusterEvent } from '../../index.ts'
 import { Account, Counter, Ledger, Payer } from '../fixtures/actors.ts'
+import { segmentFile } from '../../runtime/journal/segment-log.ts'
 
 const actors = new URL('../fixtures/actors.ts', import.meta.url)
 /** Built JavaScript actors (Counter, LocalCounter, Tally, Stall): a worker starts them far faster than TypeScript. */
@@ -316,6 +317,21 @@ describe('turns and the journal through real workers', () => {
     }
     expect(await cluster.call('Payer/ids', 'pay', ['Account', 'ids', 30], { requestId: 'order-7' })).toBe(70)
     expect(await cluster.actor(Account, 'ids').balance()).toBe(35)
+  })
+})
+
+describe('a damaged journal at start', () => {
+  test('refuses Cluster.start with the journal\'s own kind (CorruptRecord), naming the host and the segment', async () => {
+    const dataDir = tempDir()
+    const first = await Cluster.start({ actors: examples, hosts: 1, dataDir })
+    await first.actor(Counter, 'damaged').increment(1)
+    await first.stop()
+    const hostDir = join(dataDir, readdirSync(dataDir).find((name) => name.startsWith('host-'))!)
+    // A segment far past the last one: the ones between are missing.
+    writeFileSync(join(hostDir, segmentFile(9)), new Uint8Array(64))
+    const error = await Cluster.start({ actors: examples, hosts: 1, dataDir }).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'CorruptRecord'), String(error)).toBe(true)
+    expect(String(error)).toMatch(/host-0 failed to start: .*journal segment 0+2\.seg is missing/)
   })
 })
 
