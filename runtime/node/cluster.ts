@@ -350,6 +350,7 @@ export class Cluster {
       await this.publish(this.without(hostId), [hostId]).acked
       await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
       await this.retire(handle)
+      this.forget(handle)
       await this.replicated()
       noteView(this.settings.dataDir, this.view)
     })
@@ -563,6 +564,18 @@ export class Cluster {
 
   private without(hostId: HostId): (current: View) => View {
     return (current) => ({ epoch: current.epoch + 1, hosts: current.hosts.filter((h) => h !== hostId) })
+  }
+
+  /**
+   * A drained host is gone for good: no longer listed, nor counted among the children a
+   * one_for_all or rest_for_one restart brings back, and its peers drop their links to it.
+   */
+  private forget(handle: HostHandle): void {
+    const index = this.handles.indexOf(handle)
+    if (index >= 0) this.handles.splice(index, 1)
+    for (const peer of this.liveHandles()) {
+      void ask(peer, peer.control.disconnect(handle.id), this.settings.hangTimeoutMs, 'disconnect').catch(() => undefined)
+    }
   }
 
   private async retire(handle: HostHandle): Promise<void> {

@@ -62,6 +62,8 @@ export interface HostControl {
   journal(key: string): Promise<{ snapshot: { seq: number; epoch: number; state: unknown } | undefined; records: JournalRecord[] }>
   /** Adds a data-plane link to a new peer (a host or client that joined). */
   connect(peer: string, port: MessagePort): void
+  /** Drops the data-plane link to a peer that left for good (a drained host). */
+  disconnect(peer: string): void
   /** Passivates every actor, waiting for their last records to be durable; the host stays up. */
   drain(): Promise<void>
   /** Drains and closes; the worker exits afterwards. */

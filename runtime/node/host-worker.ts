@@ -63,6 +63,7 @@ const control: HostControl = {
   activeKeys: () => host.activeKeys(),
   journal: (key) => host.journal(key),
   connect: (peer, port) => transport.connect(peer, nodeEndpoint(port)),
+  disconnect: (peer) => transport.disconnect(peer),
   drain: () => host.drain(),
   async stop() {
     await host.stop()
