@@ -74,6 +74,12 @@ export interface HostOptions {
    * more backup than the consistency level needs. Default false.
    */
   restartedWithoutState?: boolean
+  /**
+   * Set by the supervisor when this host replaces one on the same disk while the cluster ran: the
+   * others may have written while it was down, so no copy it holds counts as the furthest until
+   * another owner confirmed it (its recovery reads wait for one more backup). Default false.
+   */
+  restartedWithState?: boolean
 }
 
 /** Counters a host keeps. */
@@ -134,6 +140,10 @@ export class Host {
   private readonly rejoinedAhead = new Map<PeerId, number>()
   /** The placements before each view adopted since the last re-replication of idle actors ran (see `setView`). */
   private readonly viewsNotReplicated: Placement[] = []
+  /** Came back without its disk (see `HostOptions.restartedWithoutState`). */
+  private readonly forgetfulSelf: boolean
+  /** Came back with its disk: the keys another owner confirmed since (see `HostOptions.restartedWithState`). */
+  private readonly confirmedKeys: Set<string> | undefined
   /**
    * Hosts that came back without their disk, with the epoch they said so in: for the next
    * `forgetfulViews` views, a backup offers its copies to such a host wherever a view makes it
@@ -180,6 +190,9 @@ export class Host {
     this.store = options.store ?? new MemoryStateStore()
     this.storage = options.storage ?? new MemoryJournalStorage()
     this.replicaCount = options.replicas ?? 2
+    this.forgetfulSelf = options.restartedWithoutState ?? false
+    // With no replicas no other owner can confirm anything: this host's copy is all there is.
+    this.confirmedKeys = options.restartedWithState && this.replicaCount > 0 ? new Set() : undefined
     this.consistency = options.consistency ?? 'strong'
     this.onEvent = options.onEvent
     this.onEscalate = options.onEscalate
@@ -216,7 +229,8 @@ export class Host {
         if (this.activations.has(key) || this.leaving.has(key)) return
         this.replicas.receive(from, key, epoch, [], copy, true)
       },
-      forgetful: options.restartedWithoutState ?? false,
+      unsure: (key, seq) => this.unsure(key, seq),
+      confirmed: (key) => this.confirmedKeys?.add(key),
     })
     this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })
     this.placement = this.place(options.view ?? { epoch: 0, hosts: [] })
@@ -432,6 +446,12 @@ export class Host {
     } finally {
       if (timer !== undefined) this.clock.clearTimeout(timer)
     }
+  }
+
+  /** See `RecoveryPorts.unsure`: an empty copy after a lost disk, any copy after a restart until confirmed. */
+  private unsure(key: string, seq: number): boolean {
+    if (this.forgetfulSelf) return seq === 0
+    return this.confirmedKeys !== undefined && !this.confirmedKeys.has(key)
   }
 
   /** `promise`, or `ms` passing, whichever comes first. */
@@ -967,6 +987,8 @@ export class Host {
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
+    // A whole copy from another owner in this view: this host's copy is confirmed (or replaced).
+    if (this.confirmedKeys !== undefined && shipment.snapshot !== undefined && shipment.epoch === this.view.epoch) this.confirmedKeys.add(shipment.key)
     // A whole actor from a host that is not its primary in the shipment's epoch (this host's view)
     // is another owner's copy, offered after this host rejoined without its disk or became primary
     // of an actor it held nothing of (see `rereplicate`). It is installed only if it goes further

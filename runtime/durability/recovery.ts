@@ -26,8 +26,15 @@ export interface RecoveryPorts {
   localCopy(key: string): Promise<{ copy: ShippedSnapshot; durable: boolean } | undefined>
   /** Another owner's copy, for this host to install as a backup would a resync, if it is ahead (queued behind pending shipments). */
   offer(from: HostId, key: string, epoch: number, copy: ShippedSnapshot): void
-  /** This host may have lost state (it replaced one without a disk): an empty copy of its own proves nothing. */
-  forgetful: boolean
+  /**
+   * This host's own copy of `key` (`seq` records) may be behind what was acknowledged (it replaced
+   * a host without a disk and holds nothing, or it came back with its disk while others wrote and
+   * no owner has confirmed it since): it proves nothing, so one more backup must answer, and with
+   * no backup in the view the read waits for one.
+   */
+  unsure(key: string, seq: number): boolean
+  /** Another owner answered a read of `key`: this host's copy is the furthest among them now. */
+  confirmed(key: string): void
 }
 
 /**
@@ -62,7 +69,8 @@ export class Recovery {
    */
   async recover(key: string, start: Replica, abandon?: () => boolean, keep = false, early: readonly ShippedSnapshot[] = []): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
-    if (ports.needed(key, ports.backupsOf(key).length) === 0) {
+    const unsure = ports.unsure(key, start.seq)
+    if (!unsure && ports.needed(key, ports.backupsOf(key).length) === 0) {
       // No owner to ask: a copy offered ahead of time still counts if it goes further.
       const furthest = early.reduce<ShippedSnapshot | undefined>((best, copy) => (ahead(copy, best ?? start) ? copy : best), undefined)
       if (furthest === undefined) return { copy: start, heldBy: [] }
@@ -77,9 +85,11 @@ export class Recovery {
     let copyOfStart: ShippedSnapshot | undefined
     const offered = (): ShippedSnapshot | undefined => start.seq === 0 || start.epoch >= ports.view().epoch ? undefined
       : (copyOfStart ??= shippedOf(start))
-    // Read and write sets must meet: this host's own copy counts as one answer, unless it may have
-    // been lost (an empty copy on a host that replaced one without a disk): then one more backup must answer.
-    const extra = start.seq === 0 && ports.forgetful ? 1 : 0
+    // Read and write sets must meet: this host's own copy counts as one answer, unless it may be
+    // behind (see `unsure`): then one more backup must answer, and with none in the view, the read
+    // waits (a host back from a crash whose up-to-date owners died meanwhile must not serve, nor
+    // write over, the history they hold: they may come back with their disks).
+    const extra = unsure ? 1 : 0
     const answers = new Set<HostId>()
     const copies = new Map<HostId, { epoch: number; seq: number }>()
     const id = ports.nextId()
@@ -114,6 +124,7 @@ export class Recovery {
         let timer: TimerHandle | undefined
         const enough = (): boolean => {
           const current = ports.backupsOf(key)
+          if (unsure && current.length === 0) return false
           return current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length) + extra, current.length)
         }
         const ask = (): void => {
@@ -154,6 +165,7 @@ export class Recovery {
       listening.delete(consider)
       if (listening.size === 0 && this.offers.get(key) === listening) this.offers.delete(key)
     }
+    if (answers.size > 0) ports.confirmed(key)
     const chosen = best ?? start
     const heldBy = [...copies].filter(([, c]) => c.epoch === chosen.epoch && c.seq === chosen.seq).map(([host]) => host)
     if (!best) return { copy: start, heldBy }

@@ -19,6 +19,8 @@ export interface HostWorkerData {
   dataDir: string | undefined
   /** This host replaces one whose state is gone. */
   restartedWithoutState: boolean
+  /** This host replaces one on the same data directory (see `HostOptions.restartedWithState`). */
+  restartedWithState: boolean
   /** Data-plane links: one port per peer (other hosts and clients). */
   peers: Array<[string, MessagePort]>
   /** The control-plane port (comlink). */

@@ -62,6 +62,8 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     // A host that joins a running cluster holds nothing of the actors it takes over (unless it is a
     // replacement reopening its data directory): its recovery reads ask one owner more.
     restartedWithoutState: joinedLater && !(restarts > 0 && settings.dataDir !== undefined),
+    // A replacement reopening its data directory may be behind what the others wrote meanwhile.
+    restartedWithState: joinedLater && restarts > 0 && settings.dataDir !== undefined,
     pointCaches: pointCaches([...view.hosts, id]),
     fence,
     spinWaitUs: settings.spinWaitUs,

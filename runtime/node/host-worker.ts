@@ -39,7 +39,7 @@ const transport = new PortTransport(data.hostId, data.peers.map(([peer, port]) =
 })
 const host = new Host({
   id: data.hostId, transport, registry, hasher, view: data.view, limits: data.limits,
-  replicas: data.replicas, consistency: data.consistency, storage, restartedWithoutState: data.restartedWithoutState,
+  replicas: data.replicas, consistency: data.consistency, storage, restartedWithoutState: data.restartedWithoutState, restartedWithState: data.restartedWithState,
   // Escalation: this host gives up and exits; its supervisor in the main thread replaces it.
   onEscalate: (reason) => {
     console.error(`troupe: ${data.hostId} escalates: ${reason}`)

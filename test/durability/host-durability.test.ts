@@ -497,6 +497,47 @@ describe('restarts', () => {
     await Promise.all(hosts.map((h) => h.stop()))
     rmSync(dir, { recursive: true, force: true })
   })
+
+  test('a host back on its disk while others wrote serves nothing alone: it waits for an owner that holds the rest', async () => {
+    const hasher = await loadPointHasher()
+    const registry = new ActorRegistry()
+    registry.register(Tally)
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-rejoined-'))
+    const boot = async (network: MemoryNetwork, id: 'a' | 'b', view: View, restartedWithState = false): Promise<Host> => {
+      const storage = await FileJournalStorage.open({ dir: join(dir, id) })
+      return new Host({ id, transport: network.connect(id), registry, hasher, view, storage, replicas: 1, restartedWithState, limits: { replicationRetryMs: 20 } })
+    }
+    const first = new MemoryNetwork()
+    const both: View = { epoch: 1, hosts: ['a', 'b'] }
+    const [a, b] = [await boot(first, 'a', both), await boot(first, 'b', both)]
+    const client = new ClusterClient({ id: 'client', transport: first.connect('client'), hasher, view: both })
+    let id = ''
+    for (let i = 0; id === ''; i++) if (client.ownerOf(Tally, `t${i}`) === 'a') id = `t${i}`
+    expect(await client.actor(Tally, id).add(1)).toBe(1)
+    // a crashes; b, alone in view 2, acknowledges a second write; then b goes down too.
+    await a.stop()
+    b.setView({ epoch: 2, hosts: ['b'] })
+    client.setView({ epoch: 2, hosts: ['b'] })
+    expect(await client.actor(Tally, id).add(1)).toBe(2)
+    await b.stop()
+    client.stop()
+    // a comes back on its disk, the only host of view 3: its copy (1) may be behind, so it answers nothing.
+    const second = new MemoryNetwork()
+    const aBack = await boot(second, 'a', { epoch: 3, hosts: ['a'] }, true)
+    const after = new ClusterClient({ id: 'client', transport: second.connect('client'), hasher, view: { epoch: 3, hosts: ['a'] }, limits: { callTimeoutMs: 300 } })
+    const alone = await after.actor(Tally, id).get().catch((e: unknown) => e)
+    expect(isTroupeError(alone, 'CallTimeout'), String(alone)).toBe(true)
+    // b comes back on its disk too: the read finds its copy, and nothing acknowledged is lost.
+    const view: View = { epoch: 4, hosts: ['a', 'b'] }
+    const bBack = await boot(second, 'b', view, true)
+    aBack.setView(view)
+    after.setView(view)
+    expect(await after.actor(Tally, id).get()).toBe(2)
+    expect(await after.actor(Tally, id).add(1)).toBe(3)
+    after.stop()
+    await Promise.all([aBack.stop(), bBack.stop()])
+    rmSync(dir, { recursive: true, force: true })
+  })
 })
 
 class Gauge extends Actor<{ v: number }> {

@@ -21,7 +21,8 @@ function reader(view: { current: View }) {
     nextId: () => `h0~${ids++}`,
     localCopy: async () => undefined,
     offer: () => {},
-    forgetful: false,
+    unsure: () => false,
+    confirmed: () => {},
   })
   return { clock, sent, recovery }
 }
