@@ -461,82 +461,69 @@ describe('snapshots and compaction', () => {
   })
 })
 
+/**
+ * Two hosts on file journals (replicas 1) and an actor whose primary is `a`: one write on both,
+ * then `a` goes down and `b`, alone in view 2, takes `aloneOnB` more; then `b` goes down too.
+ * `boot` starts a host again on its journal, on a network of the test's choosing.
+ */
+async function aheadOnB(aloneOnB: number) {
+  const hasher = await loadPointHasher()
+  const registry = new ActorRegistry()
+  registry.register(Tally)
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-restarts-'))
+  const boot = async (network: MemoryNetwork, id: 'a' | 'b', view: View, options: { replicas?: number; restartedWithState?: boolean } = {}): Promise<Host> => {
+    const storage = await FileJournalStorage.open({ dir: join(dir, id) })
+    return new Host({ id, transport: network.connect(id), registry, hasher, view, storage, replicas: 1, ...options, limits: { replicationRetryMs: 20 } })
+  }
+  const first = new MemoryNetwork()
+  const both: View = { epoch: 1, hosts: ['a', 'b'] }
+  const [a, b] = [await boot(first, 'a', both), await boot(first, 'b', both)]
+  const client = new ClusterClient({ id: 'client', transport: first.connect('client'), hasher, view: both })
+  let id = ''
+  for (let i = 0; id === ''; i++) if (client.ownerOf(Tally, `t${i}`) === 'a') id = `t${i}`
+  expect(await client.actor(Tally, id).add(1)).toBe(1)
+  await a.stop()
+  b.setView({ epoch: 2, hosts: ['b'] })
+  client.setView({ epoch: 2, hosts: ['b'] })
+  for (let n = 2; n <= aloneOnB + 1; n++) expect(await client.actor(Tally, id).add(1)).toBe(n)
+  await b.stop()
+  client.stop()
+  return { hasher, boot, id, removeDir: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
 describe('restarts', () => {
   test('restarted with fewer replicas, a host that no longer owns an actor offers its further copy to the primary', async () => {
-    const hasher = await loadPointHasher()
-    const registry = new ActorRegistry()
-    registry.register(Tally)
-    const dir = mkdtempSync(join(tmpdir(), 'troupe-fewer-'))
-    const both: View = { epoch: 1, hosts: ['a', 'b'] }
-    const first = new MemoryNetwork()
-    const boot = async (network: MemoryNetwork, id: 'a' | 'b', view: View, replicas: number): Promise<Host> => {
-      const storage = await FileJournalStorage.open({ dir: join(dir, id) })
-      return new Host({ id, transport: network.connect(id), registry, hasher, view, storage, replicas, limits: { replicationRetryMs: 20 } })
-    }
-    const [a, b] = [await boot(first, 'a', both, 1), await boot(first, 'b', both, 1)]
-    const client = new ClusterClient({ id: 'client', transport: first.connect('client'), hasher, view: both })
-    let id = ''
-    for (let i = 0; id === ''; i++) if (client.ownerOf(Tally, `t${i}`) === 'a') id = `t${i}`
-    expect(await client.actor(Tally, id).add(1)).toBe(1)
-    // a goes down; b, primary alone in view 2, takes two more writes.
-    await a.stop()
-    b.setView({ epoch: 2, hosts: ['b'] })
-    client.setView({ epoch: 2, hosts: ['b'] })
-    expect(await client.actor(Tally, id).add(1)).toBe(2)
-    expect(await client.actor(Tally, id).add(1)).toBe(3)
-    await b.stop()
-    client.stop()
+    const { hasher, boot, id, removeDir } = await aheadOnB(2)
     // Both restart on their journals with replicas 0: a is the actor's only owner, b holds its furthest copy.
     const second = new MemoryNetwork()
     const view: View = { epoch: 3, hosts: ['a', 'b'] }
-    const hosts = [await boot(second, 'a', view, 0), await boot(second, 'b', view, 0)]
+    const hosts = [await boot(second, 'a', view, { replicas: 0 }), await boot(second, 'b', view, { replicas: 0 })]
     await Promise.all(hosts.map((h) => h.replicated()))
     const after = new ClusterClient({ id: 'client', transport: second.connect('client'), hasher, view })
     expect(await after.actor(Tally, id).get()).toBe(3)
     after.stop()
     await Promise.all(hosts.map((h) => h.stop()))
-    rmSync(dir, { recursive: true, force: true })
+    removeDir()
   })
 
   test('a host back on its disk while others wrote serves nothing alone: it waits for an owner that holds the rest', async () => {
-    const hasher = await loadPointHasher()
-    const registry = new ActorRegistry()
-    registry.register(Tally)
-    const dir = mkdtempSync(join(tmpdir(), 'troupe-rejoined-'))
-    const boot = async (network: MemoryNetwork, id: 'a' | 'b', view: View, restartedWithState = false): Promise<Host> => {
-      const storage = await FileJournalStorage.open({ dir: join(dir, id) })
-      return new Host({ id, transport: network.connect(id), registry, hasher, view, storage, replicas: 1, restartedWithState, limits: { replicationRetryMs: 20 } })
-    }
-    const first = new MemoryNetwork()
-    const both: View = { epoch: 1, hosts: ['a', 'b'] }
-    const [a, b] = [await boot(first, 'a', both), await boot(first, 'b', both)]
-    const client = new ClusterClient({ id: 'client', transport: first.connect('client'), hasher, view: both })
-    let id = ''
-    for (let i = 0; id === ''; i++) if (client.ownerOf(Tally, `t${i}`) === 'a') id = `t${i}`
-    expect(await client.actor(Tally, id).add(1)).toBe(1)
-    // a crashes; b, alone in view 2, acknowledges a second write; then b goes down too.
-    await a.stop()
-    b.setView({ epoch: 2, hosts: ['b'] })
-    client.setView({ epoch: 2, hosts: ['b'] })
-    expect(await client.actor(Tally, id).add(1)).toBe(2)
-    await b.stop()
-    client.stop()
+    const { hasher, boot, id, removeDir } = await aheadOnB(1)
     // a comes back on its disk, the only host of view 3: its copy (1) may be behind, so it answers nothing.
     const second = new MemoryNetwork()
-    const aBack = await boot(second, 'a', { epoch: 3, hosts: ['a'] }, true)
+    const aBack = await boot(second, 'a', { epoch: 3, hosts: ['a'] }, { restartedWithState: true })
     const after = new ClusterClient({ id: 'client', transport: second.connect('client'), hasher, view: { epoch: 3, hosts: ['a'] }, limits: { callTimeoutMs: 300 } })
     const alone = await after.actor(Tally, id).get().catch((e: unknown) => e)
     expect(isTroupeError(alone, 'CallTimeout'), String(alone)).toBe(true)
     // b comes back on its disk too: the read finds its copy, and nothing acknowledged is lost.
     const view: View = { epoch: 4, hosts: ['a', 'b'] }
-    const bBack = await boot(second, 'b', view, true)
+    const bBack = await boot(second, 'b', view, { restartedWithState: true })
     aBack.setView(view)
     after.setView(view)
     expect(await after.actor(Tally, id).get()).toBe(2)
     expect(await after.actor(Tally, id).add(1)).toBe(3)
     after.stop()
     await Promise.all([aBack.stop(), bBack.stop()])
-    rmSync(dir, { recursive: true, force: true })
+    removeDir()
   })
 })
 
