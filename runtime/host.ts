@@ -1197,13 +1197,17 @@ export class Host {
     activation.status = 'gone'
     if (this.activations.get(activation.key) === activation) this.activations.delete(activation.key)
     const cause = serializeThrown(error, activation.key)
-    const failure = new TroupeError('ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? cause.kind}: ${cause.message}`, { actor: activation.key })
+    // A full disk is no failure of the actor's: its calls hear StorageFull (nothing ran), and the
+    // activation supervisor does not count it (a host that gave up over it would hand its actors
+    // to hosts whose disks are as full, one failover after another).
+    const full = cause.kind === 'StorageFull'
+    const failure = new TroupeError(full ? 'StorageFull' : 'ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? cause.kind}: ${cause.message}`, { actor: activation.key })
     // Fenced during recovery (a newer view exists): the calls never ran; redirect them.
     const moved = cause.kind === 'StaleEpoch'
     if (!moved) activation.failure = failure
     for (const job of activation.mailbox.drain()) job.reject(moved ? new TroupeError('HostUnavailable', failure.message, { actor: activation.key }) : failure)
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
-    if (moved) return
+    if (moved || full) return
     this.onEvent?.({ kind: 'activation-failed', key: activation.key, host: this.id, message: failure.message, atMs: this.clock.now() })
     // The next call restarts the activation; too many failures in the period escalate to the host's supervisor.
     const decision = this.activationSupervisor.childExited(activation.key, [activation.key], true, this.clock.now())

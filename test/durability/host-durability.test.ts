@@ -306,6 +306,46 @@ describe('storage failures', () => {
   })
 })
 
+/** Counts its activations in its state: every activation journals a record. */
+class Waker extends Actor<{ wakes: number }> {
+  initialState() {
+    return { wakes: 0 }
+  }
+  onActivate() {
+    this.state.wakes++
+  }
+  wakes() {
+    return this.state.wakes
+  }
+}
+
+describe('a full disk and activations', () => {
+  test('activations a full disk refuses answer StorageFull and never count as failures: the host does not give up', async () => {
+    const hasher = await loadPointHasher()
+    const network = new MemoryNetwork()
+    const registry = new ActorRegistry()
+    registry.register(Waker)
+    const view: View = { epoch: 1, hosts: ['solo'] }
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-full-wake-'))
+    const { fs, plan } = faultyFs()
+    const storage: JournalStorage = await FileJournalStorage.open({ dir, fs })
+    const escalations: string[] = []
+    const host = new Host({ id: 'solo', transport: network.connect('solo'), registry, hasher, view, storage, consistency: 'local', replicas: 0, onEscalate: (why) => escalations.push(why) })
+    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    plan.diskFull = true
+    // More than the activation supervisor's intensity (5 in 5 s), on several actors.
+    for (let i = 0; i < 8; i++) {
+      const error = await client.actor(Waker, `w${i % 3}`).wakes().catch((e: unknown) => e)
+      expect(isTroupeError(error, 'StorageFull'), String(error)).toBe(true)
+    }
+    expect(escalations).toEqual([])
+    plan.diskFull = false
+    expect(await client.actor(Waker, 'w0').wakes()).toBe(1)
+    await host.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+})
+
 class Purse extends Actor<{ balance: number }> {
   initialState() {
     return { balance: 100 }
