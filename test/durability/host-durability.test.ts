@@ -275,37 +275,6 @@ describe('exactly-once', () => {
   })
 })
 
-describe('storage failures', () => {
-  const dirs: string[] = []
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-  })
-
-  test('a full disk refuses the write with StorageFull, acknowledges nothing, and the actor recovers', async () => {
-    const hasher = await loadPointHasher()
-    const network = new MemoryNetwork()
-    const registry = new ActorRegistry()
-    registry.register(Tally)
-    const view: View = { epoch: 1, hosts: ['solo'] }
-    const dir = mkdtempSync(join(tmpdir(), 'troupe-full-'))
-    dirs.push(dir)
-    const { fs, plan } = faultyFs()
-    const storage: JournalStorage = await FileJournalStorage.open({ dir, fs })
-    const host = new Host({ id: 'solo', transport: network.connect('solo'), registry, hasher, view, storage, consistency: 'local', replicas: 0 })
-    const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
-    const tally = client.actor(Tally, 'disk')
-    expect(await tally.add(1)).toBe(1)
-    plan.diskFull = true
-    const error = await tally.add(100).catch((e: unknown) => e)
-    expect(isTroupeError(error, 'StorageFull')).toBe(true)
-    plan.diskFull = false
-    // The failed turn's state was never acknowledged; the actor reloads what is durable.
-    expect(await tally.get()).toBe(1)
-    expect(await tally.add(1)).toBe(2)
-    await host.stop()
-  })
-})
-
 /** Counts its activations in its state: every activation journals a record. */
 class Waker extends Actor<{ wakes: number }> {
   initialState() {
@@ -319,19 +288,45 @@ class Waker extends Actor<{ wakes: number }> {
   }
 }
 
-describe('a full disk and activations', () => {
-  test('activations a full disk refuses answer StorageFull and never count as failures: the host does not give up', async () => {
+describe('storage failures', () => {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** One host (`local`, no replicas) journaling to files on a disk that can fill up, and a client. */
+  async function soloOnDisk(type: typeof Tally | typeof Waker, onEscalate?: (reason: string) => void) {
     const hasher = await loadPointHasher()
     const network = new MemoryNetwork()
     const registry = new ActorRegistry()
-    registry.register(Waker)
+    registry.register(type)
     const view: View = { epoch: 1, hosts: ['solo'] }
-    const dir = mkdtempSync(join(tmpdir(), 'troupe-full-wake-'))
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-full-'))
+    dirs.push(dir)
     const { fs, plan } = faultyFs()
     const storage: JournalStorage = await FileJournalStorage.open({ dir, fs })
-    const escalations: string[] = []
-    const host = new Host({ id: 'solo', transport: network.connect('solo'), registry, hasher, view, storage, consistency: 'local', replicas: 0, onEscalate: (why) => escalations.push(why) })
+    const host = new Host({ id: 'solo', transport: network.connect('solo'), registry, hasher, view, storage, consistency: 'local', replicas: 0, onEscalate })
     const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+    return { host, client, plan }
+  }
+
+  test('a full disk refuses the write with StorageFull, acknowledges nothing, and the actor recovers', async () => {
+    const { host, client, plan } = await soloOnDisk(Tally)
+    const tally = client.actor(Tally, 'disk')
+    expect(await tally.add(1)).toBe(1)
+    plan.diskFull = true
+    const error = await tally.add(100).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'StorageFull')).toBe(true)
+    plan.diskFull = false
+    // The failed turn's state was never acknowledged; the actor reloads what is durable.
+    expect(await tally.get()).toBe(1)
+    expect(await tally.add(1)).toBe(2)
+    await host.stop()
+  })
+
+  test('activations a full disk refuses answer StorageFull and never count as failures: the host does not give up', async () => {
+    const escalations: string[] = []
+    const { host, client, plan } = await soloOnDisk(Waker, (why) => escalations.push(why))
     plan.diskFull = true
     // More than the activation supervisor's intensity (5 in 5 s), on several actors.
     for (let i = 0; i < 8; i++) {
@@ -342,9 +337,10 @@ describe('a full disk and activations', () => {
     plan.diskFull = false
     expect(await client.actor(Waker, 'w0').wakes()).toBe(1)
     await host.stop()
-    rmSync(dir, { recursive: true, force: true })
   })
 })
+
+
 
 class Purse extends Actor<{ balance: number }> {
   initialState() {
