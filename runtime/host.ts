@@ -140,6 +140,8 @@ export class Host {
   private readonly rejoinedAhead = new Map<PeerId, number>()
   /** The placements before each view adopted since the last re-replication of idle actors ran (see `setView`). */
   private readonly viewsNotReplicated: Placement[] = []
+  /** A `tidyJournal` run is under way. */
+  private tidying = false
   /** Came back without its disk (see `HostOptions.restartedWithoutState`). */
   private readonly forgetfulSelf: boolean
   /** Came back with its disk: the keys another owner confirmed since (see `HostOptions.restartedWithState`). */
@@ -1324,8 +1326,28 @@ export class Host {
         if ((activation.lastUsedMs > cutoff && !early) || activation.reminders.size > 0) continue
         void this.passivate(activation)
       }
+      void this.tidyJournal()
       this.armIdleSweep()
     }, interval)
+  }
+
+  /**
+   * Writes again, whole, the idle actors whose entries keep the journal's oldest space from being
+   * reclaimed (see `JournalStorage.keysHoldingOldest`), a few at a time. Active ones are left to
+   * their logs' snapshots (they passivate once idle). One run at a time.
+   */
+  private async tidyJournal(): Promise<void> {
+    if (this.tidying || this.storage.keysHoldingOldest === undefined) return
+    this.tidying = true
+    try {
+      for (const key of this.storage.keysHoldingOldest(tidyKeysMax)) {
+        if (this.stopped) return
+        if (this.activations.has(key) || this.leaving.has(key) || this.refills.has(key)) continue
+        await this.replicas.rewrite(key)
+      }
+    } finally {
+      this.tidying = false
+    }
   }
 }
 
@@ -1347,6 +1369,9 @@ const forgetfulViews = 2
 
 /** How many views whose re-replication did not complete a host remembers (see `Host.setView`). */
 const viewsNotReplicatedMax = 32
+
+/** Actors `tidyJournal` writes again per idle sweep at most. */
+const tidyKeysMax = 4096
 
 /** How many times `Host.refill` sends a copy to an owner that does not acknowledge it. */
 const refillRounds = 8

@@ -150,6 +150,8 @@ export class SimJournalStorage implements JournalStorage {
   private readonly disk: SimJournalDisk
   private readonly clock: Clock
   private readonly random: Random
+  /** Which key `keysHoldingOldest` names next. */
+  private tidyTurn = 0
   private readonly behaviour: DiskBehaviour
   private readonly onCorrupt: (key: string) => void
   private readonly tracker = new SeqTracker()
@@ -210,6 +212,17 @@ export class SimJournalStorage implements JournalStorage {
       this.tracker.commitInstall(key, copy)
       return { kind: 'install', key, snapshot: copy }
     })
+  }
+
+  /**
+   * No segments to reclaim here, but the host's rewrites of idle actors (see
+   * `JournalStorage.keysHoldingOldest`) must be safe under every fault: one key per idle sweep, in
+   * turn, so a run's random draws stay as they were.
+   */
+  keysHoldingOldest(max: number): string[] {
+    const keys = this.disk.keys()
+    if (keys.length === 0 || max < 1) return []
+    return [keys[this.tidyTurn++ % keys.length]!]
   }
 
   compact(key: string, uptoSeq: number): Promise<void> {

@@ -110,6 +110,25 @@ export class ReplicaStore {
     return existing ? await existing : loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined)
   }
 
+  /**
+   * Writes `key`'s copy again as one installed snapshot, in turn with its shipments (see
+   * `JournalStorage.keysHoldingOldest`): its older entries in the journal are dead then. A warm
+   * copy is used if there is one; none is made.
+   */
+  rewrite(key: string): Promise<void> {
+    const previous = this.queues.get(key) ?? Promise.resolve()
+    const next = previous.then(async () => {
+      await this.appending.get(key)
+      const copy = await (this.replicas.get(key) ?? loadFromJournal(this.options.storage, key, this.options.requestsMax, undefined))
+      if (copy.seq > 0) await installShipped(this.options.storage, key, shippedOf(copy))
+    }).catch(() => undefined) // a copy that moved on meanwhile is refused by the journal: it was written anyway
+    this.queues.set(key, next)
+    void next.finally(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key)
+    })
+    return next
+  }
+
   /** Keys with a warm replica here. */
   keys(): string[] {
     return [...this.replicas.keys()]

@@ -168,6 +168,17 @@ export class FileIndex {
     return heads
   }
 
+  /** Up to `max` keys with a live record or their snapshot in `segment`, the oldest one on disk. */
+  keysIn(segment: number, max: number): string[] {
+    const keys: string[] = []
+    for (const [key, entry] of this.byKey) {
+      if (keys.length >= max) break
+      // Records are kept in seq order, so in segment order: the first is in the oldest segment if any is.
+      if (entry.snapshot?.segment === segment || entry.records.segment[0] === segment) keys.push(key)
+    }
+    return keys
+  }
+
   /** Live records and snapshots in `segment`. */
   liveIn(segment: number): number {
     return this.live.get(segment) ?? 0

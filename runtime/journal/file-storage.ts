@@ -15,6 +15,9 @@ import { v8Codec } from './v8-codec.ts'
 
 const noBytes = new Uint8Array(0)
 
+/** Segments on disk before the oldest is worth reclaiming (see `keysHoldingOldest`). */
+const segmentsKeptMin = 3
+
 /** Frames larger than this are never written with blocking calls, whatever `blockingOpsMax` says. */
 const blockingBytesMax = 64 * 1024
 
@@ -191,6 +194,17 @@ export class FileJournalStorage implements JournalStorage {
   async keys(): Promise<string[]> {
     this.checkOpen()
     return this.index.keys()
+  }
+
+  /**
+   * See `JournalStorage.keysHoldingOldest`: the keys with live entries in the oldest segment, once
+   * `segmentsKeptMin` segments or more are on disk (the newest is being written; the one before
+   * it may still hold records that compact by themselves soon).
+   */
+  keysHoldingOldest(max: number): string[] {
+    const ids = this.log.segments()
+    if (this.closed || ids.length < segmentsKeptMin) return []
+    return this.index.keysIn(ids[0]!, max)
   }
 
   /** Segment ids on disk, oldest first (for tests and tools). */

@@ -78,6 +78,14 @@ export interface JournalStorage {
    * succeed (a full disk may drain). A backend that cannot break this way need not have it.
    */
   broken?(): TroupeError | undefined
+  /**
+   * Up to `max` keys whose live records or snapshot keep the storage's oldest space from being
+   * reclaimed (file segments behind the newest ones), or [] when nothing needs it. Written again
+   * whole (`installSnapshot` of their copy), they let it go: a key written once long ago would
+   * otherwise keep every segment after it on disk. A backend that reclaims space by itself need
+   * not have it.
+   */
+  keysHoldingOldest?(max: number): string[]
   /** Waits for pending writes to settle, then releases the backend; the storage is unusable after. */
   close(): Promise<void>
 }

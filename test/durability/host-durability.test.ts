@@ -527,6 +527,39 @@ async function aheadOnB(aloneOnB: number) {
   return { hasher, boot, id, removeDir: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
+describe('journal space', () => {
+  test('an actor written once long ago does not keep every later segment on disk: it is written again, and its state kept', async () => {
+    const hasher = await loadPointHasher()
+    const registry = new ActorRegistry()
+    registry.register(Tally)
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-tidy-'))
+    const view: View = { epoch: 1, hosts: ['solo'] }
+    const boot = async (network: MemoryNetwork) => {
+      const storage = await FileJournalStorage.open({ dir, segmentBytesMax: 2048 })
+      const host = new Host({ id: 'solo', transport: network.connect('solo'), registry, hasher, view, storage, consistency: 'local', replicas: 0, limits: { idleTimeoutMs: 20, snapshotEveryRecords: 10 } })
+      return { storage, host, client: new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view }) }
+    }
+    const { storage, host, client } = await boot(new MemoryNetwork())
+    expect(await client.actor(Tally, 'cold').add(7)).toBe(7)
+    let most = 0
+    for (let n = 1; n <= 600; n++) {
+      expect(await client.actor(Tally, 'hot').add(1)).toBe(n)
+      most = Math.max(most, storage.segments().length)
+      if (n % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 15)) // idle sweeps run
+    }
+    // About 100 bytes a record: 600 records fill some 30 segments of 2 KiB.
+    expect(most).toBeLessThan(10)
+    await host.stop()
+    client.stop()
+    const again = await boot(new MemoryNetwork())
+    expect(await again.client.actor(Tally, 'cold').get()).toBe(7)
+    expect(await again.client.actor(Tally, 'hot').get()).toBe(600)
+    await again.host.stop()
+    again.client.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+})
+
 describe('restarts', () => {
   test('restarted with fewer replicas, a host that no longer owns an actor offers its further copy to the primary', async () => {
     const { hasher, boot, id, removeDir } = await aheadOnB(2)
