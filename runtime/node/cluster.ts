@@ -162,6 +162,7 @@ export class Cluster {
     if (startCount !== settings.hostCount && settings.replicas === 0) {
       throw new TroupeError('InvalidArgument', `options.hosts: ${settings.dataDir} holds the journals of ${startCount} hosts, and with replicas: 0 an actor's only copy cannot move to another host: start with hosts: ${startCount} (or replicas ≥ 1)`)
     }
+    if (settings.replicas === 0) checkJournalsThere(settings.dataDir, stored)
     const clientId = `client-${randomId(systemRandom, 1)}`
     // Restarted on a dataDir: the hosts start in a view above the last one published there, so
     // nothing they do before the first view change is fenced (the journals' epochs below are the
@@ -751,6 +752,22 @@ function storedHosts(dataDir: string | undefined): HostId[] {
     // Unreadable: the hosts' own journals will say what is wrong when they open.
   }
   return Array.from({ length: count }, (_, i) => `host-${i}`)
+}
+
+/**
+ * With replicas 0 each actor's only copy is in one host's journal: a host the dataDir notes
+ * whose journal is gone (its directory deleted, or no segment left) would start its
+ * actors over, silently. Refused instead, saying how to go on.
+ */
+function checkJournalsThere(dataDir: string | undefined, hostIds: readonly HostId[]): void {
+  if (dataDir === undefined || !existsSync(hostsFile(dataDir))) return
+  for (const id of hostIds) {
+    let names: string[] | undefined
+    try { names = readdirSync(join(dataDir, id)) } catch { names = undefined }
+    // An empty directory is an operator's answer: start that host's actors over.
+    if (names !== undefined && (names.length === 0 || names.some((name) => /^\d{12}\.seg$/.test(name)))) continue
+    throw new TroupeError('InvalidArgument', `options.dataDir: the journal of ${id} (${join(dataDir, id)}) is gone, and with replicas: 0 no other host holds a copy of its actors: restore it, or make it an empty directory to start its actors over`)
+  }
 }
 
 /** The newest view epoch noted in `dataDir` (0: none, or unreadable: the journals' epochs are checked at start anyway). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -332,6 +332,22 @@ describe('a damaged journal at start', () => {
     const error = await Cluster.start({ actors: examples, hosts: 1, dataDir }).catch((e: unknown) => e)
     expect(isTroupeError(error, 'CorruptRecord'), String(error)).toBe(true)
     expect(String(error)).toMatch(/host-0 failed to start: .*journal segment 0+2\.seg is missing/)
+  })
+  test('with replicas 0, a noted host whose journal is gone is refused at start, until its directory is made empty', async () => {
+    const dataDir = tempDir()
+    const first = await Cluster.start({ actors: examples, hosts: 2, replicas: 0, dataDir })
+    const ids = Array.from({ length: 8 }, (_, i) => `only-${i}`)
+    for (const id of ids) await first.actor(Counter, id).increment(1)
+    const lost = ids.filter((id) => first.ownerOf(Counter, id) === 'host-1')
+    await first.stop()
+    rmSync(join(dataDir, 'host-1'), { recursive: true })
+    const error = await Cluster.start({ actors: examples, hosts: 2, replicas: 0, dataDir }).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'InvalidArgument'), String(error)).toBe(true)
+    expect(String(error)).toMatch(/the journal of host-1 .* is gone, and with replicas: 0/)
+    mkdirSync(join(dataDir, 'host-1'))
+    const again = await Cluster.start({ actors: examples, hosts: 2, replicas: 0, dataDir })
+    for (const id of ids) expect(await again.actor(Counter, id).get()).toBe(lost.includes(id) ? 0 : 1)
+    await again.stop()
   })
 })
 
