@@ -232,6 +232,7 @@ export class Host {
         this.replicas.receive(from, key, epoch, [], copy, true)
       },
       unsure: (key, seq) => this.unsure(key, seq),
+      waitsForOwner: (key) => this.confirmedKeys !== undefined && !this.confirmedKeys.has(key),
       confirmed: (key) => this.confirmedKeys?.add(key),
     })
     this.activationSupervisor = new Supervisor({ strategy: 'one_for_one', restart: 'transient', ...(options.activationSupervision ?? {}) })

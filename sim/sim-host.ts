@@ -157,7 +157,7 @@ export class SimHost {
       replicas: env.replicas,
       consistency: env.consistency,
       restartedWithoutState: this.lostDisk,
-      restartedWithState: incarnation > 1 && !this.lostDisk,
+      restartedWithState: incarnation > 1 && !this.lostDisk && env.view().hosts.some((h) => h !== this.id),
       onEvent: (event) => {
         if (this.incarnationCount === incarnation && this.live !== undefined) this.hostEvent(this.live.host, event) // else: a dead incarnation's last words
       },

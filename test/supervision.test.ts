@@ -194,6 +194,33 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     expect(isTroupeError(error, 'ClusterStopped')).toBe(true)
   })
 
+  test('a cluster of one host on a dataDir serves again once its host is restarted, and so does one drained down to a single host', async () => {
+    const events: ClusterEvent[] = []
+    const alone = await Cluster.start({ actors, hosts: 1, dataDir: tempDir() })
+    alone.on((e) => events.push(e))
+    try {
+      await alone.actor(Counter, 'solo').increment(3)
+      await alone.kill('host-0')
+      await until(() => events.some((e) => e.kind === 'restart') && alone.view.hosts.length === 1, 'host-0 restarted')
+      expect(await alone.actor(Counter, 'solo').increment(1)).toBe(4)
+      expect(await alone.actor(Counter, 'new-one').increment(1)).toBe(1)
+    } finally {
+      await alone.stop()
+    }
+    const drained = await Cluster.start({ actors, hosts: 2, dataDir: tempDir() })
+    const seen: ClusterEvent[] = []
+    drained.on((e) => seen.push(e))
+    try {
+      await drained.actor(Counter, 'kept').increment(2)
+      await drained.drain('host-1')
+      await drained.kill('host-0')
+      await until(() => seen.some((e) => e.kind === 'restart') && drained.view.hosts.length === 1, 'host-0 restarted')
+      expect(await drained.actor(Counter, 'kept').increment(1)).toBe(3)
+    } finally {
+      await drained.stop()
+    }
+  })
+
   test('one_for_all restarts every host when one fails', async () => {
     const events: ClusterEvent[] = []
     const cluster = await Cluster.start({ actors, hosts: 3, supervision: { strategy: 'one_for_all' } })

@@ -29,10 +29,15 @@ export interface RecoveryPorts {
   /**
    * This host's own copy of `key` (`seq` records) may be behind what was acknowledged (it replaced
    * a host without a disk and holds nothing, or it came back with its disk while others wrote and
-   * no owner has confirmed it since): it proves nothing, so one more backup must answer, and with
-   * no backup in the view the read waits for one.
+   * no owner has confirmed it since): it proves nothing, so one more backup must answer.
    */
   unsure(key: string, seq: number): boolean
+  /**
+   * ...and with no backup in the view, the read waits for one rather than start from this copy:
+   * a host back on its disk whose up-to-date owners died meanwhile (they may come back with their
+   * disks). Not a host back without its disk: it holds nothing, and nobody else holds more.
+   */
+  waitsForOwner(key: string): boolean
   /** Another owner answered a read of `key`: this host's copy is the furthest among them now. */
   confirmed(key: string): void
 }
@@ -70,7 +75,8 @@ export class Recovery {
   async recover(key: string, start: Replica, abandon?: () => boolean, keep = false, early: readonly ShippedSnapshot[] = []): Promise<{ copy: Replica; heldBy: HostId[] }> {
     const { ports } = this
     const unsure = ports.unsure(key, start.seq)
-    if (!unsure && ports.needed(key, ports.backupsOf(key).length) === 0) {
+    const waits = unsure && ports.waitsForOwner(key)
+    if (!waits && ports.needed(key, ports.backupsOf(key).length) === 0) {
       // No owner to ask: a copy offered ahead of time still counts if it goes further.
       const furthest = early.reduce<ShippedSnapshot | undefined>((best, copy) => (ahead(copy, best ?? start) ? copy : best), undefined)
       if (furthest === undefined) return { copy: start, heldBy: [] }
@@ -124,7 +130,7 @@ export class Recovery {
         let timer: TimerHandle | undefined
         const enough = (): boolean => {
           const current = ports.backupsOf(key)
-          if (unsure && current.length === 0) return false
+          if (waits && current.length === 0) return false
           return current.filter((h) => answers.has(h)).length >= Math.min(ports.needed(key, current.length) + extra, current.length)
         }
         const ask = (): void => {

@@ -54,6 +54,8 @@ export function fenceOff(handle: HostHandle): void {
 
 /** Starts a host worker on the given data-plane ports. */
 export function spawnHost(id: HostId, settings: HostSettings, view: View, peers: Array<[string, MessagePort]>, restarts = 0, joinedLater = false): HostHandle {
+  // Other hosts served while this one was down (the view it joins lists them): they may have written.
+  const othersServed = view.hosts.some((h) => h !== id)
   const { port1, port2 } = new MessageChannel()
   const fence = new SharedArrayBuffer(4)
   const data: HostWorkerData = {
@@ -63,7 +65,7 @@ export function spawnHost(id: HostId, settings: HostSettings, view: View, peers:
     // replacement reopening its data directory): its recovery reads ask one owner more.
     restartedWithoutState: joinedLater && !(restarts > 0 && settings.dataDir !== undefined),
     // A replacement reopening its data directory may be behind what the others wrote meanwhile.
-    restartedWithState: joinedLater && restarts > 0 && settings.dataDir !== undefined,
+    restartedWithState: joinedLater && restarts > 0 && settings.dataDir !== undefined && othersServed,
     pointCaches: pointCaches([...view.hosts, id]),
     fence,
     spinWaitUs: settings.spinWaitUs,

@@ -22,6 +22,7 @@ function reader(view: { current: View }) {
     localCopy: async () => undefined,
     offer: () => {},
     unsure: () => false,
+    waitsForOwner: () => false,
     confirmed: () => {},
   })
   return { clock, sent, recovery }
