@@ -1327,6 +1327,7 @@ export class Host {
         if ((activation.lastUsedMs > cutoff && !early) || activation.reminders.size > 0) continue
         void this.passivate(activation)
       }
+      this.replicas.dropIdle()
       void this.tidyJournal()
       this.armIdleSweep()
     }, interval)

@@ -412,6 +412,22 @@ describe('hosts in one thread over the in-memory transport', () => {
     await Promise.all(w.hosts.map((h) => h.stop()))
   })
 
+  test("a backup drops its warm copy of an actor nothing was shipped to for an idle period, and takes it over from its journal", async () => {
+    const w = await world(['h0', 'h1'], { epoch: 1, hosts: ['h0', 'h1'] }, { replicas: 1, limits: { idleTimeoutMs: 40 } })
+    const id = idOn(w.client, Greeter, 'h0')
+    await w.client.actor(Greeter, id).greet('a')
+    await w.client.actor(Greeter, id).greet('b')
+    expect(w.hosts[1]!.stats().replicas).toBe(1)
+    await until(() => w.hosts[1]!.stats().replicas === 0)
+    // h0 leaves: h1 takes over from its journal, with both greetings.
+    const next = { epoch: 2, hosts: ['h1'] }
+    w.hosts[1]!.setView(next)
+    w.client.setView(next)
+    expect(await w.client.actor(Greeter, id).greet('c')).toBe(`hello c from h1`)
+    expect(await w.client.actor(Greeter, id).count()).toBe(3)
+    await Promise.all(w.hosts.map((h) => h.stop()))
+  })
+
   test('an unfinished turn runs again while its actor stays busy (no idle timeout to wait for)', async () => {
     const { hosts: [host], client } = await world(['h0'], undefined, { consistency: 'local', limits: { idleTimeoutMs: 200 } })
     Moody.down = true

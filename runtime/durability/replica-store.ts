@@ -1,4 +1,4 @@
-import type { JournalRecord, JournalStorage } from '../journal/storage.ts'
+import type { JournalRecord, JournalSnapshot, JournalStorage } from '../journal/storage.ts'
 import { applyPatch, type Patch } from '../state/index.ts'
 import { TroupeError } from '../errors.ts'
 import type { HostId } from '../view.ts'
@@ -58,6 +58,8 @@ export class ReplicaStore {
   private readonly replicas = new Map<string, Promise<Replica>>()
   /** The same replicas once loaded: a shipment of records for one of them is applied at once. */
   private readonly warm = new Map<string, Replica>()
+  /** Keys shipped to since the last `dropIdle`. */
+  private readonly shippedSince = new Set<string>()
   /** Per key: work before the next shipment may be looked at (loading the copy, installing a snapshot). */
   private readonly queues = new Map<string, Promise<void>>()
   /** Per key: the newest append under way (it settles after every earlier one), true once durable; reading the copy waits for it. */
@@ -75,6 +77,7 @@ export class ReplicaStore {
    * between the message and the journal write, nor between the sync and the ack.
    */
   receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered = false): void {
+    this.shippedSince.add(key)
     const replica = this.warm.get(key)
     if (replica !== undefined && snapshot === undefined && !this.queues.has(key)) {
       try {
@@ -127,6 +130,20 @@ export class ReplicaStore {
       if (this.queues.get(key) === next) this.queues.delete(key)
     })
     return next
+  }
+
+  /**
+   * Drops the warm copies of actors nothing was shipped to since the last call (made once per
+   * idle sweep): their primaries passivated them too, and a host's memory would otherwise grow
+   * with every actor it ever backed up. A takeover of one replays its journal, as its primary's
+   * next activation would have.
+   */
+  dropIdle(): void {
+    for (const key of [...this.replicas.keys()]) {
+      if (this.shippedSince.has(key) || this.queues.has(key) || this.appending.has(key)) continue
+      this.forget(key)
+    }
+    this.shippedSince.clear()
   }
 
   /** Keys with a warm replica here. */
@@ -274,7 +291,24 @@ export function installShipped(storage: JournalStorage, key: string, copy: Shipp
 
 /** Rebuilds an actor from its journal: latest snapshot, then every record after it. */
 export async function loadFromJournal(storage: JournalStorage, key: string, requestsMax: number, initial: (() => unknown) | undefined): Promise<Replica> {
-  const snapshot = await storage.readSnapshot(key)
+  // Two reads: a snapshot, an install or a compaction landing between them would pair one
+  // snapshot with another's records (an install after the first read left no snapshot and no
+  // record: an empty copy that answered a recovery read, full seed 132). Read again until the
+  // snapshot held still across the records' read.
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await storage.readSnapshot(key)
+    const records = await storage.read(key, (snapshot?.seq ?? 0) + 1)
+    const after = await storage.readSnapshot(key)
+    if (after?.seq === snapshot?.seq && after?.epoch === snapshot?.epoch) return replay(key, snapshot, records, requestsMax, initial)
+    if (attempt >= loadAttemptsMax) throw new TroupeError('StorageFailed', `${key}: its journal kept changing while it was read (${attempt} times)`, { actor: key })
+  }
+}
+
+/** Reads of a key's journal `loadFromJournal` makes before it gives up on a journal that keeps changing. */
+const loadAttemptsMax = 8
+
+/** The actor a snapshot and the records after it make. */
+function replay(key: string, snapshot: JournalSnapshot | undefined, records: readonly JournalRecord[], requestsMax: number, initial: (() => unknown) | undefined): Replica {
   const stored = snapshot?.state as StoredSnapshot | undefined
   const requests = new RequestTable(requestsMax, stored?.requests ?? [])
   const reminders: ReminderTable = new Map(stored?.reminders ?? [])
@@ -282,7 +316,7 @@ export async function loadFromJournal(storage: JournalStorage, key: string, requ
   let state: unknown = stored?.state
   let seq = snapshot?.seq ?? 0
   let epoch = snapshot?.epoch ?? 0
-  for (const record of await storage.read(key, seq + 1)) {
+  for (const record of records) {
     if (record.seq !== seq + 1) throw new TroupeError('CorruptRecord', `${key}: journal jumps from seq ${seq} to ${record.seq}`)
     // Epochs never decrease along a key's log (nor below its snapshot's): a lower one is not this key's history.
     if (record.epoch < epoch) throw new TroupeError('CorruptRecord', `${key}: record ${record.seq} has epoch ${record.epoch} below ${epoch}`)

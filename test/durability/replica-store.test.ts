@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { ReplicaStore, type AckStatus } from '../../runtime/durability/replica-store.ts'
+import { loadFromJournal, ReplicaStore, type AckStatus } from '../../runtime/durability/replica-store.ts'
 import { MemoryJournalStorage } from '../../runtime/journal/memory-storage.ts'
-import type { JournalRecord } from '../../runtime/journal/storage.ts'
+import type { JournalRecord, JournalSnapshot } from '../../runtime/journal/storage.ts'
 
 /** Memory storage whose appends wait until the test lets them happen (or fail, writing nothing), in order. */
 class GatedStorage extends MemoryJournalStorage {
@@ -104,5 +104,30 @@ describe('a backup applying shipments (ReplicaStore)', () => {
     store.receive('old', key, 1, [record(2)], undefined)
     await settle()
     expect(acks).toEqual([[1, 'ok'], [1, 'stale']])
+  })
+})
+
+/** Memory storage that installs `installed` the first time records are read, after the snapshot was (a rewrite racing a load). */
+class InstallOnFirstRead extends MemoryJournalStorage {
+  private pending = true
+  constructor(private readonly installed: JournalSnapshot) {
+    super()
+  }
+
+  override async read(key: string, fromSeq?: number): Promise<JournalRecord[]> {
+    if (this.pending) {
+      this.pending = false
+      await this.installSnapshot(key, this.installed)
+    }
+    return super.read(key, fromSeq)
+  }
+}
+
+describe('loadFromJournal', () => {
+  test('a snapshot installed between its two reads is read whole, not as an empty copy', async () => {
+    const storage = new InstallOnFirstRead({ seq: 2, epoch: 1, state: { state: { n: 2 }, requests: [], reminders: [] } })
+    await storage.append(key, [record(1), record(2)])
+    const copy = await loadFromJournal(storage, key, 64, undefined)
+    expect([copy.seq, copy.epoch, copy.state]).toEqual([2, 1, { n: 2 }])
   })
 })
