@@ -6,7 +6,7 @@ import { intentTag, isTurnIntent, type TurnIntent } from './durability/request-t
 import { applyReminderOps, reminderOp, type ReminderSpec, type ReminderTable } from './durability/reminders.ts'
 import { TroupeError, type SerializedError } from './errors.ts'
 import { serializeThrown } from './thrown.ts'
-import { turnIdOf } from './request-id.ts'
+import { isDerived, turnIdOf } from './request-id.ts'
 import type { Limits } from './limits.ts'
 import { Mailbox } from './mailbox.ts'
 import { answerOf } from './answer.ts'
@@ -64,6 +64,8 @@ export class Activation {
   private chainOfTurn: string[] | undefined
   /** What the running write turn's call ids derive from ('' : fresh ids), and how many calls it has made. */
   turnId = ''
+  /** The write turn given up on while it ran (see `abandon`). */
+  private abandoned: string | undefined
   turnCalls = 0
   /** The running turn's intent while it is being journaled: its calls wait for it, in order. */
   turnIntent: Promise<void> | undefined
@@ -160,11 +162,13 @@ export class Activation {
    * The ids of the calls the write turn `requestId` makes derive from it, so a repeat of the turn
    * repeats them. A request id is unique only within its actor (a caller may send `order-1` to
    * two accounts, and the runtime's own turn ids, `~…`, repeat across actors), so they get this
-   * actor's key: two actors' turns never derive the same id (see `turnIdOf`). An in-memory
+   * actor's key: two actors' turns never derive the same id (see `turnIdOf`). An id derived
+   * already names its caller's key, and goes to this actor alone: kept as it is, so ids grow by a
+   * few characters per hop of a call chain, not by a key. An in-memory
    * timer's turn never repeats (nor do its ids outlive a host): its calls take fresh ids.
    */
   private startCalls(requestId: string): void {
-    this.turnId = requestId.startsWith('~timer:') ? '' : turnIdOf(this.key, requestId)
+    this.turnId = requestId.startsWith('~timer:') ? '' : isDerived(requestId) ? requestId : turnIdOf(this.key, requestId)
     this.turnCalls = 0
   }
 
@@ -232,11 +236,25 @@ export class Activation {
     return this.released(result, source, level)
   }
 
+  /**
+   * Gives up on the write turn `requestId` still running (a lifecycle hook past its time): when it
+   * ends, its changes are discarded and nothing is journaled (see `finish`).
+   */
+  abandon(requestId: string): void {
+    this.abandoned = requestId
+  }
+
   private finish(turn: StateTurn<unknown>, draft: unknown, base: unknown, value: unknown, requestId: string, epoch: number, source: string, level?: Consistency): TurnOutcome {
     // `this.state = next` inside the turn replaced the draft.
     const current = this.writeState
     this.writing = false
     this.writeState = undefined
+    if (this.abandoned === requestId) {
+      this.abandoned = undefined
+      if (turn.open) turn.rollback()
+      this.reminderOps = undefined
+      return { ok: false, error: { kind: 'ActivationFailed', message: `${this.key}: ${source} ended after it was given up; nothing it did is kept`, actor: this.key } }
+    }
     if (current !== draft) turn.replace(current)
     let patch: PatchOp[] | undefined
     try {

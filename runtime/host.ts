@@ -140,6 +140,8 @@ export class Host {
   private readonly rejoinedAhead = new Map<PeerId, number>()
   /** The placements before each view adopted since the last re-replication of idle actors ran (see `setView`). */
   private readonly viewsNotReplicated: Placement[] = []
+  /** Errors of lifecycle hooks given up on (see `lifecycleTurn`): not counted as activation failures. */
+  private readonly hookTimeouts = new WeakSet<object>()
   /** A `tidyJournal` run is under way. */
   private tidying = false
   /** Came back without its disk (see `HostOptions.restartedWithoutState`). */
@@ -1186,10 +1188,11 @@ export class Host {
     const outcome = await this.within(turn, this.limits.lifecycleTimeoutMs)
     if (outcome === undefined) {
       const error = new TroupeError('ActivationFailed', `${activation.key}: on${name[0]!.toUpperCase()}${name.slice(1)} did not settle within ${this.limits.lifecycleTimeoutMs} ms`, { actor: activation.key })
-      // Its log fails, so a hook that settles later journals nothing (a new activation's log may
-      // own the key's journal by then), and its gate's rejection is nobody's to handle.
-      activation.log?.fail(error)
-      void Promise.resolve(turn).then((late) => late.gate?.catch(() => undefined))
+      // A hook that settles later journals nothing (a new activation's log may own the key's
+      // journal by then); the turns before it keep their records, and its timers stop.
+      activation.abandon(requestId)
+      this.timers.end(activation)
+      this.hookTimeouts.add(error)
       throw error
     }
     if (!outcome.ok) throw TroupeError.from(outcome.error)
@@ -1204,13 +1207,15 @@ export class Host {
     // activation supervisor does not count it (a host that gave up over it would hand its actors
     // to hosts whose disks are as full, one failover after another).
     const full = cause.kind === 'StorageFull'
+    // A hook past its time is no crash either: a slow dependency would make every host give up in turn.
+    const slow = this.hookTimeouts.has(error as object)
     const failure = new TroupeError(full ? 'StorageFull' : 'ActivationFailed', `${activation.key} failed to activate: ${cause.name ?? cause.kind}: ${cause.message}`, { actor: activation.key })
     // Fenced during recovery (a newer view exists): the calls never ran; redirect them.
     const moved = cause.kind === 'StaleEpoch'
     if (!moved) activation.failure = failure
     for (const job of activation.mailbox.drain()) job.reject(moved ? new TroupeError('HostUnavailable', failure.message, { actor: activation.key }) : failure)
     this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
-    if (moved || full) return
+    if (moved || full || slow) return
     this.onEvent?.({ kind: 'activation-failed', key: activation.key, host: this.id, message: failure.message, atMs: this.clock.now() })
     // The next call restarts the activation; too many failures in the period escalate to the host's supervisor.
     const decision = this.activationSupervisor.childExited(activation.key, [activation.key], true, this.clock.now())

@@ -17,6 +17,11 @@ export function turnIdOf(key: string, requestId: string): string {
   return `${key.length}:${key}${derivedSeparator}${requestId}`
 }
 
+/** True for an id the runtime derived for a turn's call (no caller's id holds the separator). */
+export function isDerived(requestId: string): boolean {
+  return requestId.includes(derivedSeparator)
+}
+
 /** The request id of the `position`-th call the turn `turnId` makes: the same each time the turn runs. */
 export function derivedRequestId(turnId: string, position: number): string {
   return `${turnId}${derivedSeparator}${position}`

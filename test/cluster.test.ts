@@ -77,6 +77,12 @@ describe('4 worker-thread hosts, 10,000 actors', () => {
     expect(new Set(visited).size).toBeGreaterThan(1)
   })
 
+  test('a long chain of write turns with long ids answers: the request ids it derives stay short', async () => {
+    const path = Array.from({ length: 40 }, (_, i) => `a-rather-long-actor-id-for-hop-number-${i}`)
+    const visited = await cluster.call(`Relay/${'chain-start-'.repeat(3)}`, 'forward', [path], { requestId: 'chain-1' })
+    expect(visited).toHaveLength(41)
+  })
+
   test('a call cycle A -> B -> A fails fast with Deadlock instead of hanging', async () => {
     const started = performance.now()
     const error = await cluster.actor(Relay, 'cycle-a').ping('cycle-b').catch((e: unknown) => e)

@@ -206,7 +206,7 @@ function loseFrom(network: MemoryNetwork, from: string, lost: (to: string, envel
   }
 }
 
-type HostSettings = Partial<Pick<ConstructorParameters<typeof Host>[0], 'replicas' | 'consistency' | 'limits'>>
+type HostSettings = Partial<Pick<ConstructorParameters<typeof Host>[0], 'replicas' | 'consistency' | 'limits' | 'onEscalate'>>
 
 async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds }, settings: HostSettings = {}, clientLimits: HostSettings['limits'] = {}) {
   const hasher = await loadPointHasher()
@@ -522,6 +522,20 @@ describe('hosts in one thread over the in-memory transport', () => {
     await Promise.all(hosts.map((h) => h.stop()))
   })
 
+  test('hooks past their time are no actor failures: many at once do not make the host give up', async () => {
+    const escalations: string[] = []
+    const { hosts, client } = await world(['h0'], undefined, { consistency: 'local', limits: { lifecycleTimeoutMs: 20 }, onEscalate: (why) => escalations.push(why) })
+    Sleepy.hang.activate = true
+    // More than the activation supervisor's intensity (5 in 5 s).
+    const errors = await Promise.all(Array.from({ length: 8 }, (_, i) => client.actor(Sleepy, `slow-${i}`).bump().catch((e: unknown) => e)))
+    expect(errors.every((e) => isTroupeError(e, 'ActivationFailed'))).toBe(true)
+    expect(escalations).toEqual([])
+    Sleepy.hang.activate = false
+    for (const release of Sleepy.released.splice(0)) release()
+    expect(await client.actor(Sleepy, 'slow-0').bump()).toBe(1)
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
   test('an onDeactivate that never settles lets its actor go after lifecycleTimeoutMs, keeping what is committed', async () => {
     const { hosts, client } = await world(['h0'], undefined, { consistency: 'local', limits: { lifecycleTimeoutMs: 40, idleTimeoutMs: 30 } })
     const sleepy = client.actor(Sleepy, 'd')
@@ -534,7 +548,8 @@ describe('hosts in one thread over the in-memory transport', () => {
     expect(await sleepy.bump()).toBe(2)
     for (const release of Sleepy.released.splice(0)) release()
     await new Promise((resolve) => setTimeout(resolve, 20))
-    expect((await sleepy.seen()).n).toBe(2)
+    // The hook that ended late journaled nothing: its 'deactivate' is in no state.
+    expect(await sleepy.seen()).toEqual({ n: 2, hooks: ['activate', 'activate'] })
     await Promise.all(hosts.map((h) => h.stop()))
   })
 

@@ -99,6 +99,8 @@ export class Finalizer {
       default: copy = freshTyped(value as Uint8Array)
     }
     seen.set(value, copy)
+    // A copy this commit made is final: an enclosing new draft that holds it does not copy it again.
+    seen.set(copy, copy)
     return copy
   }
 
