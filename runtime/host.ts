@@ -26,7 +26,7 @@ import { PlacementCache, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
 import { answerOf } from './answer.ts'
-import { readOnlyView, resolveDrafts } from './state/index.ts'
+import { journalableCopy, readOnlyView, resolveDrafts } from './state/index.ts'
 import { derivedRequestId } from './request-id.ts'
 import { MemoryStateStore, type StateStore } from './state-store.ts'
 import type { HostId, View } from './view.ts'
@@ -1091,7 +1091,8 @@ export class Host {
     const { key, type } = activation
     await this.deactivations.get(key)
     const level = this.levelOf(type)
-    const initial = (): unknown => activation.instance.initialState()
+    // Copied and checked as a turn's new value is: a default object the actor's module keeps is not its state.
+    const initial = (): unknown => journalableCopy(activation.instance.initialState())
     let start: Replica
     let heldBy: HostId[] = []
     if (level === 'memory') {

@@ -124,6 +124,29 @@ class Sleepy extends Actor<{ n: number; hooks: string[] }> {
     return this.state
   }
 }
+/** Starts from an object its module keeps (a default shared by every instance). */
+const sharedDefaults = { tags: ['new'] as string[] }
+class Tagged extends Actor<{ tags: string[] }> {
+  initialState() {
+    return sharedDefaults
+  }
+  tag(name: string) {
+    this.state.tags.push(name)
+    return this.state.tags.length
+  }
+  tags() {
+    return this.state.tags
+  }
+}
+/** Its initial state holds a function. */
+class BadStart extends Actor<{ cb: () => void }> {
+  initialState() {
+    return { cb: () => undefined }
+  }
+  hello() {
+    return 'hi'
+  }
+}
 class Pusher extends Actor<{ pushes: number }> {
   static readOnly = ['seen']
   initialState() {
@@ -224,6 +247,8 @@ async function world(hostIds: string[], view: View = { epoch: 1, hosts: hostIds 
   registry.register(Mirror)
   registry.register(Handler)
   registry.register(Sleepy)
+  registry.register(Tagged)
+  registry.register(BadStart)
   const events: HostEvent[] = []
   const hosts = hostIds.map((id) => new Host({ id, transport: network.connect(id), registry, hasher, view, onEvent: (e) => events.push(e), ...settings }))
   const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view, limits: clientLimits })
@@ -550,6 +575,18 @@ describe('hosts in one thread over the in-memory transport', () => {
     await new Promise((resolve) => setTimeout(resolve, 20))
     // The hook that ended late journaled nothing: its 'deactivate' is in no state.
     expect(await sleepy.seen()).toEqual({ n: 2, hooks: ['activate', 'activate'] })
+    await Promise.all(hosts.map((h) => h.stop()))
+  })
+
+  test("an actor's initial state is copied and checked: a default its module keeps and changes later is not its state", async () => {
+    const { hosts, client } = await world(['h0'])
+    expect(await client.actor(Tagged, 'a').tags()).toEqual(['new'])
+    sharedDefaults.tags.push('changed outside any turn')
+    expect(await client.actor(Tagged, 'a').tags()).toEqual(['new'])
+    expect(await client.actor(Tagged, 'a').tag('x')).toBe(2)
+    const error = await client.actor(BadStart, 'b').hello().catch((e: unknown) => e)
+    expect(isTroupeError(error, 'ActivationFailed'), String(error)).toBe(true)
+    expect(String(error)).toMatch(/Unjournalable: state\.cb is a function/)
     await Promise.all(hosts.map((h) => h.stop()))
   })
 

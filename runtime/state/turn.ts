@@ -127,8 +127,18 @@ export function beginTurn<S>(state: S): StateTurn<S> {
  * `Unjournalable` naming the first offending path. Does not modify `value`.
  */
 export function assertJournalable(value: unknown): void {
+  journalableCopy(value)
+}
+
+/**
+ * A copy of a whole value that can be journaled (an actor's initial state), as a turn's commit
+ * copies a new value: the state shares nothing with what the actor's code keeps (a default object
+ * at module level), and holds exactly what its journal and its backups hold. Throws
+ * `Unjournalable` naming the first offending path.
+ */
+export function journalableCopy<T>(value: T): T {
   try {
-    new Finalizer({ open: true }).fresh(value)
+    return new Finalizer({ open: true }).fresh(value) as T
   } catch (error) {
     throw error instanceof PathFault ? error.toError() : error
   }
