@@ -142,6 +142,8 @@ export class Host {
   private readonly viewsNotReplicated: Placement[] = []
   /** Errors of lifecycle hooks given up on (see `lifecycleTurn`): not counted as activation failures. */
   private readonly hookTimeouts = new WeakSet<object>()
+  /** No re-replication run has completed since this host started (see `rereplicate`'s `started`). */
+  private starting = true
   /** A `tidyJournal` run is under way. */
   private tidying = false
   /** Came back without its disk (see `HostOptions.restartedWithoutState`). */
@@ -273,7 +275,9 @@ export class Host {
     // After a restart: restore the replication factor and wake actors with reminders. A starting
     // host has no earlier view to compare with, so it cannot tell which primaries are new to an
     // actor (a cluster restarted on a dataDir mid-scale): it offers each primary its copy.
-    this.replication = this.rereplicate(this.placement.view.epoch, undefined, [], true).then(() => undefined, () => undefined)
+    this.replication = this.rereplicate(this.placement.view.epoch, undefined, [], true).then((complete) => {
+      if (complete) this.starting = false
+    }, () => undefined)
     // Back without its disk into a view that still lists it: no view change will make the others
     // re-replicate what it held, so it asks them to.
     if (options.restartedWithoutState && this.placement.view.hosts.includes(this.id)) this.announceRejoined(rejoinedAnnouncements)
@@ -347,7 +351,10 @@ export class Host {
         // read skipped the only copy of two acknowledged writes, and the next view's run no
         // longer knew its primary had owned nothing of the actor).
         const since = [...this.viewsNotReplicated]
-        this.rereplicate(view.epoch, undefined, since).catch(() => false).then((complete) => {
+        // A start's run cut short by a view (a restart publishes one at once) still offers every copy.
+        const starting = this.starting
+        this.rereplicate(view.epoch, undefined, since, starting).catch(() => false).then((complete) => {
+          if (complete && starting) this.starting = false
           if (complete) this.viewsNotReplicated.splice(0, this.viewsNotReplicated.length, ...this.viewsNotReplicated.filter((p) => !since.includes(p)))
           resolve()
         }, resolve)
