@@ -260,7 +260,11 @@ export class Host {
       requestsMax: this.limits.requestsMax,
       snapshotEveryRecords: this.limits.snapshotEveryRecords,
       viewEpoch: () => this.placement.view.epoch,
-      ack: (to, key, seq, status) => this.deliver(to, { v: 1, t: 'replicated', id: this.nextShipmentId(), key, seq, status }),
+      ack: (to, key, seq, status) => {
+        // Durably in step with another owner's shipment: this host's copy is confirmed (see `unsure`).
+        if (status === 'ok') this.confirmedKeys?.add(key)
+        this.deliver(to, { v: 1, t: 'replicated', id: this.nextShipmentId(), key, seq, status })
+      },
       storageFailed: () => this.checkStorage(),
     })
     this.transport.listen({
@@ -999,8 +1003,6 @@ export class Host {
   }
 
   private handleShipment(from: PeerId, shipment: ReplicateEnvelope): void {
-    // A whole copy from another owner in this view: this host's copy is confirmed (or replaced).
-    if (this.confirmedKeys !== undefined && shipment.snapshot !== undefined && shipment.epoch === this.view.epoch) this.confirmedKeys.add(shipment.key)
     // A whole actor from a host that is not its primary in the shipment's epoch (this host's view)
     // is another owner's copy, offered after this host rejoined without its disk or became primary
     // of an actor it held nothing of (see `rereplicate`). It is installed only if it goes further
