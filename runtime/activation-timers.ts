@@ -57,35 +57,43 @@ export class ActivationTimers {
   /**
    * Runs a due reminder as a turn whose request id names the tick, so a tick re-run after a
    * failover is answered from the journal instead of firing twice. Missed ticks of a periodic
-   * reminder coalesce into one; a one-shot reminder is removed.
+   * reminder coalesce into one; a one-shot reminder is removed. Whether the reminder is still
+   * due, and when it is due next, are decided when the turn starts, not when the timer fired: a
+   * turn queued before it may have forgotten or changed the reminder, or run past its next tick.
    */
   private fire(activation: Activation, name: string, spec: ReminderSpec): void {
     if (activation.status !== 'active' || activation.reminders.get(name) !== spec) return this.arm(activation)
     const requestId = `~tick:${name}:${spec.dueAtMs}`
-    const now = this.wallNow()
-    const next: ReminderSpec | undefined = spec.everyMs === undefined ? undefined
-      : { dueAtMs: spec.dueAtMs + spec.everyMs * Math.max(1, Math.ceil((now - spec.dueAtMs) / spec.everyMs)), everyMs: spec.everyMs }
-    const move = (): void => activation.changeReminder(name, next)
-    const tick = (): unknown => {
-      move()
-      return activation.instance.receiveReminder?.(name)
-    }
-    const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
-      unawaited(outcome)
-      // A tick that threw still moves the reminder on (or it would fire again at once).
-      if (!outcome.ok) {
-        const moved = activation.write(move, [], `~advance:${name}:${spec.dueAtMs}`, this.ports.epoch(), 'receiveReminder')
-        if (isThenable(moved)) return moved.then((advanced) => { unawaited(advanced); this.arm(activation) })
-        unawaited(moved)
-      }
-      this.arm(activation)
-      return undefined
-    }
     activation.mailbox.offer({
       mode: 'write',
       start: () => {
-        if (activation.recorded(requestId)) return void this.arm(activation)
+        if (activation.status !== 'active' || activation.reminders.get(name) !== spec) return void this.arm(activation)
+        const now = this.wallNow()
+        const next: ReminderSpec | undefined = spec.everyMs === undefined ? undefined
+          : { dueAtMs: spec.dueAtMs + spec.everyMs * Math.max(1, Math.ceil((now - spec.dueAtMs) / spec.everyMs)), everyMs: spec.everyMs }
+        const move = (): void => activation.changeReminder(name, next)
+        const advance = (why: string): PromiseLike<unknown> | undefined => {
+          const moved = activation.write(move, [], `~advance:${name}:${spec.dueAtMs}:${why}`, this.ports.epoch(), 'receiveReminder')
+          if (isThenable(moved)) return moved.then((advanced) => { unawaited(advanced); this.arm(activation) })
+          unawaited(moved)
+          this.arm(activation)
+          return undefined
+        }
+        // This very tick ran already (the reminder was set again to a due time that fired): it
+        // moves on without firing twice, rather than be found due again at once, forever.
+        if (activation.recorded(requestId)) return advance(this.ports.timerId())
         this.ports.fired()
+        const tick = (): unknown => {
+          move()
+          return activation.instance.receiveReminder?.(name)
+        }
+        const done = (outcome: TurnOutcome): PromiseLike<unknown> | undefined => {
+          unawaited(outcome)
+          // A tick that threw still moves the reminder on (or it would fire again at once).
+          if (!outcome.ok) return advance('failed')
+          this.arm(activation)
+          return undefined
+        }
         const outcome = activation.write(tick, [], requestId, this.ports.epoch(), 'receiveReminder')
         return isThenable(outcome) ? outcome.then(done) : done(outcome)
       },

@@ -1319,6 +1319,10 @@ export class Host {
       if (this.deactivations.get(activation.key) === done) this.deactivations.delete(activation.key)
       this.counters.passivationsTotal++
       this.onEvent?.({ kind: 'deactivate', key: activation.key, host: this.id, epoch: this.view.epoch, atMs: this.clock.now() })
+      // Reminders set by onDeactivate (or a turn that ended meanwhile) must fire though nobody calls.
+      if (activation.reminders.size > 0 && !this.stopped && this.placement.primary(activation.key) === this.id) {
+        void this.caller.call(activation.key, wakeMethod, []).catch(() => undefined)
+      }
     })
     this.deactivations.set(activation.key, done)
     return done

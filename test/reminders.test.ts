@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError } from '../index.ts'
 import { systemClock } from '../runtime/clock.ts'
-import { Alarm } from './fixtures/actors.ts'
+import { Alarm, Sleeper } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -48,6 +48,40 @@ describe('durable reminders on real workers', () => {
       await alarm.once('second', Date.now() + 50)
       await until(async () => (await alarm.status()).fired.length === 2, 'a reminder due before the armed one fired')
       expect((await alarm.status()).fired).toEqual(['first', 'second'])
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test('a reminder forgotten by a turn during which its tick came due stays forgotten; one set again to a due time that fired moves on', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 2 })
+    try {
+      const alarm = cluster.actor(Alarm, 'raced')
+      await alarm.every(50)
+      await until(async () => (await alarm.status()).ticks >= 1, 'the periodic reminder fired')
+      expect(await alarm.stopAfter(300)).toEqual([])
+      const ticks = (await alarm.status()).ticks
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await alarm.status()).toMatchObject({ ticks, reminders: [] })
+      // A one-shot fires; set again to the very same due time, it does not fire twice, nor stay due forever.
+      const at = Date.now() + 50
+      await alarm.once('fixed', at)
+      await until(async () => (await alarm.status()).fired.includes('fixed'), 'the one-shot fired')
+      await alarm.once('fixed', at)
+      await until(async () => (await alarm.status()).reminders.length === 0, 'the one-shot set again moved on')
+      expect((await alarm.status()).fired).toEqual(['fixed'])
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  test('a reminder set by onDeactivate fires though nobody calls: the actor wakes by itself', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 2, limits: { idleTimeoutMs: 200 } })
+    try {
+      expect(await cluster.actor(Sleeper, 'z').hello()).toBe(0)
+      const fired = async (): Promise<number> => (await cluster.hosts()).reduce((n, h) => n + h.remindersFired, 0)
+      await until(async () => (await fired()) >= 1, 'the reminder set on passivation fired')
+      expect(await cluster.actor(Sleeper, 'z').hello()).toBe(1)
     } finally {
       await cluster.stop()
     }
