@@ -127,12 +127,16 @@ describe('journaled actors on real workers and files', () => {
 })
 
 describe('a cluster restarted on its dataDir with another number of hosts', () => {
-  async function write(cluster: Cluster, n: number): Promise<Map<string, number>> {
+  /** A cluster on a new dataDir that wrote `n` counters (`m0`.., the i-th to i + 1), then stopped. */
+  async function writtenAndStopped(hosts: number, replicas: number, n: number): Promise<{ dataDir: string; expected: Map<string, number> }> {
+    const dataDir = tempDir()
+    const first = await Cluster.start({ actors, hosts, replicas, dataDir })
     const expected = new Map<string, number>()
     await Promise.all(Array.from({ length: n }, async (_, i) => {
-      expected.set(`m${i}`, await cluster.actor(Counter, `m${i}`).increment(i + 1))
+      expected.set(`m${i}`, await first.actor(Counter, `m${i}`).increment(i + 1))
     }))
-    return expected
+    await first.stop()
+    return { dataDir, expected }
   }
 
   async function expectKept(cluster: Cluster, expected: Map<string, number>): Promise<void> {
@@ -140,10 +144,7 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
   }
 
   test('starts the hosts the journals belong to, then scales: fewer and more hosts keep every actor (replicas 1)', async () => {
-    const dataDir = tempDir()
-    const first = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir })
-    const expected = await write(first, 120)
-    await first.stop()
+    const { dataDir, expected } = await writtenAndStopped(4, 1, 120)
     for (const [round, hosts] of [2, 5].entries()) {
       const again = await Cluster.start({ actors, hosts, replicas: 1, dataDir })
       try {
@@ -158,10 +159,7 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
   })
 
   test('a damaged note of the hosts is not trusted: the journals\' directories say which hosts start', async () => {
-    const dataDir = tempDir()
-    const first = await Cluster.start({ actors, hosts: 3, replicas: 1, dataDir })
-    const expected = await write(first, 60)
-    await first.stop()
+    const { dataDir, expected } = await writtenAndStopped(3, 1, 60)
     expect(readFileSync(join(dataDir, 'view-hosts'), 'utf8')).toBe('host-0\nhost-1\nhost-2\n')
     // As a torn write would leave it: a part of a list, which must not start host-0 alone.
     writeFileSync(join(dataDir, 'view-hosts'), 'host-0\nhos')
@@ -175,10 +173,7 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
   })
 
   test('with replicas 0 it is refused (an actor has no other copy to move), and the same count starts', async () => {
-    const dataDir = tempDir()
-    const first = await Cluster.start({ actors, hosts: 2, replicas: 0, dataDir })
-    const expected = await write(first, 40)
-    await first.stop()
+    const { dataDir, expected } = await writtenAndStopped(2, 0, 40)
     const error = await Cluster.start({ actors, hosts: 1, replicas: 0, dataDir }).catch((e: unknown) => e)
     expect(isTroupeError(error, 'InvalidArgument')).toBe(true)
     expect((error as Error).message).toMatch(/holds the journals of 2 hosts, and with replicas: 0/)
