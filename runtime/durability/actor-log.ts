@@ -303,6 +303,11 @@ export class ActorLog {
     for (const waiter of ready) waiter.resolve()
   }
 
+  /** Whether this host's own journal holds every record up to `seq` durably (false for a log that writes none). */
+  holdsLocally(seq: number): boolean {
+    return this.rule.local && this.localSeq >= seq && !(this.pending.length > 0 && this.pending[0]!.syncPoint)
+  }
+
   /**
    * Whether every record up to `seq` is durable at `rule`: in this host's journal if it asks, and
    * acknowledged by that many backups of the view (an acknowledgement covers every record before it).

@@ -560,6 +560,31 @@ describe('journal space', () => {
   })
 })
 
+describe('a drained host hands its copies off', () => {
+  test('an owner where the actor is active acknowledges the copy at once: the drain does not wait out the refill rounds', async () => {
+    const { hosts, client, clock, placement, hasher } = await simWorld('strong')
+    const tally = client.actor(Tally, 'd')
+    for (let i = 1; i <= 3; i++) expect((await within(clock, 100, tally.add(1))).done).toBe(true)
+    const [primary, , leaver] = placement.owners('Tally/d', 3)
+    const next: View = { epoch: 2, hosts: hostIds.filter((h) => h !== leaver) }
+    expect(Placement.build(next, client.limits, hasher).primary('Tally/d')).toBe(primary)
+    for (const host of hosts) host.setView(next)
+    client.setView(next)
+    await clock.runFor(50)
+    const drained = hosts.find((h) => h.id === leaver)!
+    // Without the acknowledgement, the primary stays silent and the refill runs every round
+    // (bounded by replicationRetryMs x 8 = 1.6 s); the other owners answer in 2 ms.
+    expect((await within(clock, 100, drained.drain())).done).toBe(true)
+    expect(hosts.find((h) => h.id === primary)!.activeKeys()).toContain('Tally/d')
+    // Stopping drains again: copies every owner acknowledged in this view are not sent twice.
+    const shipped = drained.stats().recordsShipped
+    expect(shipped).toBeGreaterThan(0)
+    expect((await within(clock, 100, drained.stop())).done).toBe(true)
+    expect(drained.stats().recordsShipped).toBe(shipped)
+    expect(await within(clock, 100, tally.get())).toEqual({ done: true, value: 3 })
+  })
+})
+
 describe('restarts', () => {
   test('restarted with fewer replicas, a host that no longer owns an actor offers its further copy to the primary', async () => {
     const { hasher, boot, id, removeDir } = await aheadOnB(2)
