@@ -73,8 +73,13 @@ function estimate(value: unknown, depth: number, depthMax: number, bytesMax: num
   if (depth >= depthMax) throw new Refusal('Unserializable', `nesting deeper than ${depthMax} (or a cycle)`)
   const obj = value as object
   if (obj instanceof Promise || obj instanceof WeakMap || obj instanceof WeakSet) throw new Refusal('Unserializable', obj.constructor.name)
-  if (ArrayBuffer.isView(obj)) return 16 + obj.byteLength
+  // structuredClone shares a SharedArrayBuffer: a "copy" the caller and callee would both write.
+  if (ArrayBuffer.isView(obj)) {
+    if (isShared(obj.buffer)) throw new Refusal('Unserializable', 'a view of a SharedArrayBuffer')
+    return 16 + obj.byteLength
+  }
   if (obj instanceof ArrayBuffer) return 16 + obj.byteLength
+  if (isShared(obj)) throw new Refusal('Unserializable', 'a SharedArrayBuffer')
   if (obj instanceof Date || obj instanceof RegExp) return 24
   let total = 16
   if (Array.isArray(obj)) {
@@ -99,6 +104,10 @@ function estimate(value: unknown, depth: number, depthMax: number, bytesMax: num
     }
   }
   return total
+}
+
+function isShared(value: object): boolean {
+  return typeof SharedArrayBuffer === 'function' && value instanceof SharedArrayBuffer
 }
 
 function isPlainPrimitive(value: unknown): boolean {

@@ -8,9 +8,10 @@ import { copyValue, payloadBytes } from './payload.ts'
  */
 export function serializeThrown(thrown: unknown, actor: string): SerializedError {
   try {
-    // By kind, not class: a TroupeError the actor's module built comes from its own copy of troupe.
-    // A user's error that merely has a `kind` field of that name is a user's error.
-    if (isTroupeError(thrown) && typeof thrown.toJSON === 'function') {
+    // By kind and name, not class: a TroupeError the actor's module built comes from its own copy
+    // of troupe. A plain object with a `kind` field (say HostUnavailable, which would make the
+    // outcome unknown and the failure unjournaled) is a user's value, like any thrown object.
+    if (thrown instanceof Error && thrown.name === 'TroupeError' && isTroupeError(thrown) && typeof thrown.toJSON === 'function') {
       const out: SerializedError = { ...thrown.toJSON(), actor: thrown.actor ?? actor }
       out.message = bounded(out.message)
       if (out.stack !== undefined) out.stack = bounded(out.stack)
@@ -21,8 +22,10 @@ export function serializeThrown(thrown: unknown, actor: string): SerializedError
       return out
     }
     if (thrown instanceof Error) {
-      const out: SerializedError = { kind: 'ActorFailed', message: bounded(String(thrown.message)), name: bounded(String(thrown.name), errorNameCharsMax), actor }
-      if (thrown.stack !== undefined) out.stack = bounded(String(thrown.stack))
+      // Each read on its own: a getter that throws loses its own part only.
+      const out: SerializedError = { kind: 'ActorFailed', message: bounded(readable(() => String(thrown.message), 'an error whose message cannot be read')), name: bounded(readable(() => String(thrown.name), 'Error'), errorNameCharsMax), actor }
+      const stack = readable(() => thrown.stack === undefined ? undefined : String(thrown.stack), undefined)
+      if (stack !== undefined) out.stack = bounded(stack)
       const names = Object.keys(thrown).filter((name) => name !== 'name' && name !== 'message' && name !== 'stack')
       if ('cause' in thrown && !names.includes('cause')) names.push('cause')
       if (thrown instanceof AggregateError && !names.includes('errors')) names.push('errors')
@@ -30,7 +33,9 @@ export function serializeThrown(thrown: unknown, actor: string): SerializedError
       if (data !== undefined) out.data = data
       return out
     }
-    const out: SerializedError = { kind: 'ActorFailed', message: bounded(`non-Error thrown: ${String(thrown)}`), name: typeof thrown, actor }
+    // String() throws for an object without a prototype, or with a toString that throws.
+    const text = readable(() => String(thrown), typeof thrown === 'object' ? Object.prototype.toString.call(thrown) : typeof thrown)
+    const out: SerializedError = { kind: 'ActorFailed', message: bounded(`non-Error thrown: ${text}`), name: typeof thrown, actor }
     // A thrown plain object ({ code, ... }): its fields are its data, as an error's are.
     if (typeof thrown === 'object' && thrown !== null) {
       const data = fieldsOf(thrown, Object.keys(thrown))
@@ -39,6 +44,15 @@ export function serializeThrown(thrown: unknown, actor: string): SerializedError
     return out
   } catch {
     return { kind: 'ActorFailed', message: 'the actor threw a value that cannot be read', name: typeof thrown, actor }
+  }
+}
+
+/** What `read` returns, or `fallback` if it throws. */
+function readable<T>(read: () => T, fallback: T): T {
+  try {
+    return read()
+  } catch {
+    return fallback
   }
 }
 

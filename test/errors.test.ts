@@ -89,6 +89,9 @@ describe('typed errors through real worker threads', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
     expectKind(await failure(faulty.echo(cyclic)), 'Unserializable')
+    // structuredClone shares a SharedArrayBuffer: the callee's writes would reach the caller.
+    expectKind(await failure(faulty.echo(new SharedArrayBuffer(8))), 'Unserializable')
+    expectKind(await failure(faulty.echo({ view: new Uint8Array(new SharedArrayBuffer(8)) })), 'Unserializable')
     expect(await faulty.echo({ ok: [1, 'two', null, new Date(0), new Map([[1, 2]])] })).toEqual({ ok: [1, 'two', null, new Date(0), new Map([[1, 2]])] })
   })
 
@@ -96,6 +99,7 @@ describe('typed errors through real worker threads', () => {
     const faulty = cluster.actor(Faulty, 'f3')
     expectKind(await failure(faulty.returnFunction()), 'Unserializable')
     expectKind(await failure(faulty.returnSymbol()), 'Unserializable')
+    expectKind(await failure(faulty.returnShared()), 'Unserializable')
     expect(await faulty.ok()).toBe(1)
   })
 
@@ -257,6 +261,24 @@ describe('typed errors through real worker threads', () => {
     // A field named like a troupe error kind does not make a user's error a TroupeError.
     const kinded = serializeThrown(Object.assign(new Error('mine'), { kind: 'MailboxFull' }), 'T/a')
     expect(kinded).toMatchObject({ kind: 'ActorFailed', message: 'mine', data: { kind: 'MailboxFull' } })
+    // Nor a plain object with a kind and a toJSON: HostUnavailable would leave the outcome unknown.
+    const spoof = { kind: 'HostUnavailable', message: 'not really', toJSON: () => ({ kind: 'HostUnavailable', message: 'not really' }) }
+    expect(serializeThrown(spoof, 'T/a')).toMatchObject({ kind: 'ActorFailed', data: { kind: 'HostUnavailable', message: 'not really' } })
+  })
+
+  test('a thrown value whose text cannot be read keeps what can be read', () => {
+    // No prototype: String() throws, yet its fields are its data.
+    const bare = Object.assign(Object.create(null) as object, { code: 'E_BARE', needed: 3 })
+    expect(serializeThrown(bare, 'T/a')).toMatchObject({ kind: 'ActorFailed', message: 'non-Error thrown: [object Object]', data: { code: 'E_BARE', needed: 3 } })
+    const loud = { code: 'E_LOUD', toString() { throw new Error('no') } }
+    expect(serializeThrown(loud, 'T/a')).toMatchObject({ kind: 'ActorFailed', data: { code: 'E_LOUD' } })
+    // An error whose message getter throws keeps its name and fields.
+    class Shy extends Error {
+      readonly code = 'E_SHY'
+      override get message(): string { throw new Error('no') }
+    }
+    const shy = serializeThrown(new Shy(), 'T/a')
+    expect(shy).toMatchObject({ kind: 'ActorFailed', name: 'Error', message: 'an error whose message cannot be read', data: { code: 'E_SHY' } })
   })
 
   test("an error's message and stack are cut at errorTextCharsMax, saying how much was left out; its name at 256", () => {
@@ -279,7 +301,7 @@ describe('typed errors through real worker threads', () => {
     const trap = new Proxy(new Error('trapped'), { ownKeys: () => { throw new Error('no keys for you') } })
     expect(serializeThrown(trap, 'T/a')).toMatchObject({ kind: 'ActorFailed', actor: 'T/a' })
     const unreadable = Object.defineProperty(new Error(), 'message', { get: () => { throw new Error('no message') } })
-    expect(serializeThrown(unreadable, 'T/a')).toMatchObject({ kind: 'ActorFailed', message: 'the actor threw a value that cannot be read' })
+    expect(serializeThrown(unreadable, 'T/a')).toMatchObject({ kind: 'ActorFailed', message: 'an error whose message cannot be read', name: 'Error' })
   })
 
   test('errors cross the wire as plain data with a kind', () => {
