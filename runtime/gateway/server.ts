@@ -216,11 +216,7 @@ export class Gateway {
   }
 
   private async route(req: IncomingMessage): Promise<Answer> {
-    const url = new URL(req.url ?? '/', 'http://gateway')
-    // Segments as sent: URL's pathname resolves "." and ".." (and "%2e%2e"), which would let
-    // /actors/%2e%2e/hosts/host-1/kill reach /hosts/host-1/kill past a proxy rule on /actors/.
-    const sent = (req.url ?? '/').split('?', 1)[0]!
-    const path = sent.startsWith('/') ? sent : url.pathname
+    const { path, query } = requestTarget(req.url ?? '/')
     const parts = path.split('/').slice(1).map((part) => {
       try {
         return decodeURIComponent(part)
@@ -243,7 +239,7 @@ export class Gateway {
     if (head === 'hosts' && rest.length === 2 && rest[1] === 'drain') { only('POST'); return this.drain(rest[0]!) }
     if (head === 'hosts' && rest.length === 0) { only('POST'); return this.addHost() }
     if (head === 'scale' && rest.length === 0) { only('POST'); return this.scale(req) }
-    if (head === 'what-if' && rest.length === 0) { only('GET'); return this.whatIf(url) }
+    if (head === 'what-if' && rest.length === 0) { only('GET'); return this.whatIf(query) }
     if (head === 'journal' && rest.length === 2) { only('GET'); return this.journal(rest[0]!, rest[1]!) }
     throw new HttpError(404, 'NotFound', `no route ${method} ${path} (see GET /status, POST /actors/:type/:id/:method)`)
   }
@@ -394,17 +390,17 @@ export class Gateway {
     return { status: 200, body: { before, view: cluster.view, ms: Math.round(performance.now() - started) } }
   }
 
-  private async whatIf(url: URL): Promise<Answer> {
+  private async whatIf(query: URLSearchParams): Promise<Answer> {
     const cluster = this.live()
-    const host = url.searchParams.get('kill')
+    const host = query.get('kill')
     if (!host) throw new HttpError(400, 'InvalidArgument', 'what-if needs ?kill=<host>')
-    const asked = url.searchParams.getAll('actor')
+    const asked = query.getAll('actor')
     for (const key of asked) {
       const at = key.indexOf('/')
       if (at <= 0 || at === key.length - 1) throw new HttpError(400, 'InvalidArgument', `actor must be Type/id, got ${JSON.stringify(key)}`)
     }
     const seen = [...this.knownKeys.keys()].filter((k) => !asked.includes(k))
-    const replicasParam = url.searchParams.get('replicas')
+    const replicasParam = query.get('replicas')
     const replicas = replicasParam === null ? this.info.replicas ?? 2 : /^\d{1,2}$/.test(replicasParam) ? Number(replicasParam) : Number.NaN
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > 7) throw new HttpError(400, 'InvalidArgument', 'replicas must be an integer from 0 to 7')
     try {
@@ -469,6 +465,25 @@ function integerOption(value: unknown, min: number, max: number, name: string): 
 
 function notImplemented(method: string, what = method): HttpError {
   return new HttpError(501, 'Unsupported', `this cluster does not support ${what} (Cluster.${method} is missing)`)
+}
+
+/**
+ * The path and query of a request target, segments as sent. URL's pathname resolves "." and ".."
+ * (and "%2e%2e"), which would let /actors/%2e%2e/hosts/host-1/kill reach /hosts/host-1/kill past a
+ * proxy rule on /actors/. The absolute form ("POST http://host/path HTTP/1.1", which proxies
+ * send) routes its path after the scheme and authority the same way; any other form is a 400.
+ */
+function requestTarget(target: string): { path: string; query: URLSearchParams } {
+  let rest = target
+  if (!target.startsWith('/')) {
+    const origin = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i.exec(target)
+    if (!origin) throw new HttpError(400, 'InvalidArgument', `the request target must be a path or an absolute URL, got ${JSON.stringify(target.slice(0, 200))}`)
+    rest = target.slice(origin[0].length)
+    if (!rest.startsWith('/')) rest = `/${rest}`
+  }
+  rest = rest.split('#', 1)[0]!
+  const at = rest.indexOf('?')
+  return at < 0 ? { path: rest, query: new URLSearchParams() } : { path: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,5 +1,6 @@
 /** The HTTP gateway of a real `troupe start`, driven with fetch as a serverless caller would. */
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ClusterStatus } from '../../runtime/gateway/server.ts'
 import type { WhatIfKill } from '../../runtime/gateway/what-if.ts'
@@ -45,6 +46,28 @@ describe('POST /actors/:type/:id/:method', () => {
     expect((await raw('GET', '/actors/%2e%2e/status')).status).toBe(404)
     expect(await raw('POST', '/actors/Counter/%2e%2e/increment')).toMatchObject({ status: 200, body: '1' })
     expect(await raw('POST', '/actors/Counter/./increment')).toMatchObject({ status: 200, body: '1' })
+    expect(((await get(cluster.url, '/status')).body as unknown as ClusterStatus).view).toEqual(viewBefore)
+  })
+
+  test('an absolute-form target routes its path as sent too; any other form is a 400', async () => {
+    // What a proxy sends ("POST http://host/path HTTP/1.1"): fetch and node:http never do.
+    const raw = (target: string, method = 'POST'): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+      const socket = connect(cluster.port, '127.0.0.1', () => socket.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`))
+      let text = ''
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString() })
+      socket.on('error', reject)
+      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), body: text.split('\r\n\r\n')[1] ?? '' }))
+    })
+    const viewBefore = ((await get(cluster.url, '/status')).body as unknown as ClusterStatus).view
+    expect((await raw('http://gw/actors/x/../../hosts/host-1/kill')).status).toBe(404)
+    expect((await raw('http://gw/actors/x/%2e%2e/%2e%2e/hosts/host-0/kill')).status).toBe(404)
+    expect((await raw('HTTP://gw:80/actors/%2E%2E/status', 'GET')).status).toBe(404)
+    expect(await raw('http://gw/actors/Counter/%2e%2e/get')).toMatchObject({ status: 200, body: '1' })
+    expect(await raw('http://gw/healthz', 'GET')).toMatchObject({ status: 200 })
+    expect(await raw('http://gw?x', 'GET')).toMatchObject({ status: 404 })
+    expect(JSON.parse((await raw('http://gw/what-if?kill=host-1&actor=Counter/abs', 'GET')).body).actors[0]).toMatchObject({ key: 'Counter/abs' })
+    expect(await raw('*', 'OPTIONS')).toMatchObject({ status: 400, body: expect.stringContaining('InvalidArgument') })
+    expect((await raw('gw:80/hosts/host-1/kill')).status).toBe(400)
     expect(((await get(cluster.url, '/status')).body as unknown as ClusterStatus).view).toEqual(viewBefore)
   })
 
