@@ -35,6 +35,6 @@ export function requestIdProblem(id: unknown): string | undefined {
   if (typeof id !== 'string' || id.length === 0 || id.length > requestIdLengthMax) return `must be a string of 1 to ${requestIdLengthMax} characters`
   if (id.startsWith('~')) return 'may not start with "~" (the runtime\'s own ids do)'
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]|\p{Cs}/u.test(id)) return 'may hold only well-formed, printable characters (no control characters)'
+  if (/[\u0000-\u001f\u007f-\u009f]|\p{Cs}/u.test(id)) return 'may hold only well-formed, printable characters (no C0 or C1 control characters, no DEL)'
   return undefined
 }

@@ -231,7 +231,10 @@ export class Gateway {
     }
     const [head, ...rest] = parts
     // HEAD too: load balancers probe with it (Node sends no body for HEAD).
-    if (head === 'healthz' && rest.length === 0) { if (method !== 'HEAD') only('GET'); return this.health() }
+    if (head === 'healthz' && rest.length === 0) {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${path}; use GET or HEAD`, { allow: 'GET, HEAD' })
+      return this.health()
+    }
     if (this.closing) throw new HttpError(503, 'ClusterStopped', 'the cluster is stopping', { 'retry-after': '1' })
     if (head === 'actors' && rest.length === 3) { only('POST'); return this.callActor(req, rest[0]!, rest[1]!, rest[2]!) }
     if (head === 'status' && rest.length === 0) { only('GET'); return { status: 200, body: await this.status() } }
@@ -274,20 +277,20 @@ export class Gateway {
     }
     if (!Array.isArray(args)) throw new HttpError(400, 'InvalidArgument', 'the body must be a JSON array of arguments, e.g. [1, "two"]')
     const options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}
-    const idempotencyKey = header(req, 'idempotency-key')
+    const idempotencyKey = header(req, 'Idempotency-Key')
     if (idempotencyKey !== undefined) {
       const problem = requestIdProblem(idempotencyKey)
       if (problem !== undefined) throw new HttpError(400, 'InvalidArgument', `Idempotency-Key ${problem}`)
       options.requestId = idempotencyKey
     }
-    const timeout = header(req, 'x-timeout-ms')
+    const timeout = header(req, 'X-Timeout-Ms')
     if (timeout !== undefined) {
       // Digits only: Number() would also read "1e3", "0x10" and " 5 ".
       const ms = /^\d{1,10}$/.test(timeout) ? Number(timeout) : Number.NaN
       if (!Number.isInteger(ms) || ms <= 0) throw new HttpError(400, 'InvalidArgument', `X-Timeout-Ms must be a positive integer, got ${JSON.stringify(timeout)}`)
       options.timeoutMs = ms
     }
-    const consistency = header(req, 'consistency')
+    const consistency = header(req, 'Consistency')
     if (consistency !== undefined) {
       try {
         options.consistency = parseConsistency(consistency, 'the Consistency header')
@@ -486,9 +489,12 @@ function requestTarget(target: string): { path: string; query: URLSearchParams }
   return at < 0 ? { path: rest, query: new URLSearchParams() } : { path: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) }
 }
 
+/** A header the call reads once: sent twice (Node would join them into "a, b"), it is a 400. */
 function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value[0] : value
+  const values = req.headersDistinct[name.toLowerCase()]
+  if (values === undefined) return undefined
+  if (values.length > 1) throw new HttpError(400, 'InvalidArgument', `the ${name} header was sent ${values.length} times; send it once`)
+  return values[0]
 }
 
 /**

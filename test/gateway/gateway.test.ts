@@ -14,6 +14,18 @@ afterAll(async () => {
   expect(await cluster?.stop()).toBe(0)
 })
 
+/** Sends `requestLine` with `headers` (lines, repeats kept) and `body` on a socket of its own, as written. */
+function rawRequest(requestLine: string, headers: string[] = [], body = ''): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const head = [`${requestLine} HTTP/1.1`, 'Host: x', ...headers, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close']
+    const socket = connect(cluster.port, '127.0.0.1', () => socket.write(`${head.join('\r\n')}\r\n\r\n${body}`))
+    let text = ''
+    socket.on('data', (chunk: Buffer) => { text += chunk.toString() })
+    socket.on('error', reject)
+    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), body: text.split('\r\n\r\n')[1] ?? '' }))
+  })
+}
+
 describe('POST /actors/:type/:id/:method', () => {
   test('answers the JSON result of the call', async () => {
     expect(await post(cluster.url, '/actors/Counter/http-a/increment', '[5]')).toMatchObject({ status: 200, body: 5 })
@@ -51,13 +63,7 @@ describe('POST /actors/:type/:id/:method', () => {
 
   test('an absolute-form target routes its path as sent too; any other form is a 400', async () => {
     // What a proxy sends ("POST http://host/path HTTP/1.1"): fetch and node:http never do.
-    const raw = (target: string, method = 'POST'): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
-      const socket = connect(cluster.port, '127.0.0.1', () => socket.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`))
-      let text = ''
-      socket.on('data', (chunk: Buffer) => { text += chunk.toString() })
-      socket.on('error', reject)
-      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), body: text.split('\r\n\r\n')[1] ?? '' }))
-    })
+    const raw = (target: string, method = 'POST'): Promise<{ status: number; body: string }> => rawRequest(`${method} ${target}`)
     const viewBefore = ((await get(cluster.url, '/status')).body as unknown as ClusterStatus).view
     expect((await raw('http://gw/actors/x/../../hosts/host-1/kill')).status).toBe(404)
     expect((await raw('http://gw/actors/x/%2e%2e/%2e%2e/hosts/host-0/kill')).status).toBe(404)
@@ -82,6 +88,20 @@ describe('POST /actors/:type/:id/:method', () => {
     expect(reserved).toMatchObject({ status: 400, body: { kind: 'InvalidArgument' } })
     expect((reserved.body as { message: string }).message).toMatch(/Idempotency-Key may not start with "~"/)
     expect((await post(cluster.url, '/actors/Account/idem/balance', '[]')).body).toBe(100)
+  })
+
+  test('an Idempotency-Key with a C1 control character, or a call header sent twice, is a 400', async () => {
+    const c1 = await post<ErrorBody>(cluster.url, '/actors/Counter/idem-c1/increment', '[1]', { 'idempotency-key': 'x\x85y' })
+    expect(c1).toMatchObject({ status: 400, body: { kind: 'InvalidArgument' } })
+    expect(c1.body.message).toMatch(/Idempotency-Key may hold only well-formed, printable characters/)
+    // Node joins two headers into "a, b": that is not the key "a, b", nor either one.
+    for (const name of ['Idempotency-Key', 'X-Timeout-Ms', 'Consistency']) {
+      const value = name === 'X-Timeout-Ms' ? '5000' : name === 'Consistency' ? 'strong' : 'twice'
+      const twice = await rawRequest('POST /actors/Counter/idem-twice/increment', [`${name}: ${value}`, `${name}: ${value}`], '[1]')
+      expect(twice.status).toBe(400)
+      expect(JSON.parse(twice.body)).toEqual({ kind: 'InvalidArgument', message: `the ${name} header was sent 2 times; send it once` })
+    }
+    expect(await post(cluster.url, '/actors/Counter/idem-twice/increment', '[1]', { 'idempotency-key': 'twice, twice' })).toMatchObject({ status: 200, body: 1 })
   })
 
   test('a Consistency header sets the call\'s own level; a bad one is a 400', async () => {
@@ -158,6 +178,9 @@ describe('health, status and what-if', () => {
     const head = await fetch(`${cluster.url}/healthz`, { method: 'HEAD' })
     expect(head.status).toBe(200)
     expect(await head.text()).toBe('')
+    const options = await fetch(`${cluster.url}/healthz`, { method: 'OPTIONS' })
+    expect(options.status).toBe(405)
+    expect(options.headers.get('allow')).toBe('GET, HEAD')
   })
 
   test('GET /status lists hosts with counters, ring share and what the cluster supports', async () => {
