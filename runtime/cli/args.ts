@@ -128,7 +128,8 @@ export function mainHelp(specs: readonly CommandSpec[]): string {
     ...rows.map(([u, s]) => `  ${u.padEnd(width)}  ${s}`),
     `  ${'help [command]'.padEnd(width)}  show help (also: troupe <command> --help)`,
     '',
-    'exit codes: 0 ok, 1 the operation failed, 2 bad usage, 3 the cluster could not be reached.',
+    'exit codes: 0 ok, 1 the operation failed or its outcome is unknown (the answer was lost), 2 bad usage,',
+    '3 the cluster could not be reached.',
     'NO_COLOR=1 turns colors off (FORCE_COLOR=1 forces them on).',
     '',
   ].join('\n')

@@ -15,7 +15,7 @@ export interface Io {
 
 export interface Command {
   spec: CommandSpec
-  /** Returns the exit code. Throws UsageError, Unreachable or RemoteError for the runner to report. */
+  /** Returns the exit code. Throws UsageError, Unreachable, OutcomeUnknown or RemoteError for the runner to report. */
   run(parsed: Parsed, io: Io): Promise<number>
 }
 

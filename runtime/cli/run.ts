@@ -8,7 +8,7 @@ import { start } from './commands/start.ts'
 import { status, top } from './commands/status.ts'
 import { whatIf } from './commands/what-if.ts'
 import { formatRemoteError, styleFor } from './format.ts'
-import { RemoteError, Unreachable } from './http-client.ts'
+import { OutcomeUnknown, RemoteError, Unreachable } from './http-client.ts'
 
 export const commands: readonly Command[] = [start, status, top, call, kill, drain, scale, whatIf, journal]
 
@@ -50,9 +50,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return await command.run(parsed, io)
   } catch (error) {
     if (error instanceof UsageError) return usageError(io, error)
-    if (error instanceof Unreachable) {
+    // Reached but no complete answer: the operation may have happened, so it is not "unreachable".
+    if (error instanceof Unreachable || error instanceof OutcomeUnknown) {
       io.stderr.write(`troupe: ${err.red(error.message)}\n`)
-      return exitCodes.unreachable
+      return error instanceof Unreachable ? exitCodes.unreachable : exitCodes.failed
     }
     if (error instanceof RemoteError) {
       io.stderr.write(`troupe: ${err.red(formatRemoteError(error.body))}\n`)

@@ -35,6 +35,16 @@ describe('troupe call', () => {
     expect((await troupe(['call', 'Account/cli-k', 'balance', '-p', port])).stdout).toBe('50\n')
   })
 
+  test('an actor whose type or id is "." or ".." is reached, not a dot segment resolved away', async () => {
+    expect(await troupe(['call', 'Counter/..', 'increment', '5', '-p', port])).toMatchObject({ code: 0, stdout: '5\n' })
+    expect(await troupe(['call', 'Counter/.', 'increment', '2', '-p', port])).toMatchObject({ code: 0, stdout: '2\n' })
+    expect(await troupe(['call', '../..', 'get', '-p', port])).toMatchObject({ code: 1, stderr: expect.stringMatching(/UnknownActorType: no actor type \.\./) })
+    expect((await post(cluster.url, `/actors/Counter/${encodeURIComponent('%2e%2e')}/get`, '[]')).body).toBe(0)
+    const journal = await troupe(['journal', 'Counter/..', '-p', port])
+    expect(journal.code).toBe(0)
+    expect(journal.stdout).toMatch(/^journal of Counter\/\.\.\n/)
+  })
+
   test('failures exit 1 with the error kind and message', async () => {
     const failed = await troupe(['call', 'Account/cli-poor', 'withdraw', '5', '-p', port])
     expect(failed.code).toBe(1)

@@ -1,8 +1,9 @@
 /**
- * The `troupe` binary without a cluster: help, bad usage, an unreachable cluster, colors. The
+ * The `troupe` binary without a cluster: help, bad usage, an unreachable cluster, a lost answer, colors. The
  * long tables run the CLI's `run()` in this process (the same code the binary runs, minus a
  * Node start per case); a case of each kind also goes through bin/troupe.js.
  */
+import { createServer, type Socket } from 'node:net'
 import { describe, expect, test } from 'vitest'
 import type { Io } from '../../runtime/cli/command.ts'
 import { run } from '../../runtime/cli/run.ts'
@@ -168,5 +169,66 @@ describe('an unreachable cluster exits 3', () => {
     expect(forced.stderr).toContain('\x1b[31m')
     expect(both.stderr).not.toContain('\x1b[')
     expect(plain.stderr).not.toContain('\x1b[')
+  })
+})
+
+describe('an answer lost after the request went out exits 1: the outcome is unknown', () => {
+  /** A fake gateway that does `answer` with each request's socket once the request arrived. */
+  async function fakeGateway(answer: (socket: Socket) => void): Promise<{ port: string; close(): Promise<void> }> {
+    const sockets = new Set<Socket>()
+    const server = createServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => undefined)
+      socket.once('data', () => answer(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return {
+      port: String((server.address() as { port: number }).port),
+      close: () => new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+    }
+  }
+
+  test.each([
+    ['the body is cut off', (s: Socket) => { s.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"bal', () => s.destroy()) }, /the answer was cut off after 5 bytes of its body/, {}],
+    ['the connection drops', (s: Socket) => s.destroy(), /ECONNRESET|socket hang up/, {}],
+    ['no answer comes in time', () => undefined, /no answer within 300 ms/, { TROUPE_CLIENT_TIMEOUT_MS: '300' }],
+  ])('%s (the binary)', async (_name, answer, reason, env) => {
+    const fake = await fakeGateway(answer)
+    try {
+      const [call, keyed, status, kill] = await Promise.all([
+        troupe(['call', 'Account/a', 'withdraw', '10', '-p', fake.port], env),
+        troupe(['call', 'Account/a', 'withdraw', '10', '-k', 'w-1', '-p', fake.port], env),
+        troupe(['status', '-p', fake.port], env),
+        troupe(['kill', 'host-1', '-p', fake.port], env),
+      ])
+      for (const result of [call, keyed, status, kill]) {
+        expect(result.code, result.stderr).toBe(1)
+        expect(result.stdout).toBe('')
+        expect(result.stderr).toMatch(reason)
+        expect(result.stderr).not.toMatch(/cannot reach|unexpected failure/)
+      }
+      expect(call.stderr).toContain(`troupe: outcome unknown: the request reached the troupe cluster at http://127.0.0.1:${fake.port} but no complete answer came back`)
+      expect(call.stderr).toContain('a call made with -k <key> can be repeated with the same key to learn its result')
+      expect(keyed.stderr).toContain('repeat the call with the same -k "w-1" to learn its result: it runs at most once')
+      expect(status.stderr).toContain(`troupe: no complete answer from the troupe cluster at http://127.0.0.1:${fake.port}`)
+      expect(kill.stderr).toContain('look with `troupe status`')
+    } finally {
+      await fake.close()
+    }
+  })
+
+  test('a 200 with an empty body is not a result', async () => {
+    const fake = await fakeGateway((s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n'))
+    try {
+      const result = await inProcess(['call', 'Counter/a', 'get', '-p', fake.port])
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toMatch(/BadResponse: POST http:\/\/127\.0\.0\.1:\d+\/actors\/Counter\/a\/get answered 200 with an empty body/)
+    } finally {
+      await fake.close()
+    }
   })
 })

@@ -39,8 +39,11 @@ export const call: Command = {
     const key = parsed.values['idempotency-key']
     if (typeof key === 'string') headers['idempotency-key'] = key
     if (timeoutMs !== undefined) headers['x-timeout-ms'] = String(timeoutMs)
-    const client = clientFor(parsed.values, 'call', (timeoutMs ?? 120_000) + 10_000)
-    const result = await client.post<unknown>(`/actors/${seg(type)}/${seg(id)}/${seg(method)}`, args, headers)
+    const client = clientFor(parsed.values, 'call', io, (timeoutMs ?? 120_000) + 10_000)
+    const ifUnknown = typeof key === 'string'
+      ? `repeat the call with the same -k ${JSON.stringify(key)} to learn its result: it runs at most once`
+      : 'look at the actor before calling again (a call made with -k <key> can be repeated with the same key to learn its result, and runs at most once)'
+    const result = await client.post<unknown>(`/actors/${seg(type)}/${seg(id)}/${seg(method)}`, args, { headers, ifUnknown })
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     return exitCodes.ok
   },

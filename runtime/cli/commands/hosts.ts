@@ -19,7 +19,7 @@ export const kill: Command = {
   },
   async run(parsed: Parsed, io: Io): Promise<number> {
     const host = parsed.positionals[0]!
-    const body = await clientFor(parsed.values, 'kill').post<{ killed: string; view: View }>(`/hosts/${seg(host)}/kill`)
+    const body = await clientFor(parsed.values, 'kill', io).post<{ killed: string; view: View }>(`/hosts/${seg(host)}/kill`)
     io.stdout.write(`killed ${body.killed}; ${viewLine(body.view)}\n`)
     return exitCodes.ok
   },
@@ -36,7 +36,7 @@ export const drain: Command = {
   },
   async run(parsed: Parsed, io: Io): Promise<number> {
     const host = parsed.positionals[0]!
-    const body = await clientFor(parsed.values, 'drain').post<{ drained: string; ms: number; view: View }>(`/hosts/${seg(host)}/drain`)
+    const body = await clientFor(parsed.values, 'drain', io).post<{ drained: string; ms: number; view: View }>(`/hosts/${seg(host)}/drain`)
     io.stdout.write(`drained ${body.drained} in ${body.ms} ms; ${viewLine(body.view)}\n`)
     return exitCodes.ok
   },
@@ -53,7 +53,7 @@ export const scale: Command = {
   },
   async run(parsed: Parsed, io: Io): Promise<number> {
     const n = intPositional(parsed.positionals[0]!, 'the host count', 'scale', { min: 1, max: 256 })
-    const body = await clientFor(parsed.values, 'scale').post<{ before: View; view: View; ms: number }>('/scale', { hosts: n })
+    const body = await clientFor(parsed.values, 'scale', io).post<{ before: View; view: View; ms: number }>('/scale', { hosts: n })
     io.stdout.write(`scaled ${body.before.hosts.length} -> ${body.view.hosts.length} hosts in ${body.ms} ms; ${viewLine(body.view)}\n`)
     return exitCodes.ok
   },

@@ -20,7 +20,7 @@ export const journal: Command = {
   spec,
   async run(parsed: Parsed, io: Io): Promise<number> {
     const { type, id } = actorKeyArg(parsed.positionals[0]!, 'journal')
-    const body = await clientFor(parsed.values, 'journal').get<{ key: string; journal: unknown }>(`/journal/${seg(type)}/${seg(id)}`)
+    const body = await clientFor(parsed.values, 'journal', io).get<{ key: string; journal: unknown }>(`/journal/${seg(type)}/${seg(id)}`)
     io.stdout.write(parsed.values['json'] ? `${JSON.stringify(body, null, 2)}\n` : renderJournal(body.key, body.journal, outStyle(io)))
     return exitCodes.ok
   },

@@ -20,7 +20,7 @@ const statusSpec: CommandSpec = {
 export const status: Command = {
   spec: statusSpec,
   async run(parsed: Parsed, io: Io): Promise<number> {
-    const client = clientFor(parsed.values, 'status', 10_000)
+    const client = clientFor(parsed.values, 'status', io, 10_000)
     const body = await client.get<ClusterStatus>('/status')
     io.stdout.write(parsed.values['json'] ? `${JSON.stringify(body, null, 2)}\n` : renderStatus(body, client.baseUrl, outStyle(io)))
     return exitCodes.ok
@@ -48,7 +48,7 @@ export const top: Command = {
     const { values } = parsed
     const intervalMs = intOption(values, 'interval', 'top', { min: 50 }) ?? 1000
     const iterations = values['once'] ? 1 : intOption(values, 'iterations', 'top', { min: 1 })
-    const client = clientFor(values, 'top', 10_000)
+    const client = clientFor(values, 'top', io, 10_000)
     const style = outStyle(io)
     const inPlace = io.stdout.isTTY === true
     let stop = false

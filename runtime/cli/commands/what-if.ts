@@ -33,7 +33,7 @@ export const whatIf: Command = {
     }
     const replicas = intOption(parsed.values, 'replicas', 'what-if', { min: 0, max: 7 })
     if (replicas !== undefined) query.set('replicas', String(replicas))
-    const body = await clientFor(parsed.values, 'what-if').get<WhatIfKill>(`/what-if?${query}`)
+    const body = await clientFor(parsed.values, 'what-if', io).get<WhatIfKill>(`/what-if?${query}`)
     io.stdout.write(parsed.values['json'] ? `${JSON.stringify(body, null, 2)}\n` : renderWhatIf(body, outStyle(io)))
     return exitCodes.ok
   },
