@@ -279,7 +279,7 @@ export class Gateway {
     const options: { requestId?: string; timeoutMs?: number; consistency?: Consistency } = {}
     const idempotencyKey = header(req, 'Idempotency-Key')
     if (idempotencyKey !== undefined) {
-      const problem = requestIdProblem(idempotencyKey)
+      const problem = idempotencyKeyProblem(idempotencyKey)
       if (problem !== undefined) throw new HttpError(400, 'InvalidArgument', `Idempotency-Key ${problem}`)
       options.requestId = idempotencyKey
     }
@@ -487,6 +487,19 @@ function requestTarget(target: string): { path: string; query: URLSearchParams }
   rest = rest.split('#', 1)[0]!
   const at = rest.indexOf('?')
   return at < 0 ? { path: rest, query: new URLSearchParams() } : { path: rest.slice(0, at), query: new URLSearchParams(rest.slice(at + 1)) }
+}
+
+/**
+ * Why `key` cannot be an Idempotency-Key (a phrase after "Idempotency-Key"), or undefined: a
+ * caller's request id (requestIdProblem) that a header carries unchanged, so Latin-1 only (a
+ * header is bytes, read as Latin-1) and no space or tab at either end (HTTP drops those).
+ */
+export function idempotencyKeyProblem(key: string): string | undefined {
+  const problem = requestIdProblem(key)
+  if (problem !== undefined) return problem
+  if (/[^\u0000-\u00ff]/.test(key)) return 'may hold only Latin-1 characters (up to U+00FF): an HTTP header cannot carry others'
+  if (/^[ \t]|[ \t]$/.test(key)) return 'may not start or end with a space (HTTP drops it)'
+  return undefined
 }
 
 /** A header the call reads once: sent twice (Node would join them into "a, b"), it is a 400. */

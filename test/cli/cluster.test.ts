@@ -33,6 +33,10 @@ describe('troupe call', () => {
     expect((await troupe(args)).stdout).toBe('50\n')
     expect((await troupe(args)).stdout).toBe('50\n')
     expect((await troupe(['call', 'Account/cli-k', 'balance', '-p', port])).stdout).toBe('50\n')
+    // A Latin-1 key is one a header carries: the same key again is the same call.
+    const latin = ['call', 'Account/cli-k', 'deposit', '5', '-k', 'dépôt-1', '-p', port]
+    expect((await troupe(latin)).stdout).toBe('55\n')
+    expect((await troupe(latin)).stdout).toBe('55\n')
   })
 
   test('an actor whose type or id is "." or ".." is reached, not a dot segment resolved away', async () => {

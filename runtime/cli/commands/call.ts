@@ -1,4 +1,5 @@
 /** `troupe call Type/id method [json-args…]`. */
+import { idempotencyKeyProblem } from '../../gateway/server.ts'
 import { actorKeyArg, intOption, remoteOptions, UsageError, type CommandSpec, type Parsed } from '../args.ts'
 import { exitCodes, type Command, type Io } from '../command.ts'
 import { clientFor, seg } from './remote.ts'
@@ -37,7 +38,12 @@ export const call: Command = {
     const timeoutMs = intOption(parsed.values, 'timeout', 'call', { min: 1, max: 86_400_000 })
     const headers: Record<string, string> = {}
     const key = parsed.values['idempotency-key']
-    if (typeof key === 'string') headers['idempotency-key'] = key
+    if (typeof key === 'string') {
+      // The gateway's rules, checked before sending: a key a header cannot carry never arrives.
+      const problem = idempotencyKeyProblem(key)
+      if (problem !== undefined) throw new UsageError(`-k/--idempotency-key ${problem}, got ${JSON.stringify(key)}`, 'call')
+      headers['idempotency-key'] = key
+    }
     if (timeoutMs !== undefined) headers['x-timeout-ms'] = String(timeoutMs)
     const client = clientFor(parsed.values, 'call', io, (timeoutMs ?? 120_000) + 10_000)
     const ifUnknown = typeof key === 'string'
