@@ -152,6 +152,9 @@ export function targetUrl(values: Values, command: string): string {
       throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(url)}`, command)
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(url)}`, command)
+    // Each command appends its route to the URL: after a query or a fragment it would be lost.
+    if (/[?#]/.test(parsed.href)) throw new UsageError(`--url may not hold a query or a fragment (the command adds its own path), got ${JSON.stringify(url)}`, command)
+    if (parsed.username !== '' || parsed.password !== '') throw new UsageError('--url may not hold a user name or password', command)
     return parsed.href.replace(/\/+$/, '')
   }
   const port = intOption(values, 'port', command, { min: 1, max: 65535 }) ?? 7070

@@ -113,6 +113,13 @@ describe('bad usage exits 2 with a clear message', () => {
     [['top', '--interval', 'fast'], /--interval must be an integer/],
     [['top', '--iterations', '0'], /--iterations must be an integer/],
     [['status', '--url', 'ftp://x'], /--url must be an http\(s\) URL/],
+    [['top', '--interval', '2147483648'], /--interval must be an integer from 50 to 2147483647, got "2147483648"/],
+    [['top', '--interval', '3000000000', '--once'], /--interval must be an integer from 50 to 2147483647/],
+    [['call', 'Counter/a', 'get', '--url', 'http://127.0.0.1:7070/?x=1'], /--url may not hold a query or a fragment \(the command adds its own path\), got "http:\/\/127\.0\.0\.1:7070\/\?x=1"/],
+    [['status', '--url', 'http://127.0.0.1:7070/#top'], /--url may not hold a query or a fragment/],
+    [['status', '--url', 'http://127.0.0.1:7070?'], /--url may not hold a query or a fragment/],
+    [['status', '--url', 'http://127.0.0.1:7070/base#'], /--url may not hold a query or a fragment/],
+    [['status', '--url', 'http://me:secret@127.0.0.1:7070/'], /--url may not hold a user name or password/],
     [['status', '--port', 'x'], /--port must be an integer from 1 to 65535/],
   ])('troupe %j', async (args, message) => {
     const result = await inProcess(args)

@@ -34,7 +34,7 @@ const topSpec: CommandSpec = {
   positionals: { min: 0, max: 0 },
   options: {
     ...remoteOptions,
-    interval: { type: 'string', short: 'n', value: '<ms>', description: 'refresh period (default 1000)' },
+    interval: { type: 'string', short: 'n', value: '<ms>', description: 'refresh period, 50 to 2147483647 (default 1000)' },
     iterations: { type: 'string', value: '<n>', description: 'stop after n refreshes (default: until Ctrl-C)' },
     once: { type: 'boolean', description: 'one refresh, then exit (same as --iterations 1)' },
   },
@@ -46,7 +46,8 @@ export const top: Command = {
   spec: topSpec,
   async run(parsed: Parsed, io: Io): Promise<number> {
     const { values } = parsed
-    const intervalMs = intOption(values, 'interval', 'top', { min: 50 }) ?? 1000
+    // A timer longer than 2^31 - 1 ms fires at once: every frame would follow the last.
+    const intervalMs = intOption(values, 'interval', 'top', { min: 50, max: 2_147_483_647 }) ?? 1000
     const iterations = values['once'] ? 1 : intOption(values, 'iterations', 'top', { min: 1 })
     const client = clientFor(values, 'top', io, 10_000)
     const style = outStyle(io)
