@@ -125,6 +125,21 @@ describe('troupe kill', () => {
     expect(unknown.stderr).toMatch(/NotFound: no host host-9/)
   })
 
+  test('troupe start hints the status command that reaches it: --url when bound elsewhere than 127.0.0.1', async () => {
+    const hintOf = (output: string): string[] => /try: troupe (status --\S+ \S+)\)/.exec(output)![1]!.split(' ')
+    expect(hintOf(cluster.output())).toEqual(['status', '--port', port])
+    const v6 = await startCluster([examples, '--hosts', '1', '--port', '0', '--bind', '::1'])
+    try {
+      const hint = hintOf(v6.output())
+      expect(hint).toEqual(['status', '--url', `http://[::1]:${v6.port}`])
+      const status = await troupe([...hint, '--json'])
+      expect(status.code, status.stderr).toBe(0)
+      expect(JSON.parse(status.stdout).view.hosts).toEqual(['host-0'])
+    } finally {
+      expect(await v6.stop()).toBe(0)
+    }
+  })
+
   test('a second troupe start on the same port exits 1 and says why', async () => {
     const result = await troupe(['start', examples, '--port', port, '--hosts', '1'])
     expect(result.code).toBe(1)

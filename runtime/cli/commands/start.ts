@@ -82,8 +82,9 @@ export const start: Command = {
       const info = { actors: modulePath, replicas: replicas ?? 2, consistency: (consistency as string | undefined) ?? 'strong', dataDir }
       const gateway = new Gateway({ bodyBytesMax, ring: limits, info })
       // The port first: a taken port fails before any worker starts.
+      let listening: { url: string; port: number }
       try {
-        await gateway.listen(port, bind)
+        listening = await gateway.listen(port, bind)
       } catch (error) {
         const code = (error as { code?: string }).code
         io.stderr.write(`troupe: cannot listen on ${bind}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use (another troupe start?); choose one with --port' : (error as Error).message}\n`)
@@ -117,7 +118,9 @@ export const start: Command = {
       })
       say(`serving ${modulePath} on ${cluster.view.hosts.length} hosts in ${Math.round(performance.now() - startedMs)} ms (view epoch ${cluster.view.epoch}): ${cluster.view.hosts.join(', ')}`)
       say(`consistency ${info.consistency}, replicas ${info.replicas}, data ${dataDir ?? 'in memory (lost on stop; use --data to keep it)'}`)
-      say(`gateway on ${gateway.url}  (POST /actors/:type/:id/:method, GET /status; try: troupe status --port ${new URL(gateway.url).port})`)
+      // --port finds a gateway on 127.0.0.1 only (0.0.0.0 includes it); another address needs --url.
+      const where = new URL(listening.url).hostname === '127.0.0.1' ? `--port ${listening.port}` : `--url ${listening.url}`
+      say(`gateway on ${listening.url}  (POST /actors/:type/:id/:method, GET /status; try: troupe status ${where})`)
       if (signalled === undefined) await new Promise<void>((done) => { wake = done })
       wake = undefined
       say(escalated !== undefined ? 'stopping: the supervisor escalated' : `${signalled}: stopping (draining actors, flushing journals)`)
