@@ -26,6 +26,41 @@ export function styleFor(stream: { isTTY?: boolean }, env: Record<string, string
 
 const ansi = /\x1b\[[0-9;]*m/g
 
+/**
+ * C0 and C1 control characters and DEL. Strings from the gateway (actor ids anyone calling it
+ * chose, error messages actors wrote) may hold them, and a terminal acts on them: clears the
+ * screen, moves the cursor, sets the window title.
+ */
+// eslint-disable-next-line no-control-regex
+const controls = /[\u0000-\u001f\u007f-\u009f]/g
+const escaped = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/** `text` with each control character (newlines too) written as `\u001b` and so on: shown, never acted on. */
+export function escapeControls(text: string): string {
+  return text.replace(controls, escaped)
+}
+
+/** `value` with every string in it, and every key, passed through escapeControls: for rendering as text. */
+export function forTerminal<T>(value: T): T {
+  if (typeof value === 'string') return escapeControls(value) as T
+  if (Array.isArray(value)) return value.map(forTerminal) as T
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeControls(k), forTerminal(v)])) as T
+  return value
+}
+
+/**
+ * `value` as JSON text, DEL and C1 characters escaped too (JSON.stringify escapes C0 only): still
+ * JSON, with the same value, and safe on a terminal.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(/[\u007f-\u009f]/g, escaped)
+}
+
+/** What --json (and `troupe call`) prints: the JSON, indented, on lines of its own. */
+export function jsonOutput(value: unknown): string {
+  return `${jsonText(value, 2)}\n`
+}
+
 /** Width of `text` on screen (without color codes). */
 export function visibleLength(text: string): number {
   return text.replace(ansi, '').length
@@ -58,7 +93,9 @@ export function formatDuration(ms: number): string {
 }
 
 /** The `troupe status` view. */
-export function renderStatus(status: ClusterStatus, url: string, style: Style): string {
+export function renderStatus(raw: ClusterStatus, rawUrl: string, style: Style): string {
+  const status = forTerminal(raw)
+  const url = escapeControls(rawUrl)
   const { cluster, view } = status
   const facts = [
     `view epoch ${view.epoch}`,
@@ -98,7 +135,7 @@ export function renderStatus(status: ClusterStatus, url: string, style: Style): 
 
 /** One cluster event on one line. */
 export function formatEvent(event: { kind: string } & Record<string, unknown>, style: Style): string {
-  const { kind, at: _at, ...rest } = event
+  const { kind, at: _at, ...rest } = forTerminal(event)
   switch (kind) {
     case 'host-down': return `${style.red('host-down')}  ${String(rest['host'])}: ${String(rest['reason'] ?? '')}`
     case 'view': {
@@ -118,7 +155,8 @@ function describeRest(rest: Record<string, unknown>): string {
 }
 
 /** The `troupe what-if kill` view. */
-export function renderWhatIf(w: WhatIfKill, style: Style): string {
+export function renderWhatIf(raw: WhatIfKill, style: Style): string {
+  const w = forTerminal(raw)
   const lines = [`if ${style.bold(w.host)} died now: view epoch ${w.before.epoch} -> ${w.after.epoch}, hosts ${w.after.hosts.join(', ')} (replicas ${w.replicas})`, '']
   const pct = (n: number): string => formatPercent(n / w.shardCount)
   lines.push(`${formatCount(w.primaryShards)} of ${formatCount(w.shardCount)} shards (${pct(w.primaryShards)}) lose their primary and move:`)
@@ -152,18 +190,18 @@ export function renderWhatIf(w: WhatIfKill, style: Style): string {
 
 /** `troupe journal` output: records one per line, snapshots labelled. */
 export function renderJournal(key: string, journal: unknown, style: Style): string {
-  const lines = [style.bold(`journal of ${key}`)]
-  const one = (value: unknown): string => JSON.stringify(value)
+  const lines = [style.bold(`journal of ${escapeControls(key)}`)]
+  const one = (value: unknown): string => jsonText(value)
   if (Array.isArray(journal)) {
     journal.forEach((record, i) => lines.push(`  ${style.dim(`#${i + 1}`)} ${one(record)}`))
     if (journal.length === 0) lines.push(style.dim('  (no records)'))
   } else if (journal !== null && typeof journal === 'object') {
     for (const [name, value] of Object.entries(journal)) {
       if (Array.isArray(value)) {
-        lines.push(`${name} (${value.length}):`)
+        lines.push(`${escapeControls(name)} (${value.length}):`)
         value.forEach((record, i) => lines.push(`  ${style.dim(`#${i + 1}`)} ${one(record)}`))
       } else {
-        lines.push(`${name}: ${one(value)}`)
+        lines.push(`${escapeControls(name)}: ${one(value)}`)
       }
     }
   } else {
@@ -173,7 +211,8 @@ export function renderJournal(key: string, journal: unknown, style: Style): stri
 }
 
 /** An error from the gateway, one line. */
-export function formatRemoteError(body: RemoteErrorBody): string {
+export function formatRemoteError(raw: RemoteErrorBody): string {
+  const body = forTerminal(raw)
   const name = body.name ? `${body.name}: ` : ''
   const actor = body.actor ? ` (${body.actor})` : ''
   return `${body.kind}: ${name}${body.message}${actor}`

@@ -7,7 +7,7 @@ import { journal } from './commands/journal.ts'
 import { start } from './commands/start.ts'
 import { status, top } from './commands/status.ts'
 import { whatIf } from './commands/what-if.ts'
-import { formatRemoteError, styleFor } from './format.ts'
+import { escapeControls, formatRemoteError, styleFor } from './format.ts'
 import { OutcomeUnknown, RemoteError, Unreachable } from './http-client.ts'
 
 export const commands: readonly Command[] = [start, status, top, call, kill, drain, scale, whatIf, journal]
@@ -52,7 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (error instanceof UsageError) return usageError(io, error)
     // Reached but no complete answer: the operation may have happened, so it is not "unreachable".
     if (error instanceof Unreachable || error instanceof OutcomeUnknown) {
-      io.stderr.write(`troupe: ${err.red(error.message)}\n`)
+      io.stderr.write(`troupe: ${err.red(escapeControls(error.message))}\n`)
       return error instanceof Unreachable ? exitCodes.unreachable : exitCodes.failed
     }
     if (error instanceof RemoteError) {
@@ -65,7 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 function usageError(io: Io, error: UsageError): number {
   const hint = error.command ? `run "troupe ${error.command} --help" for its options` : 'run "troupe help" for the commands'
-  io.stderr.write(`troupe: ${error.message}\n${hint}\n`)
+  io.stderr.write(`troupe: ${escapeControls(error.message)}\n${hint}\n`)
   return exitCodes.usage
 }
 

@@ -62,6 +62,39 @@ describe('troupe call', () => {
   })
 })
 
+describe('strings from the gateway on a terminal', () => {
+  // Newlines are the CLI's own; any other control character came from the gateway.
+  const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
+
+  test('print with their control characters escaped, never acted on; JSON stays JSON of the same value', async () => {
+    const id = 'esc\x1b[2J\x1b]0;pwned\x07\x7f\x9b1m'
+    const shown = 'esc\\u001b[2J\\u001b]0;pwned\\u0007\\u007f\\u009b1m'
+    const whatIf = await troupe(['what-if', 'kill', 'host-0', '--actor', `Counter/${id}`, '-p', port])
+    expect(whatIf.code).toBe(0)
+    expect(whatIf.stdout).not.toMatch(controls)
+    expect(whatIf.stdout).toContain(`Counter/${shown}`)
+    const json = await troupe(['what-if', 'kill', 'host-0', '--actor', `Counter/${id}`, '--json', '-p', port])
+    expect(json.stdout).not.toMatch(controls)
+    expect(JSON.parse(json.stdout).actors[0].key).toBe(`Counter/${id}`)
+
+    const room = `ChatRoom/room\x9b`
+    expect(await troupe(['call', room, 'join', '"ada\\u001b[2J\\u0085"', '-p', port])).toMatchObject({ code: 0, stdout: '1\n' })
+    await troupe(['call', room, 'post', '"ada\\u001b[2J\\u0085"', '"hi\\u009b"', '-p', port])
+    const history = await troupe(['call', room, 'history', '-p', port])
+    expect(history.stdout).not.toMatch(controls)
+    expect(JSON.parse(history.stdout)).toEqual([{ from: 'ada\x1b[2J\x85', text: 'hi\x9b', seq: 1 }])
+    const failed = await troupe(['call', room, 'post', '"\\u001b]0;x\\u0007eve"', '"hi"', '-p', port])
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).not.toMatch(controls)
+    expect(failed.stderr).toContain('ActorFailed: Error: \\u001b]0;x\\u0007eve has not joined room\\u009b (ChatRoom/room\\u009b)')
+    const journal = await troupe(['journal', room, '-p', port])
+    expect(journal.code).toBe(0)
+    expect(journal.stdout).not.toMatch(controls)
+    expect(journal.stdout).toContain('journal of ChatRoom/room\\u009b')
+    expect(journal.stdout).toContain('ada\\u001b[2J\\u0085')
+  })
+})
+
 describe('status, top and what-if', () => {
   test('troupe status --json is the gateway\'s status', async () => {
     const result = await troupe(['status', '--json', '-p', port])

@@ -2,6 +2,7 @@
 import { idempotencyKeyProblem } from '../../gateway/server.ts'
 import { actorKeyArg, intOption, remoteOptions, UsageError, type CommandSpec, type Parsed } from '../args.ts'
 import { exitCodes, type Command, type Io } from '../command.ts'
+import { jsonOutput } from '../format.ts'
 import { clientFor, seg } from './remote.ts'
 
 const spec: CommandSpec = {
@@ -50,7 +51,7 @@ export const call: Command = {
       ? `repeat the call with the same -k ${JSON.stringify(key)} to learn its result: it runs at most once`
       : 'look at the actor before calling again (a call made with -k <key> can be repeated with the same key to learn its result, and runs at most once)'
     const result = await client.post<unknown>(`/actors/${seg(type)}/${seg(id)}/${seg(method)}`, args, { headers, ifUnknown })
-    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    io.stdout.write(jsonOutput(result))
     return exitCodes.ok
   },
 }

@@ -2,6 +2,7 @@
 import type { View } from '../../view.ts'
 import { intPositional, remoteOptions, type CommandSpec, type Parsed } from '../args.ts'
 import { exitCodes, type Command, type Io } from '../command.ts'
+import { forTerminal } from '../format.ts'
 import { clientFor, seg } from './remote.ts'
 
 function viewLine(view: View): string {
@@ -19,7 +20,7 @@ export const kill: Command = {
   },
   async run(parsed: Parsed, io: Io): Promise<number> {
     const host = parsed.positionals[0]!
-    const body = await clientFor(parsed.values, 'kill', io).post<{ killed: string; view: View }>(`/hosts/${seg(host)}/kill`)
+    const body = forTerminal(await clientFor(parsed.values, 'kill', io).post<{ killed: string; view: View }>(`/hosts/${seg(host)}/kill`))
     io.stdout.write(`killed ${body.killed}; ${viewLine(body.view)}\n`)
     return exitCodes.ok
   },
@@ -36,7 +37,7 @@ export const drain: Command = {
   },
   async run(parsed: Parsed, io: Io): Promise<number> {
     const host = parsed.positionals[0]!
-    const body = await clientFor(parsed.values, 'drain', io).post<{ drained: string; ms: number; view: View }>(`/hosts/${seg(host)}/drain`)
+    const body = forTerminal(await clientFor(parsed.values, 'drain', io).post<{ drained: string; ms: number; view: View }>(`/hosts/${seg(host)}/drain`))
     io.stdout.write(`drained ${body.drained} in ${body.ms} ms; ${viewLine(body.view)}\n`)
     return exitCodes.ok
   },
@@ -53,7 +54,7 @@ export const scale: Command = {
   },
   async run(parsed: Parsed, io: Io): Promise<number> {
     const n = intPositional(parsed.positionals[0]!, 'the host count', 'scale', { min: 1, max: 256 })
-    const body = await clientFor(parsed.values, 'scale', io).post<{ before: View; view: View; ms: number }>('/scale', { hosts: n })
+    const body = forTerminal(await clientFor(parsed.values, 'scale', io).post<{ before: View; view: View; ms: number }>('/scale', { hosts: n }))
     io.stdout.write(`scaled ${body.before.hosts.length} -> ${body.view.hosts.length} hosts in ${body.ms} ms; ${viewLine(body.view)}\n`)
     return exitCodes.ok
   },

@@ -1,7 +1,7 @@
 /** `troupe journal Type/id`: an actor's journal records and snapshots. */
 import { actorKeyArg, remoteOptions, type CommandSpec, type Parsed } from '../args.ts'
 import { exitCodes, outStyle, type Command, type Io } from '../command.ts'
-import { renderJournal } from '../format.ts'
+import { jsonOutput, renderJournal } from '../format.ts'
 import { clientFor, seg } from './remote.ts'
 
 const spec: CommandSpec = {
@@ -21,7 +21,7 @@ export const journal: Command = {
   async run(parsed: Parsed, io: Io): Promise<number> {
     const { type, id } = actorKeyArg(parsed.positionals[0]!, 'journal')
     const body = await clientFor(parsed.values, 'journal', io).get<{ key: string; journal: unknown }>(`/journal/${seg(type)}/${seg(id)}`)
-    io.stdout.write(parsed.values['json'] ? `${JSON.stringify(body, null, 2)}\n` : renderJournal(body.key, body.journal, outStyle(io)))
+    io.stdout.write(parsed.values['json'] ? jsonOutput(body) : renderJournal(body.key, body.journal, outStyle(io)))
     return exitCodes.ok
   },
 }

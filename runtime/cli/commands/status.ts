@@ -2,7 +2,7 @@
 import type { ClusterStatus } from '../../gateway/server.ts'
 import { intOption, remoteOptions, type CommandSpec, type Parsed } from '../args.ts'
 import { exitCodes, outStyle, type Command, type Io } from '../command.ts'
-import { renderStatus } from '../format.ts'
+import { jsonOutput, renderStatus } from '../format.ts'
 import { clientFor } from './remote.ts'
 
 const statusSpec: CommandSpec = {
@@ -22,7 +22,7 @@ export const status: Command = {
   async run(parsed: Parsed, io: Io): Promise<number> {
     const client = clientFor(parsed.values, 'status', io, 10_000)
     const body = await client.get<ClusterStatus>('/status')
-    io.stdout.write(parsed.values['json'] ? `${JSON.stringify(body, null, 2)}\n` : renderStatus(body, client.baseUrl, outStyle(io)))
+    io.stdout.write(parsed.values['json'] ? jsonOutput(body) : renderStatus(body, client.baseUrl, outStyle(io)))
     return exitCodes.ok
   },
 }

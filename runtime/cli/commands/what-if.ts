@@ -2,7 +2,7 @@
 import type { WhatIfKill } from '../../gateway/what-if.ts'
 import { actorKeyArg, intOption, remoteOptions, UsageError, type CommandSpec, type Parsed } from '../args.ts'
 import { exitCodes, outStyle, type Command, type Io } from '../command.ts'
-import { renderWhatIf } from '../format.ts'
+import { jsonOutput, renderWhatIf } from '../format.ts'
 import { clientFor } from './remote.ts'
 
 const spec: CommandSpec = {
@@ -34,7 +34,7 @@ export const whatIf: Command = {
     const replicas = intOption(parsed.values, 'replicas', 'what-if', { min: 0, max: 7 })
     if (replicas !== undefined) query.set('replicas', String(replicas))
     const body = await clientFor(parsed.values, 'what-if', io).get<WhatIfKill>(`/what-if?${query}`)
-    io.stdout.write(parsed.values['json'] ? `${JSON.stringify(body, null, 2)}\n` : renderWhatIf(body, outStyle(io)))
+    io.stdout.write(parsed.values['json'] ? jsonOutput(body) : renderWhatIf(body, outStyle(io)))
     return exitCodes.ok
   },
 }
