@@ -8,9 +8,13 @@ export interface ActorClass<T> {
   actorType?: string
 }
 
-/** The names of an actor's messages: its public methods, minus those of the `Actor` base. */
+/**
+ * The names of an actor's messages: its public methods, minus those of the `Actor` base, `then`
+ * (a proxy is no thenable) and `_`-prefixed ones (private by convention). A function-valued field
+ * (`f = () => ...`) types as a method too, but only prototype methods are messages.
+ */
 export type ActorMethodName<T> = {
-  [K in keyof T]: K extends keyof Actor<unknown> | 'onActivate' | 'onDeactivate' | 'receiveReminder'
+  [K in keyof T]: K extends keyof Actor<unknown> | 'onActivate' | 'onDeactivate' | 'receiveReminder' | 'then' | `_${string}`
     ? never
     : T[K] extends (...args: never[]) => unknown ? K : never
 }[keyof T] & string

@@ -55,6 +55,8 @@ export class Activation {
   readonly key: string
   readonly type: ActorType
   readonly instance: Actor<unknown> & ActorHooks
+  /** What the actor's constructor threw (the instance is then a bare one): the load fails with it, the host keeps serving. */
+  readonly constructionError: unknown
   readonly mailbox: Mailbox
   status: ActivationStatus = 'activating'
   lastUsedMs: number
@@ -108,7 +110,9 @@ export class Activation {
     this.key = key
     this.type = type
     this.limits = limits
-    this.instance = new type.actorClass() as Actor<unknown> & ActorHooks
+    const made = instanceOf(type)
+    this.instance = made.instance
+    this.constructionError = made.error
     this.instance[actorContext] = context
     // `this.state`: the running write turn's draft, else a read-only view of the committed state,
     // made when a read first asks for it (not after every write: a proxy per write doubled a
@@ -368,4 +372,21 @@ function journal(log: ActorLog, base: unknown, requestId: string, epoch: number,
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/**
+ * A new instance of the actor's class, or what its constructor threw (with a bare instance in
+ * its place). A `state` it set is refused: troupe gives each activation its state, so the value
+ * would be dropped silently.
+ */
+export function instanceOf(type: ActorType): { instance: Actor<unknown> & ActorHooks; error?: unknown } {
+  try {
+    const instance = new type.actorClass() as Actor<unknown> & ActorHooks
+    if (Object.hasOwn(instance, 'state') && (instance as { state?: unknown }).state !== undefined) {
+      throw new TroupeError('InvalidArgument', `${type.name} sets this.state in its constructor or as a field: troupe gives each activation its state; return the initial state from initialState() instead`)
+    }
+    return { instance }
+  } catch (error) {
+    return { instance: Object.create(type.actorClass.prototype) as Actor<unknown> & ActorHooks, error }
+  }
 }

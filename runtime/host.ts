@@ -2,7 +2,7 @@ import { actorContext, type Actor, type ActorContext } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
 import type { CallEnvelope, Envelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
-import { Activation, isThenable, type TurnOutcome } from './activation.ts'
+import { Activation, instanceOf, isThenable, type TurnOutcome } from './activation.ts'
 import { assert } from './assert.ts'
 import { Caller, type Router } from './caller.ts'
 import { systemClock, type Clock, type TimerHandle } from './clock.ts'
@@ -864,7 +864,8 @@ export class Host {
       return this.redirect(from, call.id)
     }
     if (copy.seq === 0) return this.redirect(from, call.id) // nothing here yet: ask the primary
-    const instance = new type.actorClass() as Actor<unknown>
+    const { instance, error } = instanceOf(type)
+    if (error !== undefined) return this.deliver(from, { v: 1, t: 'reply', id: call.id, ok: false, error: serializeThrown(error, call.key) })
     const refuse = (): never => {
       throw new TroupeError('InvalidArgument', `${call.key}.${call.method} is a stale read: it cannot call other actors or set reminders`)
     }
@@ -1111,6 +1112,7 @@ export class Host {
   /** Loads state (warm replica, journal, or the passivation store), then runs onActivate as a turn. */
   private async load(activation: Activation): Promise<void> {
     const { key, type } = activation
+    if (activation.constructionError !== undefined) throw activation.constructionError
     await this.deactivations.get(key)
     const level = this.levelOf(type)
     // Copied and checked as a turn's new value is: a default object the actor's module keeps is not its state.

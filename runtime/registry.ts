@@ -73,9 +73,13 @@ function methodTable(actorClass: ActorClass<Actor<unknown>>, type: string): Map<
   const reentrantNames = nameList(statics.reentrant, `${type}.reentrant`)
   const readOnlyNames = nameList(statics.readOnly, `${type}.readOnly`)
   const table = new Map<string, MethodEntry>()
+  const reserved = baseMembers(actorClass)
   let proto: object | null = actorClass.prototype as object
   while (proto && !Object.hasOwn((proto as { constructor: object }).constructor, actorBaseMark)) {
     for (const name of Object.getOwnPropertyNames(proto)) {
+      // A method or accessor named like a member of Actor replaces it (`this.id`, `this.actor`, ...
+      // stop working) and would be served as a message: refused before anything runs.
+      if (reserved.has(name)) throw new TroupeError('InvalidArgument', `${type}.${name} replaces the Actor base class's own ${name} (troupe uses it): give it another name`)
       if (table.has(name) || lifecycle.has(name) || name.startsWith('_')) continue
       const descriptor = Object.getOwnPropertyDescriptor(proto, name)
       if (!descriptor || typeof descriptor.value !== 'function') continue
@@ -94,6 +98,16 @@ function methodTable(actorClass: ActorClass<Actor<unknown>>, type: string): Map<
     }
   }
   return table
+}
+
+/** The members of the Actor base class a subclass must not replace: its methods and accessors (but `initialState`), and `state`. */
+function baseMembers(actorClass: ActorClass<Actor<unknown>>): Set<string> {
+  let proto: object | null = actorClass.prototype as object
+  while (proto && !Object.hasOwn((proto as { constructor: object }).constructor, actorBaseMark)) proto = Object.getPrototypeOf(proto) as object | null
+  const names = new Set(proto ? Object.getOwnPropertyNames(proto) : [])
+  for (const name of lifecycle) names.delete(name)
+  names.add('state')
+  return names
 }
 
 /** A `static readOnly` / `reentrant` list: absent, or an array of method names. */

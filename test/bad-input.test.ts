@@ -112,6 +112,29 @@ describe('the registry refuses bad actor classes', () => {
     expectInvalid(registering(Listy), message)
   })
 
+  test.each(['actor', 'remind', 'forget', 'reminderNames', 'setTimer', 'state'])('a method named like the base class\'s own %s', (name) => {
+    class Clash extends Actor {
+      get() { return 0 }
+    }
+    Object.defineProperty(Clash.prototype, name, { value: () => 1 })
+    expectInvalid(registering(Clash), new RegExp(`Clash\\.${name} replaces the Actor base class's own ${name}`))
+  })
+
+  test('an accessor named like the base class\'s own id, key or hostId', () => {
+    class Shadow extends Actor {
+      get id() { return 'mine' }
+      get() { return 0 }
+    }
+    expectInvalid(registering(Shadow), /Shadow\.id replaces the Actor base class's own id/)
+    // initialState and the lifecycle hooks are meant to be overridden.
+    class Fine extends Actor<{ n: number }> {
+      initialState() { return { n: 1 } }
+      onActivate() {}
+      get() { return this.state.n }
+    }
+    expect(() => new ActorRegistry().register(Fine as never)).not.toThrow()
+  })
+
   test('good static lists still set each method\'s mode, inherited ones too', () => {
     class Base extends Actor<{ v: number }> {
       static readOnly = ['get']

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
 import { errorDataBytesMax } from '../runtime/errors.ts'
 import { errorTextCharsMax, serializeThrown } from '../runtime/thrown.ts'
-import { BrokenActivation, Counter, Faulty, FlakyActivation, HangingActivation, LocalCounter, ScratchCounter, Sneaky } from './fixtures/actors.ts'
+import { BrokenActivation, BrokenConstructor, Counter, Faulty, FlakyActivation, HangingActivation, LocalCounter, ScratchCounter, Sneaky, StateField } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -143,6 +143,42 @@ describe('typed errors through real worker threads', () => {
     const flaky = cluster.actor(FlakyActivation, 'f')
     expectKind(await failure(flaky.attempts()), 'ActivationFailed')
     expect(await flaky.attempts()).toBe(2)
+  })
+
+  test('a constructor that throws, or a state set as a field, fails the activation with ActivationFailed; no host goes down', async () => {
+    const events: string[] = []
+    const off = cluster.on((event) => { if (event.kind === 'host-down') events.push(event.host) })
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await failure(cluster.actor(BrokenConstructor, 'c').hello())
+        expectKind(error, 'ActivationFailed')
+        expect(error.message).toContain('cannot construct')
+      }
+      // A stale read builds an instance of its own: it fails the same way, answered.
+      const stale = await failure(cluster.actor(BrokenConstructor, 'c', { staleReads: true }).hello())
+      expect(stale.message).toContain('cannot construct')
+      const field = await failure(cluster.actor(StateField, 'f').bump())
+      expectKind(field, 'ActivationFailed')
+      expect(field.message).toContain('initialState()')
+      expect(events).toEqual([])
+      expect((await cluster.hosts()).map((h) => h.restarts)).toEqual([0, 0])
+      expect(await cluster.actor(Counter, 'after-constructors').increment(1)).toBe(1)
+    } finally {
+      off()
+    }
+  })
+
+  test('cluster.on refuses what is not a listener function; a listener that throws breaks nothing', async () => {
+    expect(() => cluster.on('host-down' as never)).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+    const off = cluster.on(() => { throw new Error('a listener bug') })
+    try {
+      const host = await cluster.addHost()
+      await cluster.drain(host)
+      expect((await cluster.hosts()).filter((h) => h.state === 'up')).toHaveLength(2)
+      expect(await cluster.actor(Counter, 'after-listener').increment(1)).toBe(1)
+    } finally {
+      off()
+    }
   })
 
   test('an onActivate that never settles fails with ActivationFailed after lifecycleTimeoutMs, and each call tries again', async () => {

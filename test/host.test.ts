@@ -618,5 +618,14 @@ describe('typed proxies', () => {
     expectTypeOf<Ref>().not.toHaveProperty('initialState')
     expectTypeOf<Ref>().not.toHaveProperty('actor')
     expectTypeOf<Ref>().not.toHaveProperty('id')
+    // Never messages at run time: `then` (a proxy is no thenable) and `_`-prefixed methods.
+    class Odd extends Actor {
+      then() { return 1 }
+      _internal() { return 2 }
+      fine() { return 3 }
+    }
+    expectTypeOf<ActorRef<Odd>>().not.toHaveProperty('then')
+    expectTypeOf<ActorRef<Odd>>().not.toHaveProperty('_internal')
+    expectTypeOf<ActorRef<Odd>['fine']>().toEqualTypeOf<() => Promise<number>>()
   })
 })

@@ -282,6 +282,8 @@ export class Cluster {
 
   /** Listens to cluster events (host down or up, restarts, new views, escalation); returns a function that stops listening. */
   on(listener: (event: ClusterEvent) => void): () => void {
+    // Checked now: a listener that is no function would throw inside a failover, long after this call.
+    if (typeof listener !== 'function') throw new TroupeError('InvalidArgument', `cluster.on takes one listener function, (event) => void, called with every event (filter on event.kind); got ${typeof listener}`)
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
@@ -640,7 +642,14 @@ export class Cluster {
   }
 
   private emit(event: ClusterEvent): void {
-    for (const listener of this.listeners) listener(event)
+    for (const listener of this.listeners) {
+      // A listener that throws must not break off what the supervisor was doing (a failover, a restart).
+      try {
+        listener(event)
+      } catch (error) {
+        console.error(`troupe: a cluster event listener threw on a ${event.kind} event:`, error)
+      }
+    }
   }
 }
 
