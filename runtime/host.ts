@@ -721,19 +721,23 @@ export class Host {
     // Never a request whose turn began calling other actors: refusing it would close a turn that is
     // half done (its calls took effect); it runs (again) instead.
     const unfinished = checked && activation.isUnfinished(call.id)
-    if (checked && !unfinished && call.chain && wouldWait(activation, method)) {
+    let inCycle = false
+    if (checked && !unfinished && call.chain && activation.mailbox.wouldWait(method.mode)) {
       // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
       // this actor's running turn is itself waiting on (A -> B while B -> A).
-      const waitedOn = call.chain.includes(call.key) ? call.key : call.chain.find((key) => activation.waitingOn.has(key))
-      if (waitedOn !== undefined) {
+      inCycle = call.chain.includes(call.key) || call.chain.some((key) => activation.waitingOn.has(key))
+      // A reentrant method may run beside anything: it starts at once, ahead of the queue (a write
+      // turn that calls its own actor's reentrant method, with calls queued behind it, hung).
+      if (inCycle && method.mode !== 'reentrant') {
         return this.refuseAsDeadlock(activation, call, from, `would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
       }
     }
     // A call from a turn that has to wait (or arrives while the actor loads: no cycle check then,
     // and an unfinished turn may run first) is refused if it is still waiting after callTimeoutMs.
-    const waits = call.chain !== undefined && !unfinished && (!checked || wouldWait(activation, method))
+    const waits = call.chain !== undefined && !unfinished && !inCycle && (!checked || activation.mailbox.wouldWait(method.mode))
     const job = waits ? this.refusedIfStillWaiting(activation, method, call, from, checked) : this.jobOf(activation, method, call, from, checked)
-    if (!activation.mailbox.offer(job)) {
+    if (inCycle) activation.mailbox.offerFirst(job)
+    else if (!activation.mailbox.offer(job)) {
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     }
     // A turn that ended inside `offer` with nothing to wait for is answered already: nothing is in
@@ -1430,11 +1434,6 @@ const abandonedLoad = new Error('activation stepped down while loading')
 export const wakeMethod = '~wake'
 
 /** True when a call to `method` would queue behind the turn that is (transitively) waiting on it. */
-function wouldWait(activation: Activation, method: MethodEntry): boolean {
-  if (method.mode === 'reentrant') return false
-  if (method.mode === 'read') return activation.mailbox.writing
-  return !activation.mailbox.idle
-}
 
 function sameHosts(a: View, b: View): boolean {
   return a.hosts.length === b.hosts.length && a.hosts.every((h, i) => h === b.hosts[i])

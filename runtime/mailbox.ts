@@ -40,9 +40,22 @@ export class Mailbox {
     return this.writers + this.readers + this.reentrants
   }
 
-  /** True while a write turn is running (a call that would wait on it may deadlock). */
+  /** True while a write turn is running. */
   get writing(): boolean {
     return this.writers > 0
+  }
+
+  /**
+   * Whether a job of `mode` offered now would wait: behind a queued job (one is queued only while
+   * it cannot start), or beside running turns it may not run with (a write beside a write or a
+   * read, a read beside a write; running reentrant turns block nothing). A call from a turn that
+   * this actor's turns wait on, and that would wait, is a deadlock.
+   */
+  wouldWait(mode: MethodMode): boolean {
+    if (this.depth > 0) return true
+    if (mode === 'write') return this.writers > 0 || this.readers > 0
+    if (mode === 'read') return this.writers > 0
+    return false
   }
 
   get idle(): boolean {

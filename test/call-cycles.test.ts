@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError } from '../index.ts'
-import { Teller } from './fixtures/actors.ts'
+import { SelfCaller, Teller } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -31,5 +31,22 @@ describe('call cycles through real worker threads', () => {
     balances.forEach((balance, i) => {
       expect(balance).toBe(100 - (succeeded[i] ? 10 : 0) + (succeeded[(i + 2) % 3] ? 10 : 0))
     })
+  })
+
+  test('a write turn calling its own reentrant method, with calls queued behind it, is no deadlock: the reentrant call starts at once', async () => {
+    const self = cluster.actor(SelfCaller, 'queued')
+    // Before, the second and third waited in the mailbox ahead of the first one's reentrant call: all three hung.
+    const seen = await Promise.all([self.outer(), self.outer(), self.outer()])
+    expect(seen).toEqual([0, 1, 2])
+  })
+
+  test('a reentrant turn calling a write method of its own actor, directly or through another actor, is no deadlock', async () => {
+    const self = cluster.actor(SelfCaller, 'reentrant')
+    expect(await self.incFromReentrant()).toBe(1)
+    expect(await self.incVia('bouncer')).toBe(2)
+    // A write turn waiting on a write of its own actor is one, refused at once.
+    const refused = await self.incFromWrite().catch((error: unknown) => error)
+    expect(isTroupeError(refused, 'Deadlock')).toBe(true)
+    expect(await self.inc()).toBe(3)
   })
 })
