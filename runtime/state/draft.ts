@@ -41,7 +41,11 @@ export function childDraft(parent: DraftNode, key: SlotKey, value: object): obje
   const inBase = parent.kind === 'map'
     ? (parent.base as Map<unknown, unknown>).get(key) === value
     : (parent.base as Rec)[key] === value
-  const node = new DraftNode(parent.scope, kind, value, parent, key, parent.fromBase && inBase, makeProxy)
+  // A value new this turn is itself: its slot is written already, so commit copies it whole, with
+  // what it holds then. A draft of it would be one per slot, and an object put in two places
+  // (`s.a = o; s.b = o`) would split within the turn.
+  if (!(parent.fromBase && inBase)) return value
+  const node = new DraftNode(parent.scope, kind, value, parent, key, true, makeProxy)
   ;(parent.children ?? (parent.children = new Map())).set(key, node)
   return node.proxy
 }

@@ -156,13 +156,13 @@ export class Finalizer {
 
   /** The final value of the slot `key` of `node`, whose base held `base`; sets `inPlace`. */
   private slot(node: DraftNode, key: SlotKey, value: unknown, base: unknown): unknown {
-    this.inPlace = undefined
-    if (typeof value !== 'object' || value === null) return this.fresh(value)
     const child = nodeOf(value)
-    if (child === undefined) return value === base ? value : this.fresh(value)
-    if (child.scope !== this.scope) throw new PathFault('a state proxy from another turn')
-    const final = this.node(child)
-    this.inPlace = child.parent === node && child.key === key && child.base === base ? child : undefined
+    // Set after the walk below, which finalizes other slots (drafts inside a new value) and sets it for them.
+    let final: unknown
+    if (child === undefined) final = value === base ? value : this.fresh(value)
+    else if (child.scope !== this.scope) throw new PathFault('a state proxy from another turn')
+    else final = this.node(child)
+    this.inPlace = child !== undefined && child.parent === node && child.key === key && child.base === base ? child : undefined
     return final
   }
 

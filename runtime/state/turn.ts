@@ -19,7 +19,8 @@ import { describeValue, kindOf, PathFault, unjournalable } from './values.ts'
  *
  * Aliasing: the same object read twice through the same slot gives the same proxy, and a draft
  * written into a second place (`s.b = s.a`) is the same object in both places for the rest of
- * the turn. Committed state has value semantics, though: an object reached by two paths gets one
+ * the turn. A new object written this turn is read back as itself, not drafted (its slot is
+ * written, so commit copies it whole): put in two places, it is one object there too. Committed state has value semantics, though: an object reached by two paths gets one
  * draft per path, so a later turn that writes through one path copies it and the other path
  * keeps the old value. State is a tree of values, as a journal replay sees it.
  */

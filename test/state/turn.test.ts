@@ -83,6 +83,35 @@ describe('turns', () => {
     expect(applyPatch(structuredClone(before), patch!)).toEqual({ a: { n: 2 }, b: { n: 2 } })
   })
 
+  test('a new object put in two places is one object for the rest of the turn, and two copies once committed', () => {
+    const before = { list: [] as Array<{ q: number }> } as { a?: { q: number }; b?: { q: number }; list: Array<{ q: number }> }
+    const { patch, state } = turnOn(before, (s) => {
+      const o = { q: 1 }
+      s.a = o
+      s.b = o
+      s.a.q = 2
+      expect(s.b.q).toBe(2)
+      expect(s.a).toBe(s.b)
+      const p = { q: 1 }
+      s.list.push(p, p)
+      s.list[0]!.q = 3
+      expect(s.list[1]!.q).toBe(3)
+    })
+    expect(state).toEqual({ a: { q: 2 }, b: { q: 2 }, list: [{ q: 3 }, { q: 3 }] })
+    expect(strictDiff(applyPatch(structuredClone(before), patch!), state)).toBeUndefined()
+  })
+
+  test('a draft inside a new value, changed after the value was written, journals a patch that replays', () => {
+    // The new value's slot took the nested draft's in-place edit for its own: the patch set n.a and failed to replay.
+    const before = { ef: { a: {} as { a?: boolean } } } as { ef: { a: { a?: boolean } }; n?: { x: unknown } }
+    const { patch, state } = turnOn(before, (s) => {
+      s.n = { x: s.ef }
+      s.ef.a.a = false
+    })
+    expect(state).toEqual({ ef: { a: { a: false } }, n: { x: { a: { a: false } } } })
+    expect(strictDiff(applyPatch(structuredClone(before), patch!), state)).toBeUndefined()
+  })
+
   test('an object reached by two paths in committed state changes only where it is written', () => {
     const shared = { n: 1 }
     const { state } = turnOn({ a: shared, b: shared }, (s) => { s.a.n = 2 })
