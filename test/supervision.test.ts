@@ -141,6 +141,25 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     }
   })
 
+  test('two hosts that stall at once are not both given up: the second is pinged again until the first one\'s replacement joined', async () => {
+    const events: ClusterEvent[] = []
+    // The replacement joins 3 s after the first is given up, long after both stalls (1.5 s) ended.
+    const cluster = await Cluster.start({ actors, hosts: 3, heartbeatMs: 50, hangTimeoutMs: 300, supervision: { restartDelayMs: 3000 }, limits: { callTimeoutMs: 10_000 } })
+    cluster.on((e) => events.push(e))
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `stall-${i}`)
+      await Promise.all(ids.map((id) => cluster.actor(Counter, id).increment(5)))
+      await Promise.all(['host-0', 'host-1'].map((host) => cluster.call(`Saboteur/${idOn(cluster, 'Saboteur', host)}`, 'stall', [1500])))
+      await until(() => events.some((e) => e.kind === 'host-down'), 'a stalled host is given up')
+      await until(() => events.some((e) => e.kind === 'restart'), 'its replacement starts')
+      await until(async () => (await cluster.hosts()).filter((h) => h.state === 'up').length === 3, 'three hosts up again')
+      expect(events.filter((e) => e.kind === 'host-down').map((e) => e.kind === 'host-down' && e.reason)).toEqual(['hung: missed its heartbeat'])
+      expect(await Promise.all(ids.map((id) => cluster.actor(Counter, id).get()))).toEqual(ids.map(() => 5))
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   test('a host over its memory limit crashes alone; the supervisor and the other hosts carry on', async () => {
     const events: ClusterEvent[] = []
     const cluster = await Cluster.start({ actors, hosts: 3, heapMbMax: 64, limits: { callRetryMs: 600_000 } })

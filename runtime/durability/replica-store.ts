@@ -215,9 +215,11 @@ export class ReplicaStore {
     if (accepted.length === 0) return this.ackInOrder(from, key, replica.seq, status)
     let appended: Promise<void>
     try { appended = storage.append(key, accepted) } catch (error) { appended = Promise.reject(error) }
+    // One copy per container for the whole shipment: nothing sees the states between its records.
+    const owned = new Set<object>()
     for (const record of accepted) {
       const parts = splitPatch(record.patch as Patch)
-      replica.state = applyPatch(replica.state, parts.state)
+      replica.state = applyPatch(replica.state, parts.state, owned)
       applyReminderOps(replica.reminders, parts.reminders)
       replica.requests.set(record.requestId, record.seq, record.result)
       replica.seq = record.seq
@@ -316,12 +318,14 @@ function replay(key: string, snapshot: JournalSnapshot | undefined, records: rea
   let state: unknown = stored?.state
   let seq = snapshot?.seq ?? 0
   let epoch = snapshot?.epoch ?? 0
+  // Copied once, then changed in place: nothing sees the states between two records.
+  const owned = new Set<object>()
   for (const record of records) {
     if (record.seq !== seq + 1) throw new TroupeError('CorruptRecord', `${key}: journal jumps from seq ${seq} to ${record.seq}`)
     // Epochs never decrease along a key's log (nor below its snapshot's): a lower one is not this key's history.
     if (record.epoch < epoch) throw new TroupeError('CorruptRecord', `${key}: record ${record.seq} has epoch ${record.epoch} below ${epoch}`)
     const parts = splitPatch(record.patch as Patch)
-    state = applyPatch(state, parts.state)
+    state = applyPatch(state, parts.state, owned)
     applyReminderOps(reminders, parts.reminders)
     requests.set(record.requestId, record.seq, record.result)
     seq = record.seq

@@ -117,6 +117,8 @@ export class Cluster {
   private scaling: Promise<void> = Promise.resolve()
   private stopped = false
   private escalation: TroupeError | undefined
+  /** Hosts down whose supervision (a replacement joining, or the decision not to) has not ended. */
+  private recovering = 0
   /** Per failed host: resolves once the view without it is out. */
   private readonly failovers = new WeakMap<HostHandle, Promise<void>>()
   /** Per failed host: resolves once every live host has the view without it. */
@@ -494,10 +496,12 @@ export class Cluster {
     // core for a while, and the backups taking over come first.
     if (!wasStarting) {
       // Never before the old worker is gone: a replacement reopens the same data directory.
+      this.recovering++
       void acked
         .then(() => Promise.all([handle.exited, new Promise((resolve) => setTimeout(resolve, this.settings.supervision.restartDelayMs))]))
         .then(() => this.serialize(() => this.supervise(handle, abnormal)))
         .catch(() => undefined)
+        .finally(() => { this.recovering-- })
     }
     const settled = Promise.race([sent, acked])
     this.failovers.set(handle, settled)
@@ -602,6 +606,10 @@ export class Cluster {
         if (handle.state !== 'up' || handle.stopping) continue
         withDeadline(handle.control.ping(leaseMs), hangTimeoutMs, `${handle.id} heartbeat`).catch(() => {
           if (handle.state !== 'up' || handle.stopping || this.stopped) return
+          // One at a time: a host that is only slow (a stall) holds copies the view counts on, and
+          // two given up at once (both busy with the same handoff) lost acknowledged writes. It is
+          // pinged again, and given up once the other host's replacement has joined.
+          if (this.recovering > 0) return
           void this.giveUp(handle, 'hung: missed its heartbeat', { hung: true })
         })
       }

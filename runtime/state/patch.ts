@@ -40,9 +40,13 @@ type Container = Record<PropertyKey, unknown> | unknown[] | Map<unknown, unknown
  * states, patches and the values they share stay immutable, and an object referenced from two
  * places changes at the path patched only, as in the turn). A patch that does not fit the state
  * is a `CorruptRecord` error.
+ *
+ * `owned`: the containers earlier calls copied, which this one may change in place. A replay
+ * passes one set across all its records, since nobody sees its intermediate states: each
+ * container on a path is then copied once per replay, not once per record (a 1,500-key object
+ * patched by 1,000 records took a second per replay).
  */
-export function applyPatch<S>(state: S, patch: readonly PatchOp[]): S {
-  const owned = new Set<object>()
+export function applyPatch<S>(state: S, patch: readonly PatchOp[], owned: Set<object> = new Set()): S {
   let root: unknown = state
   for (let i = 0; i < patch.length; i++) {
     const op = patch[i]!

@@ -560,6 +560,27 @@ describe('journal space', () => {
   })
 })
 
+describe('loading an actor from its journal', () => {
+  test('a replay changes its own copy in place, never the stored snapshot or the records', async () => {
+    const storage = new MemoryJournalStorage()
+    const seen = { a: 1 } as Record<string, number>
+    await storage.installSnapshot('Tally/j', { seq: 1, epoch: 1, state: { state: { seen }, requests: [] } })
+    const records = Array.from({ length: 50 }, (_, i) => ({ seq: i + 2, epoch: 1, requestId: `r${i}`, patch: [{ op: 'set' as const, path: ['seen', `k${i}`], value: { n: i } }], result: i }))
+    records.push({ seq: 52, epoch: 1, requestId: 'last', patch: [{ op: 'set', path: ['seen', 'k0', 'n'], value: 99 }], result: 0 })
+    await storage.append('Tally/j', records)
+    for (let load = 0; load < 2; load++) {
+      const replica = await loadFromJournal(storage, 'Tally/j', 16, undefined)
+      expect(replica.seq).toBe(52)
+      const state = replica.state as { seen: Record<string, unknown> }
+      expect(Object.keys(state.seen)).toHaveLength(51)
+      expect(state.seen.k0).toEqual({ n: 99 })
+    }
+    expect(seen).toEqual({ a: 1 })
+    expect(((await storage.readSnapshot('Tally/j'))!.state as { state: unknown }).state).toEqual({ seen: { a: 1 } })
+    expect((await storage.read('Tally/j', 2))[0]!.patch).toEqual([{ op: 'set', path: ['seen', 'k0'], value: { n: 0 } }])
+  })
+})
+
 describe('a drained host hands its copies off', () => {
   test('an owner where the actor is active acknowledges the copy at once: the drain does not wait out the refill rounds', async () => {
     const { hosts, client, clock, placement, hasher } = await simWorld('strong')
