@@ -165,6 +165,11 @@ export class ClusterClient {
     return this.placement.owners(key, n)
   }
 
+  /** Primary then backups of an actor, checked as `ownerOf` checks it (a known type, a good id). */
+  ownersOf<T>(target: ActorTarget<T>, id: string, n: number): HostId[] {
+    return this.placement.owners(this.keyOf(target, id), n)
+  }
+
   get view(): View {
     return this.placement.view
   }
@@ -197,11 +202,6 @@ export class ClusterClient {
   stop(): void {
     this.caller.stop(new TroupeError('ClusterStopped', 'the cluster was stopped'))
     this.transport.close()
-  }
-
-  /** The type name of an actor class. */
-  typeOf<T>(actorClass: ActorClass<T>): string {
-    return actorTypeOf(actorClass)
   }
 
   private keyOf<T>(target: ActorTarget<T>, id: string): string {

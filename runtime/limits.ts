@@ -53,6 +53,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
 
 /** Merges user overrides into the defaults, refusing anything that is not a positive integer. */
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) throw new TypeError(`limits must be an object of limit names and numbers, got ${overrides === null ? 'null' : Array.isArray(overrides) ? 'an array' : typeof overrides}`)
   const limits: Limits = { ...defaultLimits }
   for (const [name, value] of Object.entries(overrides)) {
     if (!(name in defaultLimits)) throw new TypeError(`unknown limit "${name}"`)

@@ -212,9 +212,16 @@ describe('Cluster.start with bad numeric options', () => {
     ['a misspelt supervision option', { supervision: { intensty: 1 } }, /options\.supervision: unknown option "intensty"/],
     ['a misspelt autoscale option', { autoscale: { maxHost: 3 } }, /options\.autoscale: unknown option "maxHost"/],
     ['a dataDir through a file', { dataDir: join(notADirectory, 'data') }, /options\.dataDir: cannot create/],
+    ['limits null', { limits: null }, /options\.limits: limits must be an object of limit names and numbers, got null/],
+    ['limits an array', { limits: [1] }, /options\.limits: limits must be an object .*, got an array/],
   ])('%s gives InvalidArgument', async (_name, options, message) => {
     const error = await failure(Cluster.start({ actors, hosts: 1, ...options } as never))
     expectInvalid(error, message)
+  })
+
+  test('an option given as undefined keeps its default, in supervision too', async () => {
+    const cluster = await Cluster.start({ actors, hosts: 1, supervision: { strategy: undefined, restartDelayMs: undefined }, limits: { callTimeoutMs: undefined } })
+    await cluster.stop()
   })
 
   test('an actors URL Node cannot open gives InvalidArgument', async () => {
@@ -246,6 +253,9 @@ describe('a running cluster refuses bad names', () => {
     expectInvalid(refused(() => cluster.actor('Counter', '')), /actor id must be a non-empty string/)
     expectInvalid(refused(() => cluster.actor('Counter', 7 as never)), /actor id must be a non-empty string, got number/)
     expect(refused(() => cluster.actor('Nope', 'x')).kind).toBe('UnknownActorType')
+    // ownersOf checks as ownerOf does: nothing is placed for a type no host serves.
+    expect(refused(() => cluster.ownersOf('Nope', 'x')).kind).toBe('UnknownActorType')
+    expectInvalid(refused(() => cluster.ownersOf('Counter', '')), /actor id must be a non-empty string/)
   })
 
   test('kill, scale and journal with bad arguments give InvalidArgument; the cluster keeps serving', async () => {

@@ -211,6 +211,10 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     await until(async () => (await cluster.hosts()).every((h) => h.state === 'down'), 'every host stopped')
     const error = await cluster.actor(Counter, 'after').get().catch((e: unknown) => e)
     expect(isTroupeError(error, 'ClusterStopped')).toBe(true)
+    // Membership changes too, scale among them (it resolved as if it had scaled).
+    for (const change of [() => cluster.scale(2), () => cluster.addHost(), () => cluster.drain('host-0'), () => cluster.kill('host-1')]) {
+      expect(isTroupeError(await change().catch((e: unknown) => e), 'ClusterStopped')).toBe(true)
+    }
   })
 
   test('a cluster of one host on a dataDir serves again once its host is restarted, and so does one drained down to a single host', async () => {

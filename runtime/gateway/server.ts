@@ -515,6 +515,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * oversized body is read and dropped before the answer (a client still writing would otherwise
  * see its connection reset instead of the 413), up to a cap past which the connection is cut.
  */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   const drainMax = Math.max(max * 16, 16 * 1024 * 1024)
   const declared = Number(req.headers['content-length'])
@@ -536,7 +538,14 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
     }
     const onEnd = (): void => {
       if (size > max) reject(tooLarge(`${size} received`, max))
-      else resolve(Buffer.concat(chunks).toString('utf8'))
+      else {
+        // Strict: bytes that are not UTF-8 would reach the actor as U+FFFD, a silently changed argument.
+        try {
+          resolve(strictUtf8.decode(Buffer.concat(chunks)))
+        } catch {
+          reject(new HttpError(400, 'InvalidArgument', 'the body is not valid UTF-8'))
+        }
+      }
     }
     req.on('data', onData)
     req.on('end', onEnd)

@@ -274,7 +274,7 @@ export class Cluster {
 
   /** Primary then backups of an actor in the current view. */
   ownersOf<T>(target: ActorTarget<T>, id: string, n = this.settings.replicas + 1): HostId[] {
-    return this.client.owners(`${typeof target === 'string' ? target : this.client.typeOf(target)}/${id}`, n)
+    return this.client.ownersOf(target, id, n)
   }
 
   /** The membership view: epoch and host ids. */
@@ -371,6 +371,7 @@ export class Cluster {
 
   /** Adds or drains hosts until `n` are up. */
   async scale(n: number): Promise<void> {
+    if (this.stopped) throw new TroupeError('ClusterStopped', 'the cluster was stopped')
     if (!Number.isInteger(n) || n < 1 || n > hostsMax) throw new TroupeError('InvalidArgument', `scale needs an integer from 1 to ${hostsMax}`)
     if (n !== this.liveHandles().length && this.settings.replicas === 0 && this.journaled) throw new TroupeError('InvalidArgument', `scale: ${unmovable}`)
     // One scale at a time (each step is serialized, not the loop): two at once with different
@@ -410,6 +411,7 @@ export class Cluster {
   }
 
   private live(hostId: HostId): HostHandle {
+    if (this.stopped) throw new TroupeError('ClusterStopped', 'the cluster was stopped')
     if (typeof hostId !== 'string') throw new TroupeError('InvalidArgument', 'a host id must be a string')
     const handle = this.handles.find((h) => h.id === hostId && h.state !== 'down')
     if (!handle) throw new TroupeError('InvalidArgument', `no live host ${hostId} (live: ${this.liveHandles().map((h) => h.id).join(', ')})`)

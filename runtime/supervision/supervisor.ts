@@ -31,7 +31,9 @@ export const defaultSupervision: Readonly<ResolvedSupervision> = Object.freeze({
 
 /** Validates supervision options, or throws `InvalidArgument`. */
 export function resolveSupervision(options: SupervisionOptions = {}): ResolvedSupervision {
-  const out = { ...defaultSupervision, ...options }
+  // A field given as undefined keeps its default, as elsewhere in the options.
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined))
+  const out = { ...defaultSupervision, ...given } as ResolvedSupervision
   if (!['one_for_one', 'one_for_all', 'rest_for_one'].includes(out.strategy)) throw invalid(`supervision.strategy must be one_for_one, one_for_all or rest_for_one`)
   if (!['permanent', 'transient', 'temporary'].includes(out.restart)) throw invalid(`supervision.restart must be permanent, transient or temporary`)
   if (!Number.isInteger(out.intensity) || out.intensity < 0) throw invalid('supervision.intensity must be an integer >= 0')

@@ -566,8 +566,8 @@ describe('loading an actor from its journal', () => {
     const seen = { a: 1 } as Record<string, number>
     await storage.installSnapshot('Tally/j', { seq: 1, epoch: 1, state: { state: { seen }, requests: [] } })
     const records = Array.from({ length: 50 }, (_, i) => ({ seq: i + 2, epoch: 1, requestId: `r${i}`, patch: [{ op: 'set' as const, path: ['seen', `k${i}`], value: { n: i } }], result: i }))
-    records.push({ seq: 52, epoch: 1, requestId: 'last', patch: [{ op: 'set', path: ['seen', 'k0', 'n'], value: 99 }], result: 0 })
-    await storage.append('Tally/j', records)
+    const last = { seq: 52, epoch: 1, requestId: 'last', patch: [{ op: 'set', path: ['seen', 'k0', 'n'], value: 99 }], result: 0 }
+    await storage.append('Tally/j', [...records, last])
     for (let load = 0; load < 2; load++) {
       const replica = await loadFromJournal(storage, 'Tally/j', 16, undefined)
       expect(replica.seq).toBe(52)

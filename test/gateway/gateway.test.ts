@@ -136,6 +136,12 @@ describe('POST /actors/:type/:id/:method', () => {
     expect(bad.body.message).toMatch(/not valid JSON/)
     expect(await post(cluster.url, '/actors/Counter/x/increment', '{"by":1}')).toMatchObject({ status: 400, body: { kind: 'InvalidArgument' } })
     expect(await post(cluster.url, '/actors/Counter/x/increment', '1')).toMatchObject({ status: 400 })
+    // Bytes that are not UTF-8 are refused, not turned into U+FFFD; a UTF-8 byte order mark is dropped.
+    const latin1 = await fetch(`${cluster.url}/actors/Counter/x/increment`, { method: 'POST', body: new Uint8Array([0x5b, 0x22, 0xe9, 0x22, 0x5d]) })
+    expect(latin1.status).toBe(400)
+    expect(await latin1.json()).toMatchObject({ kind: 'InvalidArgument', message: 'the body is not valid UTF-8' })
+    const bom = await fetch(`${cluster.url}/actors/Counter/bom/increment`, { method: 'POST', body: new Uint8Array([0xef, 0xbb, 0xbf, 0x5b, 0x32, 0x5d]) })
+    expect(await bom.json()).toBe(2)
     const wrongMethod = await fetch(`${cluster.url}/actors/Counter/x/get`)
     expect(wrongMethod.status).toBe(405)
     expect(wrongMethod.headers.get('allow')).toBe('POST')
