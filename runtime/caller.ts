@@ -59,14 +59,18 @@ interface Pending extends Settler {
   readonly persistent: boolean
   /** Later calls with the same request id, answered with this one (made on the first such call). */
   followers: Settler[] | undefined
+  /** The timer of a call given its own `timeoutMs`, cleared when it settles. */
+  deadline: { clock: Clock; timer: TimerHandle } | undefined
 }
 
 function resolveEntry(entry: Pending, value: unknown): void {
+  if (entry.deadline) entry.deadline.clock.clearTimeout(entry.deadline.timer)
   entry.resolve(value)
   if (entry.followers) for (const f of entry.followers) f.resolve(value)
 }
 
 function rejectEntry(entry: Pending, error: Error): void {
+  if (entry.deadline) entry.deadline.clock.clearTimeout(entry.deadline.timer)
   entry.reject(error)
   if (entry.followers) for (const f of entry.followers) f.reject(error)
 }
@@ -155,14 +159,16 @@ export class Caller {
       const backoffTicks = this.backoffTicks
       const entry: Pending = {
         envelope, resolve, reject, expiresTick, redirects: 0, to: undefined, resendTick: this.tick + 1 + backoffTicks, backoffTicks,
-        persistent: options.persistent ?? false, followers: undefined,
+        persistent: options.persistent ?? false, followers: undefined, deadline: undefined,
       }
       this.pending.set(id, entry)
       this.armSweep()
-      // A deadline shorter than a couple of sweeps gets a timer of its own: counted in sweeps
-      // (up to a second each), a 50 ms timeout would wait one to two seconds.
-      if (options.timeoutMs !== undefined && !entry.persistent && timeoutMs < 2 * this.sweepIntervalMs) {
-        this.options.clock.setTimeout(() => { if (this.pending.get(id) === entry) this.expire(id, entry) }, timeoutMs)
+      // A call given its own timeout gets a timer of its own: counted in sweeps (up to a second
+      // each), a 50 ms timeout waited one to two seconds, and a 4 s one up to 5. Calls on the
+      // cluster's default (most of them) stay on the sweep: no timer per call.
+      if (options.timeoutMs !== undefined && !entry.persistent) {
+        const clock = this.options.clock
+        entry.deadline = { clock, timer: clock.setTimeout(() => { if (this.pending.get(id) === entry) this.expire(id, entry) }, timeoutMs) }
       }
       this.dispatch(entry)
     })

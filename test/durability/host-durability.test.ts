@@ -560,6 +560,26 @@ describe('journal space', () => {
   })
 })
 
+describe('call timeouts', () => {
+  test('a call given its own timeoutMs fails at that deadline, not up to a sweep interval (1 s) later', async () => {
+    const { client, network, clock } = await simWorld('strong')
+    network.partition(['client'], hostIds)
+    const late = within(clock, 4001, client.callKey('Tally/t', 'get', [], { timeoutMs: 4000 }).catch((error: unknown) => error))
+    const outcome = await late
+    expect(outcome.done).toBe(true)
+    expect(outcome.done && isTroupeError(outcome.value, 'CallTimeout')).toBe(true)
+  })
+
+  test('the timer of a call given its own timeoutMs is cleared when the call is answered', async () => {
+    const { client, clock } = await simWorld('strong')
+    expect(await within(clock, 100, client.callKey('Tally/c', 'add', [1], { timeoutMs: 50_000 }))).toEqual({ done: true, value: 1 })
+    const before = clock.pendingTimers()
+    for (let i = 0; i < 20; i++) expect((await within(clock, 100, client.callKey('Tally/c', 'get', [], { timeoutMs: 50_000 }))).done).toBe(true)
+    // Twenty answered calls leave no 50 s timer behind (a client making many would hold them all).
+    expect(clock.pendingTimers()).toBeLessThanOrEqual(before)
+  })
+})
+
 describe('loading an actor from its journal', () => {
   test('a replay changes its own copy in place, never the stored snapshot or the records', async () => {
     const storage = new MemoryJournalStorage()
