@@ -387,6 +387,8 @@ export function instanceOf(type: ActorType): { instance: Actor<unknown> & ActorH
     }
     return { instance }
   } catch (error) {
-    return { instance: Object.create(type.actorClass.prototype) as Actor<unknown> & ActorHooks, error }
+    // Never undefined: `throw undefined` is a failure too.
+    const failure = error ?? new Error(`the ${type.name} constructor threw ${String(error)}`)
+    return { instance: Object.create(type.actorClass.prototype) as Actor<unknown> & ActorHooks, error: failure }
   }
 }

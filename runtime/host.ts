@@ -175,8 +175,8 @@ export class Host {
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
   private leaseUntilMs: number | undefined
   private shipments = 0
-  /** The copies a drained host handed off in its last view that every owner acknowledged (see `handOff`). */
-  private handedOff: { epoch: number; seqs: Map<string, number> } | undefined
+  /** The copies (`seq:epoch`, by key) a drained host handed off in its last view that every owner acknowledged (see `handOff`). */
+  private handedOff: { epoch: number; copies: Map<string, string> } | undefined
   /** The call `settle` answered last: one whose turn ended inside the mailbox's `offer` needs no in-flight entry. */
   private settledLast: CallEnvelope | undefined
   /**
@@ -629,8 +629,8 @@ export class Host {
     const epoch = this.placement.view.epoch
     const owners = this.replicaCount + 1
     // Copies every owner acknowledged in this view need not go again (a stop after a drain hands off twice).
-    if (this.handedOff?.epoch !== epoch) this.handedOff = { epoch, seqs: new Map() }
-    const acked = this.handedOff.seqs
+    if (this.handedOff?.epoch !== epoch) this.handedOff = { epoch, copies: new Map() }
+    const acked = this.handedOff.copies
     const handed: Promise<unknown>[] = []
     for (const key of await this.storage.keys()) {
       if (this.stopped || this.placement.view.epoch !== epoch) return
@@ -638,9 +638,9 @@ export class Host {
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
       const own = await this.replicas.peek(key).catch(() => undefined)
-      if (!own || own.seq === 0 || acked.get(key) === own.seq) continue
-      const seq = own.seq
-      handed.push(this.refill(key, this.placement.owners(key, owners), shippedOf(own), epoch).then((all) => { if (all) acked.set(key, seq) }))
+      const copy = `${own?.seq}:${own?.epoch}`
+      if (!own || own.seq === 0 || acked.get(key) === copy) continue
+      handed.push(this.refill(key, this.placement.owners(key, owners), shippedOf(own), epoch).then((all) => { if (all) acked.set(key, copy) }))
     }
     await this.bounded(Promise.all(handed), this.limits.replicationRetryMs * refillBackoffMax)
   }
@@ -721,22 +721,26 @@ export class Host {
     // Never a request whose turn began calling other actors: refusing it would close a turn that is
     // half done (its calls took effect); it runs (again) instead.
     const unfinished = checked && activation.isUnfinished(call.id)
-    let inCycle = false
+    let jumps = false
     if (checked && !unfinished && call.chain && activation.mailbox.wouldWait(method.mode)) {
       // A cycle: the call comes from a turn of this actor (A -> B -> A), or from a turn that
       // this actor's running turn is itself waiting on (A -> B while B -> A).
-      inCycle = call.chain.includes(call.key) || call.chain.some((key) => activation.waitingOn.has(key))
+      const inCycle = call.chain.includes(call.key) || call.chain.some((key) => activation.waitingOn.has(key))
       // A reentrant method may run beside anything: it starts at once, ahead of the queue (a write
       // turn that calls its own actor's reentrant method, with calls queued behind it, hung).
-      if (inCycle && method.mode !== 'reentrant') {
+      if (inCycle && method.mode === 'reentrant') jumps = true
+      // Refused at once when a running turn blocks it. A read queued only behind a write that
+      // waits for running reads is not: the chain does not say which turn of this actor waits on
+      // the call (a reentrant one blocks nothing), so it waits, refused after callTimeoutMs if stuck.
+      else if (inCycle && (method.mode === 'write' || activation.mailbox.writing)) {
         return this.refuseAsDeadlock(activation, call, from, `would wait on a turn that waits on it (${[...call.chain, call.key].join(' -> ')})`)
       }
     }
     // A call from a turn that has to wait (or arrives while the actor loads: no cycle check then,
     // and an unfinished turn may run first) is refused if it is still waiting after callTimeoutMs.
-    const waits = call.chain !== undefined && !unfinished && !inCycle && (!checked || activation.mailbox.wouldWait(method.mode))
+    const waits = call.chain !== undefined && !unfinished && !jumps && (!checked || activation.mailbox.wouldWait(method.mode))
     const job = waits ? this.refusedIfStillWaiting(activation, method, call, from, checked) : this.jobOf(activation, method, call, from, checked)
-    if (inCycle) activation.mailbox.offerFirst(job)
+    if (jumps) activation.mailbox.offerFirst(job)
     else if (!activation.mailbox.offer(job)) {
       return this.fail(from, call, 'MailboxFull', `${call.key} already has ${this.limits.mailboxDepthMax} calls waiting`)
     }
@@ -1040,7 +1044,9 @@ export class Host {
       // An offer (a refill) to a loaded activation whose own journal holds the copy's history
       // already: say so, or the offering host waits out every round of its refill (a drain with
       // actors active elsewhere took 1.6 s at every step, whatever the actors' number).
-      if (offered && shipment.snapshot && shipment.epoch === this.view.epoch && active?.status === 'active' && active.log?.holdsLocally(shipment.snapshot.seq)) {
+      // Only a copy of the same history or an older one (epochs along a log never decrease): a
+      // copy from a newer epoch is another history, which this acknowledgement must not settle.
+      if (offered && shipment.snapshot && shipment.epoch === this.view.epoch && active?.status === 'active' && active.log && shipment.snapshot.epoch <= active.log.epoch && active.log.holdsLocally(shipment.snapshot.seq)) {
         this.deliver(from, { v: 1, t: 'replicated', id: this.nextShipmentId(), key: shipment.key, seq: shipment.snapshot.seq, status: 'ok' })
       }
       return

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, test } from 'vitest'
-import { Actor, type ActorRef } from '../index.ts'
+import { Actor, reentrant, readOnly, type ActorRef } from '../index.ts'
 import { ClusterClient } from '../runtime/client.ts'
 import { isTroupeError } from '../runtime/errors.ts'
 import { loadPointHasher } from '../runtime/hash.ts'
@@ -9,7 +9,7 @@ import { ActorRegistry } from '../runtime/registry.ts'
 import { MemoryNetwork } from '../transport/memory.ts'
 import { Placement } from '../runtime/ring.ts'
 import type { View } from '../runtime/view.ts'
-import type { CallEnvelope, ReplyEnvelope } from '../transport/envelope.ts'
+import type { CallEnvelope, Envelope, ReplyEnvelope } from '../transport/envelope.ts'
 
 async function until(done: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -606,6 +606,78 @@ describe('checkPayload', () => {
     }
     expect(() => checkPayload(['x'.repeat(1000)], 100, 64, 'x')).toThrowError(expect.objectContaining({ kind: 'PayloadTooLarge' }))
     expect(() => checkPayload([new Uint8Array(1000)], 100, 64, 'x')).toThrowError(expect.objectContaining({ kind: 'PayloadTooLarge' }))
+  })
+})
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+class Holder extends Actor<{ n: number }> {
+  initialState() { return { n: 0 } }
+  @readOnly async slowRead(ms: number) { await sleep(ms); return this.state.n }
+  bump() { return ++this.state.n }
+  @reentrant async viaEcho(other: string) { return await this.actor(Echo, other).readBack(this.id) }
+  @readOnly peek() { return this.state.n }
+}
+
+class Echo extends Actor {
+  async readBack(id: string) { return await this.actor(Holder, id).peek() }
+}
+
+class ThrowsUndefined extends Actor<{ n: number }> {
+  constructor() {
+    super()
+    throw undefined // eslint-disable-line no-throw-literal
+  }
+  probe() { return 'ran on an instance whose constructor never finished' }
+}
+
+/** One in-memory host `h0` in `view` and a client, with the given classes registered. */
+async function oneHost(classes: unknown[], options: { view?: View; replicas?: number; consistency?: 'local' } = {}) {
+  const hasher = await loadPointHasher()
+  const network = new MemoryNetwork()
+  const registry = new ActorRegistry()
+  for (const c of classes) registry.register(c as never)
+  const view = options.view ?? { epoch: 1, hosts: ['h0'] }
+  const host = new Host({ id: 'h0', transport: network.connect('h0'), registry, hasher, view, replicas: options.replicas, consistency: options.consistency })
+  const client = new ClusterClient({ id: 'client', transport: network.connect('client'), hasher, view })
+  return { host, client, network }
+}
+
+describe("a reviewer's cases", () => {
+  test("a read from a reentrant turn's callee, behind a write queued behind an unrelated read, is no deadlock", async () => {
+    const { host, client } = await oneHost([Holder, Echo])
+    const a = client.actor(Holder, 'a')
+    await a.bump()
+    const slow = a.slowRead(300) // a read turn that waits on nothing but a timer
+    await sleep(20)
+    const via = a.viaEcho('e') // reentrant: runs beside the read; its callee reads back
+    const bump = a.bump() // queued: a write cannot run beside the read
+    expect(await via).toBe(2)
+    expect(await bump).toBe(2)
+    expect(await slow).toBe(1)
+    await host.stop()
+  })
+
+  test('a constructor that throws undefined fails the activation (ActivationFailed)', async () => {
+    const { host, client } = await oneHost([ThrowsUndefined])
+    const outcome = await client.actor(ThrowsUndefined, 'a').probe().catch((error: unknown) => error)
+    expect(isTroupeError(outcome, 'ActivationFailed')).toBe(true)
+    await host.stop()
+  })
+
+  test('an active owner does not acknowledge an offered copy of another history (same seq, newer epoch)', async () => {
+    const { host, client, network } = await oneHost([Greeter], { view: { epoch: 3, hosts: ['h0'] }, replicas: 0, consistency: 'local' })
+    await client.actor(Greeter, 'a').greet('x')
+    await client.actor(Greeter, 'a').greet('y') // h0's journal: seq 1..2, epoch 3
+    const drained = network.connect('drained')
+    const got: Envelope[] = []
+    drained.listen({ envelope: (_from, e) => got.push(e) })
+    drained.send('h0', { v: 1, t: 'replicate', id: 'x1', epoch: 3, key: 'Greeter/a', records: [], snapshot: { seq: 2, epoch: 9, state: { n: 40 }, requests: [] } } as Envelope)
+    // Its copy of the same history, or an older one, is acknowledged: the drained host stops offering it.
+    drained.send('h0', { v: 1, t: 'replicate', id: 'x2', epoch: 3, key: 'Greeter/a', records: [], snapshot: { seq: 2, epoch: 3, state: { n: 2 }, requests: [] } } as Envelope)
+    await sleep(50)
+    await host.stop()
+    expect(got.filter((e) => e.t === 'replicated').map((e) => (e as { seq: number }).seq)).toEqual([2])
   })
 })
 

@@ -119,6 +119,8 @@ export class Cluster {
   private escalation: TroupeError | undefined
   /** Hosts down whose supervision (a replacement joining, or the decision not to) has not ended. */
   private recovering = 0
+  /** When a host last went down (`performance.now()`). */
+  private lastDownMs = -Infinity
   /** Per failed host: resolves once the view without it is out. */
   private readonly failovers = new WeakMap<HostHandle, Promise<void>>()
   /** Per failed host: resolves once every live host has the view without it. */
@@ -499,6 +501,7 @@ export class Cluster {
     if (!wasStarting) {
       // Never before the old worker is gone: a replacement reopens the same data directory.
       this.recovering++
+      this.lastDownMs = performance.now()
       void acked
         .then(() => Promise.all([handle.exited, new Promise((resolve) => setTimeout(resolve, this.settings.supervision.restartDelayMs))]))
         .then(() => this.serialize(() => this.supervise(handle, abnormal)))
@@ -610,8 +613,10 @@ export class Cluster {
           if (handle.state !== 'up' || handle.stopping || this.stopped) return
           // One at a time: a host that is only slow (a stall) holds copies the view counts on, and
           // two given up at once (both busy with the same handoff) lost acknowledged writes. It is
-          // pinged again, and given up once the other host's replacement has joined.
-          if (this.recovering > 0) return
+          // pinged again, and given up once the other host's replacement has joined, or 3 x
+          // hangTimeoutMs after the last host went down.
+          // Bounded: a replacement that never becomes ready must not shield a hung host for good.
+          if (this.recovering > 0 && performance.now() - this.lastDownMs < 3 * hangTimeoutMs) return
           void this.giveUp(handle, 'hung: missed its heartbeat', { hung: true })
         })
       }

@@ -23,7 +23,10 @@ export function readOnlyView<T>(value: T): T {
   if (known !== undefined) return known as T
   const target = viewable(value)
   const view = new Proxy(target, handler)
-  views.set(value, view)
+  // A view over a copy (of a frozen or sealed object) is not kept: the object may be a value new
+  // in a write turn, which that turn can still change (a sealed object's properties), and a
+  // reentrant method must read it as it is now.
+  if (target === value) views.set(value, view)
   targets.set(view, target)
   return view as T
 }

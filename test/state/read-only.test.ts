@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { readOnlyTarget, readOnlyView, resolveDrafts } from '../../runtime/state/index.ts'
+import { beginTurn, readOnlyTarget, readOnlyView, resolveDrafts } from '../../runtime/state/index.ts'
 
 function state() {
   return {
@@ -131,5 +131,17 @@ describe('resolveDrafts deeper than 256 (a payloadDepthMax raised past it)', () 
     // The default stops at 256: a draft is left inside, which no copy can carry.
     expect(() => structuredClone(resolveDrafts(turn.draft))).toThrow()
     turn.rollback()
+  })
+})
+
+describe('a view of a write turn\'s draft (what a @reentrant method sees beside it)', () => {
+  test('follows a sealed new value as the write turn changes it', () => {
+    const turn = beginTurn<{ n?: { x: number } }>({})
+    const draft = turn.draft
+    draft.n = Object.seal({ x: 1 })
+    const view = readOnlyView(draft)
+    expect(view.n!.x).toBe(1)
+    draft.n!.x = 2 // sealed: its properties stay writable
+    expect(view.n!.x).toBe(2)
   })
 })
