@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
@@ -174,6 +174,24 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     } finally {
       await cluster.stop()
     }
+  })
+
+  test('stop ends even while a replacement never finishes loading its actors module', async () => {
+    const flag = join(mkdtempSync(join(tmpdir(), 'troupe-hang-flag-')), 'hang')
+    process.env.TROUPE_TEST_HANG_FLAG = flag
+    const events: ClusterEvent[] = []
+    const cluster = await Cluster.start({ actors: new URL('./fixtures/hang-on-load.js', import.meta.url), hosts: 2, hangTimeoutMs: 300, heartbeatMs: 50 })
+    cluster.on((e) => events.push(e))
+    try {
+      writeFileSync(flag, '')
+      await cluster.kill('host-0')
+      await until(() => events.some((e) => e.kind === 'restart'), 'its replacement starts (and hangs)')
+    } finally {
+      // Before, stop waited for that replacement forever.
+      await cluster.stop()
+      delete process.env.TROUPE_TEST_HANG_FLAG
+    }
+    expect((await cluster.hosts()).every((h) => h.state === 'down')).toBe(true)
   })
 
   test('a host over its memory limit crashes alone; the supervisor and the other hosts carry on', async () => {

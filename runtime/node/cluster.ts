@@ -392,13 +392,18 @@ export class Cluster {
     this.stopped = true
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
     if (this.autoscaleTimer !== undefined) clearInterval(this.autoscaleTimer)
-    await this.membership.catch(() => undefined)
+    // Bounded: a replacement whose actors module never finishes loading holds the membership
+    // queue for good (stop hung); terminating it below ends that change.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.membership.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, 3 * this.settings.hangTimeoutMs) })])
+    clearTimeout(timer)
     this.client.stop()
     const live = this.liveHandles()
     for (const handle of live) handle.stopping = true
     // Drain every host before closing any: a primary's last records need its backups' acks.
     try {
-      await Promise.all(live.map((h) => ask(h, h.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)))
+      // A host still starting serves nothing yet (and one stuck loading would not answer): it is only terminated.
+      await Promise.all(live.filter((h) => h.state === 'up').map((h) => ask(h, h.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)))
       await Promise.all(this.handles.map((h) => this.retire(h)))
     } finally {
       // Only once every worker is gone (retire ends each): then no host writes the journals any more.
@@ -594,7 +599,7 @@ export class Cluster {
     if (handle.retired) return
     handle.retired = true
     handle.stopping = true
-    if (handle.state !== 'down') await ask(handle, handle.control.stop(), this.settings.limits.callTimeoutMs, 'stop').catch(() => undefined)
+    if (handle.state === 'up') await ask(handle, handle.control.stop(), this.settings.limits.callTimeoutMs, 'stop').catch(() => undefined)
     handle.state = 'down'
     await handle.worker.terminate()
     handle.control[Comlink.releaseProxy]()
