@@ -385,6 +385,10 @@ export function instanceOf(type: ActorType): { instance: Actor<unknown> & ActorH
     if (Object.hasOwn(instance, 'state') && (instance as { state?: unknown }).state !== undefined) {
       throw new TroupeError('InvalidArgument', `${type.name} sets this.state in its constructor or as a field: troupe gives each activation its state; return the initial state from initialState() instead`)
     }
+    // A field named like a member of Actor (`actor = ...`, `id = ...`) replaces it, as a method would (refused at registration).
+    for (const name of Object.keys(instance)) {
+      if (name !== 'state' && type.baseMembers.has(name)) throw new TroupeError('InvalidArgument', `${type.name}.${name} (a field) replaces the Actor base class's own ${name} (troupe uses it): give it another name`)
+    }
     return { instance }
   } catch (error) {
     // Never undefined: `throw undefined` is a failure too.

@@ -18,6 +18,8 @@ export interface ActorType {
   readonly methods: ReadonlyMap<string, MethodEntry>
   /** The class's `static consistency`, if it sets one. */
   readonly consistency: Consistency | undefined
+  /** Members of the Actor base class an instance must not replace (see `baseMembers`). */
+  readonly baseMembers: ReadonlySet<string>
 }
 
 const lifecycle = new Set(['constructor', 'initialState', 'onActivate', 'onDeactivate', 'receiveReminder'])
@@ -55,7 +57,7 @@ export class ActorRegistry {
     }
     const declared = (actorClass as unknown as { consistency?: unknown }).consistency
     const consistency = declared === undefined ? undefined : parseConsistency(declared, `${name}.consistency`)
-    this.types.set(name, { name, actorClass, methods: methodTable(actorClass, name), consistency })
+    this.types.set(name, { name, actorClass, methods: methodTable(actorClass, name), consistency, baseMembers: baseMembers(actorClass) })
   }
 
   get(type: string): ActorType | undefined {

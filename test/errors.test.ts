@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Cluster, isTroupeError, TroupeError, type ErrorKind } from '../index.ts'
 import { errorDataBytesMax } from '../runtime/errors.ts'
 import { errorTextCharsMax, serializeThrown } from '../runtime/thrown.ts'
-import { BrokenActivation, BrokenConstructor, Counter, Faulty, FlakyActivation, HangingActivation, LocalCounter, ScratchCounter, Sneaky, StateField } from './fixtures/actors.ts'
+import { BrokenActivation, BrokenConstructor, Counter, Faulty, FieldClash, FlakyActivation, HangingActivation, LocalCounter, ScratchCounter, Sneaky, StateField } from './fixtures/actors.ts'
 
 const actors = new URL('./fixtures/actors.ts', import.meta.url)
 
@@ -160,6 +160,9 @@ describe('typed errors through real worker threads', () => {
       const field = await failure(cluster.actor(StateField, 'f').bump())
       expectKind(field, 'ActivationFailed')
       expect(field.message).toContain('initialState()')
+      const clash = await failure(cluster.actor(FieldClash, 'f').bump())
+      expectKind(clash, 'ActivationFailed')
+      expect(clash.message).toContain("FieldClash.forget (a field) replaces the Actor base class's own forget")
       expect(events).toEqual([])
       expect((await cluster.hosts()).map((h) => h.restarts)).toEqual([0, 0])
       expect(await cluster.actor(Counter, 'after-constructors').increment(1)).toBe(1)
