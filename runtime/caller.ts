@@ -42,6 +42,8 @@ export interface CallOptions {
 interface Settler {
   readonly resolve: (value: unknown) => void
   readonly reject: (error: Error) => void
+  /** Called when the call it follows settles (a follower's own timer is cleared). */
+  settled?: () => void
 }
 
 /** One call in flight: plain fields, no closure per call (a client makes hundreds of thousands a second). */
@@ -66,13 +68,13 @@ interface Pending extends Settler {
 function resolveEntry(entry: Pending, value: unknown): void {
   if (entry.deadline) entry.deadline.clock.clearTimeout(entry.deadline.timer)
   entry.resolve(value)
-  if (entry.followers) for (const f of entry.followers) f.resolve(value)
+  if (entry.followers) for (const f of entry.followers) { f.settled?.(); f.resolve(value) }
 }
 
 function rejectEntry(entry: Pending, error: Error): void {
   if (entry.deadline) entry.deadline.clock.clearTimeout(entry.deadline.timer)
   entry.reject(error)
-  if (entry.followers) for (const f of entry.followers) f.reject(error)
+  if (entry.followers) for (const f of entry.followers) { f.settled?.(); f.reject(error) }
 }
 
 export interface CallerOptions {
@@ -150,8 +152,28 @@ export class Caller {
     // Only a given id can be in flight already (a fresh one is unique to this caller).
     const already = options.requestId === undefined ? undefined : this.pending.get(id)
     if (already) {
-      // The same request again (a turn re-run after a failover repeats its derived ids): share the answer.
-      return new Promise((resolve, reject) => (already.followers ??= []).push({ resolve, reject }))
+      // Replies carry the id alone. The same id to another actor is another request, and another
+      // level is another answer (its reply waits for that level): either goes out once the call
+      // in flight settled, as a call of its own.
+      if (already.envelope.key !== key || already.envelope.consistency !== envelope.consistency || already.envelope.stale !== envelope.stale) {
+        const after = (): Promise<unknown> => this.callPrepared(key, method, args, options)
+        return new Promise<void>((resolve) => (already.followers ??= []).push({ resolve: () => resolve(), reject: () => resolve() })).then(after)
+      }
+      // The same request again (a turn re-run after a failover repeats its derived ids): share the
+      // answer, within this call's own timeout.
+      return new Promise((resolve, reject) => {
+        const follower: Settler = { resolve, reject }
+        ;(already.followers ??= []).push(follower)
+        if (options.timeoutMs === undefined || options.persistent) return
+        const clock = this.options.clock
+        const timer = clock.setTimeout(() => {
+          const at = already.followers?.indexOf(follower) ?? -1
+          if (at < 0) return
+          already.followers!.splice(at, 1)
+          reject(new TroupeError('CallTimeout', `${key}.${method} got no reply in time`, { actor: key }))
+        }, timeoutMs)
+        follower.settled = () => clock.clearTimeout(timer)
+      })
     }
     return new Promise((resolve, reject) => {
       // +1: the sweep in progress may fire at once, so count only whole intervals after it.

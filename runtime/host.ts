@@ -1,6 +1,6 @@
 import { actorContext, type Actor, type ActorContext } from '../actors/actor.ts'
 import { actorKey, createRef } from '../actors/ref.ts'
-import type { CallEnvelope, Envelope, ReplicatedEnvelope, ReplicateEnvelope } from '../transport/envelope.ts'
+import { idLengthMax, type CallEnvelope, type Envelope, type ReplicatedEnvelope, type ReplicateEnvelope } from '../transport/envelope.ts'
 import type { PeerId, Transport } from '../transport/transport.ts'
 import { Activation, instanceOf, isThenable, type TurnOutcome } from './activation.ts'
 import { assert } from './assert.ts'
@@ -1284,6 +1284,10 @@ export class Host {
       return Promise.reject(error)
     }
     const requestId = alone ? derivedRequestId(activation.turnId, activation.turnCalls++) : undefined
+    // Refused here, not dropped as malformed where it arrives (and resent for ever).
+    if (requestId !== undefined && requestId.length > idLengthMax) {
+      return Promise.reject(new TroupeError('InvalidArgument', `${activation.key} cannot call ${key}: the call chain is too deep (its request id would exceed ${idLengthMax} characters)`, { actor: activation.key }))
+    }
     const waiting = activation.waitingOn
     waiting.set(key, (waiting.get(key) ?? 0) + 1)
     const settled = (): void => {

@@ -33,6 +33,16 @@ describe('call cycles through real worker threads', () => {
     })
   })
 
+  test('an actor with a key of 1,000 characters calls an actor on another host, with a request id of 256', async () => {
+    // Its calls' ids hold its key and the request id: past 1,024 characters they were dropped as malformed where they arrived, and resent for ever.
+    const from = `long-${'x'.repeat(1000 - 'Teller/long-'.length)}`
+    const to = ['a', 'b', 'c', 'd', 'e', 'f'].map((s) => `far-${s}`).find((id) => cluster.ownerOf('Teller', id) !== cluster.ownerOf('Teller', from))!
+    expect(`Teller/${from}`).toHaveLength(1000)
+    expect(await cluster.call(`Teller/${from}`, 'transferSlowly', [to, 10, 0], { requestId: 'r'.repeat(256) })).toBe(90)
+    expect(await cluster.actor(Teller, to).balance()).toBe(110)
+    expect(await cluster.actor(Teller, from).balance()).toBe(90)
+  })
+
   test('a write turn calling its own reentrant method, with calls queued behind it, is no deadlock: the reentrant call starts at once', async () => {
     const self = cluster.actor(SelfCaller, 'queued')
     // Before, the second and third waited in the mailbox ahead of the first one's reentrant call: all three hung.

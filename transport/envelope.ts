@@ -120,12 +120,20 @@ export type Envelope = CallEnvelope | ReplyEnvelope | RedirectEnvelope | Replica
 /** Longest actor key or method name accepted on the wire. */
 export const nameLengthMax = 1024
 
+/**
+ * Longest envelope id accepted on the wire. Longer than a key: the id of a call a turn makes
+ * holds the calling actor's key and the turn's request id (up to 256), and grows by a few
+ * characters per hop of a call chain (a 1,024-character key's calls were dropped as malformed,
+ * and resent for ever).
+ */
+export const idLengthMax = 4096
+
 /** Validates an untrusted wire value, or throws `MalformedEnvelope` saying what is wrong. */
 export function decode(input: unknown): Envelope {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw malformed('an envelope must be an object')
   const e = input as Record<string, unknown>
   if (e.v !== wireVersion) throw malformed(`unsupported envelope version ${describe(e.v)}`)
-  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > nameLengthMax) throw malformed(`envelope.id must be a string of 1 to ${nameLengthMax} characters`)
+  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > idLengthMax) throw malformed(`envelope.id must be a string of 1 to ${idLengthMax} characters`)
   switch (e.t) {
     case 'call': {
       if (typeof e.epoch !== 'number' || !Number.isSafeInteger(e.epoch) || e.epoch < 0) throw malformed('call.epoch must be a non-negative integer')

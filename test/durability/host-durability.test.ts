@@ -570,6 +570,38 @@ describe('call timeouts', () => {
     expect(outcome.done && isTroupeError(outcome.value, 'CallTimeout')).toBe(true)
   })
 
+  test('one request id sent to two actors at once is two requests: both run', async () => {
+    const { client, clock } = await simWorld('strong')
+    const both = Promise.all([client.callKey('Tally/x', 'add', [1], { requestId: 'order-42' }), client.callKey('Tally/y', 'add', [100], { requestId: 'order-42' })])
+    expect(await within(clock, 500, both)).toEqual({ done: true, value: [1, 100] })
+    expect(await within(clock, 100, client.callKey('Tally/y', 'get', []))).toEqual({ done: true, value: 100 })
+  })
+
+  test('a duplicate of a call in flight keeps its own timeout and its own consistency level', async () => {
+    const { client, network, clock, placement } = await simWorld('strong')
+    const [primary, , backup] = placement.owners('Tally/d', 3)
+    expect(await within(clock, 100, client.callKey('Tally/d', 'get', []))).toEqual({ done: true, value: 0 }) // active: no recovery read below
+    network.partition([primary!], [backup!])
+    // At `local` the first is answered while a backup is cut off; the same id at `strong` must wait for it.
+    const local = within(clock, 100, client.callKey('Tally/d', 'add', [5], { requestId: 'dup-1', consistency: 'local' }))
+    const strong = client.callKey('Tally/d', 'add', [5], { requestId: 'dup-1', consistency: 'strong' })
+    let strongDone = false
+    void strong.then(() => { strongDone = true })
+    expect(await local).toEqual({ done: true, value: 5 })
+    await clock.runFor(500)
+    expect(strongDone).toBe(false)
+    network.heal()
+    expect(await within(clock, 2000, strong)).toEqual({ done: true, value: 5 })
+    // A duplicate with a timeout of its own fails at it, while the first call it follows goes on.
+    network.partition(['client'], hostIds)
+    const first = client.callKey('Tally/d', 'add', [1], { requestId: 'dup-2' })
+    let firstSettled = false
+    void first.then(() => { firstSettled = true }, () => { firstSettled = true })
+    const dup = await within(clock, 300, client.callKey('Tally/d', 'add', [1], { requestId: 'dup-2', timeoutMs: 200 }).catch((error: unknown) => error))
+    expect(dup.done && isTroupeError(dup.value, 'CallTimeout')).toBe(true)
+    expect(firstSettled).toBe(false)
+  })
+
   test('the timer of a call given its own timeoutMs is cleared when the call is answered', async () => {
     const { client, clock } = await simWorld('strong')
     expect(await within(clock, 100, client.callKey('Tally/c', 'add', [1], { timeoutMs: 50_000 }))).toEqual({ done: true, value: 1 })

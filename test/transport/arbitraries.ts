@@ -70,7 +70,7 @@ export function validEnvelope(): fc.Arbitrary<Envelope> {
 
 /** Values that break one check or another: wrong types, negatives, fractions, NaN, oversized. */
 export const nasty = fc.oneof(
-  fc.constantFrom(undefined, null, 0, -1, 1.5, Number.NaN, Infinity, -0, '', 'x'.repeat(1025), true, [], {}, [[]], [null], 2 ** 53),
+  fc.constantFrom(undefined, null, 0, -1, 1.5, Number.NaN, Infinity, -0, '', 'x'.repeat(1025), 'x'.repeat(4097), true, [], {}, [[]], [null], 2 ** 53),
   fc.anything(),
 )
 

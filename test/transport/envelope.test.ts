@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { isTroupeError, TroupeError } from '../../runtime/errors.ts'
-import { decode, decodeFrame, nameLengthMax, type Envelope } from '../../transport/envelope.ts'
+import { decode, decodeFrame, idLengthMax, nameLengthMax, type Envelope } from '../../transport/envelope.ts'
 import { fromWire, toWire } from '../../transport/wire.ts'
 import { brokenEnvelope, validEnvelope } from './arbitraries.ts'
 
@@ -56,8 +56,8 @@ describe('decode', () => {
 
   test('rejects a missing, empty, mistyped or oversized id', () => {
     const { id: _id, ...noId } = call
-    for (const input of [noId, { ...call, id: '' }, { ...call, id: 5 }, { ...call, id: 'i'.repeat(nameLengthMax + 1) }]) expectMalformed(input, /id/)
-    expect(decode({ ...call, id: 'i'.repeat(nameLengthMax) })).toBeTruthy()
+    for (const input of [noId, { ...call, id: '' }, { ...call, id: 5 }, { ...call, id: 'i'.repeat(idLengthMax + 1) }]) expectMalformed(input, /id/)
+    expect(decode({ ...call, id: 'i'.repeat(idLengthMax) })).toBeTruthy()
   })
 
   test('rejects calls with missing or mistyped fields', () => {
@@ -220,7 +220,7 @@ describe('replication and recovery envelopes', () => {
     ...[replicate, replicated, fetch, fetched, rejoined].flatMap((e): Array<[string, unknown, RegExp]> => [
       [`a ${e.t} of version 2`, { ...e, v: 2 }, /version 2/],
       [`a ${e.t} without an id`, without(e, 'id'), /envelope\.id/],
-      [`a ${e.t} with an oversized id`, { ...e, id: 'i'.repeat(nameLengthMax + 1) }, /envelope\.id/],
+      [`a ${e.t} with an oversized id`, { ...e, id: 'i'.repeat(idLengthMax + 1) }, /envelope\.id/],
     ]),
     ['a call with a NaN epoch', { ...call, epoch: Number.NaN }, /call\.epoch/],
     ['a call with a string stale flag', { ...call, stale: 'yes' }, /call\.stale/],
