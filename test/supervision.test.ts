@@ -141,16 +141,27 @@ describe('hosts that fail are detected, failed over and replaced', () => {
     }
   })
 
-  test('two hosts that stall at once are not both given up: the second is pinged again until the first one\'s replacement joined', async () => {
+  /** Three hosts pinged every 50 ms, whose replacements start 3 s after a host is given up; every event recorded. */
+  async function slowToReplace(hangTimeoutMs: number): Promise<{ cluster: Cluster; events: ClusterEvent[] }> {
     const events: ClusterEvent[] = []
+    const cluster = await Cluster.start({ actors, hosts: 3, heartbeatMs: 50, hangTimeoutMs, supervision: { restartDelayMs: 3000 }, limits: { callTimeoutMs: 10_000 } })
+    cluster.on((e) => events.push(e))
+    return { cluster, events }
+  }
+
+  /** host-0 and host-1 busy for `ms` at once (a stall each misses its pings through). */
+  function stallTwo(cluster: Cluster, ms: number): Promise<unknown> {
+    return Promise.all(['host-0', 'host-1'].map((host) => cluster.call(`Saboteur/${idOn(cluster, 'Saboteur', host)}`, 'stall', [ms])))
+  }
+
+  test('two hosts that stall at once are not both given up: the second is pinged again until the first one\'s replacement joined', async () => {
     // The replacement joins 3 s after the first is given up, and the second is spared for 3 x
     // hangTimeoutMs (1.5 s) after that: both stalls (1.2 s) end before either.
-    const cluster = await Cluster.start({ actors, hosts: 3, heartbeatMs: 50, hangTimeoutMs: 500, supervision: { restartDelayMs: 3000 }, limits: { callTimeoutMs: 10_000 } })
-    cluster.on((e) => events.push(e))
+    const { cluster, events } = await slowToReplace(500)
     try {
       const ids = Array.from({ length: 12 }, (_, i) => `stall-${i}`)
       await Promise.all(ids.map((id) => cluster.actor(Counter, id).increment(5)))
-      await Promise.all(['host-0', 'host-1'].map((host) => cluster.call(`Saboteur/${idOn(cluster, 'Saboteur', host)}`, 'stall', [1200])))
+      await stallTwo(cluster, 1200)
       await until(() => events.some((e) => e.kind === 'host-down'), 'a stalled host is given up')
       await until(() => events.some((e) => e.kind === 'restart'), 'its replacement starts')
       await until(async () => (await cluster.hosts()).filter((h) => h.state === 'up').length === 3, 'three hosts up again')
@@ -162,12 +173,10 @@ describe('hosts that fail are detected, failed over and replaced', () => {
   })
 
   test('a host that stays hung is given up 3 x hangTimeoutMs after the last host went down, replacement or not', async () => {
-    const events: ClusterEvent[] = []
     // The first one's replacement waits 3 s; the second stays stuck for 4 s.
-    const cluster = await Cluster.start({ actors, hosts: 3, heartbeatMs: 50, hangTimeoutMs: 300, supervision: { restartDelayMs: 3000 }, limits: { callTimeoutMs: 10_000 } })
-    cluster.on((e) => events.push(e))
+    const { cluster, events } = await slowToReplace(300)
     try {
-      await Promise.all(['host-0', 'host-1'].map((host) => cluster.call(`Saboteur/${idOn(cluster, 'Saboteur', host)}`, 'stall', [4000])))
+      await stallTwo(cluster, 4000)
       await until(() => events.filter((e) => e.kind === 'host-down').length === 2, 'both given up')
       // Both went down before the first one's replacement started: the second was not shielded for good.
       expect(events.filter((e) => e.kind === 'host-down' || e.kind === 'restart').map((e) => e.kind)).toEqual(['host-down', 'host-down'])
