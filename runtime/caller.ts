@@ -155,25 +155,9 @@ export class Caller {
       // Replies carry the id alone. The same id to another actor is another request, and another
       // level is another answer (its reply waits for that level): either goes out once the call
       // in flight settled, as a call of its own.
-      if (already.envelope.key !== key || already.envelope.consistency !== envelope.consistency || already.envelope.stale !== envelope.stale) {
-        const after = (): Promise<unknown> => this.callPrepared(key, method, args, options)
-        return new Promise<void>((resolve) => (already.followers ??= []).push({ resolve: () => resolve(), reject: () => resolve() })).then(after)
-      }
-      // The same request again (a turn re-run after a failover repeats its derived ids): share the
-      // answer, within this call's own timeout.
-      return new Promise((resolve, reject) => {
-        const follower: Settler = { resolve, reject }
-        ;(already.followers ??= []).push(follower)
-        if (options.timeoutMs === undefined || options.persistent) return
-        const clock = this.options.clock
-        const timer = clock.setTimeout(() => {
-          const at = already.followers?.indexOf(follower) ?? -1
-          if (at < 0) return
-          already.followers!.splice(at, 1)
-          reject(new TroupeError('CallTimeout', `${key}.${method} got no reply in time`, { actor: key }))
-        }, timeoutMs)
-        follower.settled = () => clock.clearTimeout(timer)
-      })
+      const same = already.envelope.key === key && already.envelope.consistency === envelope.consistency && already.envelope.stale === envelope.stale
+      if (!same) return this.settledOf(already).then(() => this.callPrepared(key, method, args, options))
+      return this.follow(already, envelope, options.timeoutMs === undefined || options.persistent ? undefined : timeoutMs)
     }
     return new Promise((resolve, reject) => {
       // +1: the sweep in progress may fire at once, so count only whole intervals after it.
@@ -193,6 +177,31 @@ export class Caller {
         entry.deadline = { clock, timer: clock.setTimeout(() => { if (this.pending.get(id) === entry) this.expire(id, entry) }, timeoutMs) }
       }
       this.dispatch(entry)
+    })
+  }
+
+  /** Resolves (never rejects) once `entry` settled. */
+  private settledOf(entry: Pending): Promise<void> {
+    return new Promise<void>((resolve) => (entry.followers ??= []).push({ resolve: () => resolve(), reject: () => resolve() }))
+  }
+
+  /**
+   * The same request again (a turn re-run after a failover repeats its derived ids): shares the
+   * answer of the call in flight, within `timeoutMs` of its own if it has one.
+   */
+  private follow(entry: Pending, envelope: CallEnvelope, timeoutMs: number | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const follower: Settler = { resolve, reject }
+      ;(entry.followers ??= []).push(follower)
+      if (timeoutMs === undefined) return
+      const clock = this.options.clock
+      const timer = clock.setTimeout(() => {
+        const at = entry.followers?.indexOf(follower) ?? -1
+        if (at < 0) return
+        entry.followers!.splice(at, 1)
+        reject(new TroupeError('CallTimeout', `${envelope.key}.${envelope.method} got no reply in time`, { actor: envelope.key }))
+      }, timeoutMs)
+      follower.settled = () => clock.clearTimeout(timer)
     })
   }
 
