@@ -152,11 +152,14 @@ export class Caller {
     // Only a given id can be in flight already (a fresh one is unique to this caller).
     const already = options.requestId === undefined ? undefined : this.pending.get(id)
     if (already) {
-      // Replies carry the id alone. The same id to another actor is another request, and another
-      // level is another answer (its reply waits for that level): either goes out once the call
-      // in flight settled, as a call of its own.
+      // Replies carry the id alone, so one id can be one call in flight only. The same id to
+      // another actor (another request) or at another level (another answer) is refused while
+      // it is: joined, it got the first call's answer (a write to the second actor was answered
+      // and never applied); queued behind it, a late reply to the first would answer it.
       const same = already.envelope.key === key && already.envelope.consistency === envelope.consistency && already.envelope.stale === envelope.stale
-      if (!same) return this.settledOf(already).then(() => this.callPrepared(key, method, args, options))
+      if (!same) {
+        return Promise.reject(new TroupeError('InvalidArgument', `request id ${JSON.stringify(id)} is in flight to ${already.envelope.key}${already.envelope.key === key ? ' at another consistency level' : ''}: one id is one request; wait for its answer, or use another id`, { actor: key }))
+      }
       return this.follow(already, envelope, options.timeoutMs === undefined || options.persistent ? undefined : timeoutMs)
     }
     return new Promise((resolve, reject) => {
@@ -178,11 +181,6 @@ export class Caller {
       }
       this.dispatch(entry)
     })
-  }
-
-  /** Resolves (never rejects) once `entry` settled. */
-  private settledOf(entry: Pending): Promise<void> {
-    return new Promise<void>((resolve) => (entry.followers ??= []).push({ resolve: () => resolve(), reject: () => resolve() }))
   }
 
   /**

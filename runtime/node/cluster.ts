@@ -619,9 +619,9 @@ export class Cluster {
           // One at a time: a host that is only slow (a stall) holds copies the view counts on, and
           // two given up at once (both busy with the same handoff) lost acknowledged writes. It is
           // pinged again, and given up once the other host's replacement has joined, or 3 x
-          // hangTimeoutMs after the last host went down (a replacement that never becomes ready
-          // must not shield a hung host for good).
-          if (this.recovering > 0 && performance.now() - this.lastDownMs < 3 * hangTimeoutMs) return
+          // hangTimeoutMs + restartDelayMs after the last host went down (a replacement that
+          // never becomes ready must not shield a hung host for good).
+          if (this.recovering > 0 && performance.now() - this.lastDownMs < 3 * hangTimeoutMs + (this.settings.supervision.restartDelayMs ?? 0)) return
           void this.giveUp(handle, 'hung: missed its heartbeat', { hung: true })
         })
       }

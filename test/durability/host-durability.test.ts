@@ -570,28 +570,35 @@ describe('call timeouts', () => {
     expect(outcome.done && isTroupeError(outcome.value, 'CallTimeout')).toBe(true)
   })
 
-  test('one request id sent to two actors at once is two requests: both run', async () => {
+  test('one request id sent to a second actor while in flight to a first is refused, never answered with the first call\'s result', async () => {
     const { client, clock } = await simWorld('strong')
-    const both = Promise.all([client.callKey('Tally/x', 'add', [1], { requestId: 'order-42' }), client.callKey('Tally/y', 'add', [100], { requestId: 'order-42' })])
-    expect(await within(clock, 500, both)).toEqual({ done: true, value: [1, 100] })
-    expect(await within(clock, 100, client.callKey('Tally/y', 'get', []))).toEqual({ done: true, value: 100 })
+    const first = client.callKey('Tally/x', 'add', [1], { requestId: 'order-42' })
+    const second = await within(clock, 500, client.callKey('Tally/y', 'add', [100], { requestId: 'order-42' }).catch((error: unknown) => error))
+    expect(second.done && isTroupeError(second.value, 'InvalidArgument')).toBe(true)
+    expect(await within(clock, 500, first)).toEqual({ done: true, value: 1 })
+    // Before, it joined the first and was answered 1 while y's add never ran. Once the first is answered, the id is free for y.
+    expect(await within(clock, 500, client.callKey('Tally/y', 'add', [100], { requestId: 'order-42' }))).toEqual({ done: true, value: 100 })
   })
 
-  test('a duplicate of a call in flight keeps its own timeout and its own consistency level', async () => {
+  test('a duplicate of a call in flight keeps its own timeout; the same id at another level is refused while in flight', async () => {
     const { client, network, clock, placement } = await simWorld('strong')
     const [primary, , backup] = placement.owners('Tally/d', 3)
     expect(await within(clock, 100, client.callKey('Tally/d', 'get', []))).toEqual({ done: true, value: 0 }) // active: no recovery read below
     network.partition([primary!], [backup!])
-    // At `local` the first is answered while a backup is cut off; the same id at `strong` must wait for it.
+    // At `local` the first is answered while a backup is cut off; the same id at `strong` is not
+    // joined to it (it was answered at once, at `local`): refused while the first is in flight.
     const local = within(clock, 100, client.callKey('Tally/d', 'add', [5], { requestId: 'dup-1', consistency: 'local' }))
-    const strong = client.callKey('Tally/d', 'add', [5], { requestId: 'dup-1', consistency: 'strong' })
-    let strongDone = false
-    void strong.then(() => { strongDone = true })
+    const strong = await within(clock, 10, client.callKey('Tally/d', 'add', [5], { requestId: 'dup-1', consistency: 'strong' }).catch((error: unknown) => error))
+    expect(strong.done && isTroupeError(strong.value, 'InvalidArgument')).toBe(true)
     expect(await local).toEqual({ done: true, value: 5 })
+    // Once it is answered, the same id at `strong` is answered from the journal at that level: held until the backup has it.
+    const again = client.callKey('Tally/d', 'add', [5], { requestId: 'dup-1', consistency: 'strong' })
+    let againDone = false
+    void again.then(() => { againDone = true })
     await clock.runFor(500)
-    expect(strongDone).toBe(false)
+    expect(againDone).toBe(false)
     network.heal()
-    expect(await within(clock, 2000, strong)).toEqual({ done: true, value: 5 })
+    expect(await within(clock, 2000, again)).toEqual({ done: true, value: 5 })
     // A duplicate with a timeout of its own fails at it, while the first call it follows goes on.
     network.partition(['client'], hostIds)
     const first = client.callKey('Tally/d', 'add', [1], { requestId: 'dup-2' })
