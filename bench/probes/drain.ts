@@ -11,7 +11,7 @@ const lanes = 64
 await Promise.all(Array.from({ length: lanes }, async (_, l) => { for (let i = l; i < N; i += lanes) await cluster.call(`Counter/c${i}`, 'increment', [1]) }))
 console.log(`wrote ${N} in ${(performance.now() - t).toFixed(0)} ms`)
 const hosts = await cluster.hosts()
-console.log(hosts.map((h: any) => `${h.id}:${h.activations}/${h.replicas}`).join(' '))
+console.log(hosts.map((h) => `${h.id}:${h.activations}/${h.replicas}`).join(' '))
 t = performance.now()
 await cluster.drain(hosts[1]!.id)
 console.log(`drain ${(performance.now() - t).toFixed(0)} ms`)
