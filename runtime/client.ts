@@ -174,6 +174,16 @@ export class ClusterClient {
     return this.placement.view
   }
 
+  /** The placement of the newest view this client knows. */
+  get currentPlacement(): Placement {
+    return this.placement
+  }
+
+  /** The placement of a view about to be published (one a failover needs is built ahead). */
+  placementOf(view: View): Placement {
+    return this.placements.peek(view)
+  }
+
   /** Adopts a newer view; false when it is not newer. */
   setView(view: View): boolean {
     if (view.epoch <= this.placement.view.epoch) return false

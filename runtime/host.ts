@@ -82,6 +82,12 @@ export interface HostOptions {
   restartedWithState?: boolean
 }
 
+/** A host's re-replication for a view: complete when every copy it had to offer is held by the view's owners. */
+export interface Replicated {
+  epoch: number
+  complete: boolean
+}
+
 /** Counters a host keeps. */
 export interface HostStats {
   id: HostId
@@ -136,6 +142,8 @@ export class Host {
   private readonly deactivations = new Map<string, Promise<void>>()
   /** Calls from a newer epoch than this host's view, waiting for it. */
   private readonly parked: Array<{ from: PeerId; call: CallEnvelope }> = []
+  /** Calls to actors of shards the view pauses, by request id: handled again on each view, refused after `callTimeoutMs`. */
+  private readonly held = new Map<string, { from: PeerId; call: CallEnvelope; timer: TimerHandle }>()
   /** Hosts back without their disk in a view this host has not adopted yet, with that view's epoch (see `handleRejoined`). */
   private readonly rejoinedAhead = new Map<PeerId, number>()
   /** The placements before each view adopted since the last re-replication of idle actors ran (see `setView`). */
@@ -169,7 +177,7 @@ export class Host {
   /** Idle actors' copies sent to owners that must hold them (see `refill`), by key. */
   private readonly refills = new Map<string, Refill>()
   /** The re-replication for the newest view (see `replicated`). */
-  private replication: Promise<void> = Promise.resolve()
+  private replication: Promise<Replicated> = Promise.resolve({ epoch: 0, complete: true })
   private idleTimer: TimerHandle | undefined
   private stopped = false
   /** Until when (monotonic ms) the supervisor's lease lets this host run turns; undefined: no lease. */
@@ -281,9 +289,11 @@ export class Host {
     // After a restart: restore the replication factor and wake actors with reminders. A starting
     // host has no earlier view to compare with, so it cannot tell which primaries are new to an
     // actor (a cluster restarted on a dataDir mid-scale): it offers each primary its copy.
-    this.replication = this.rereplicate(this.placement.view.epoch, undefined, [], true).then((complete) => {
+    const epoch = this.placement.view.epoch
+    this.replication = this.rereplicate(epoch, undefined, [], true).then(({ complete, held }) => {
       if (complete) this.starting = false
-    }, () => undefined)
+      return { epoch, complete: complete && held }
+    }, () => ({ epoch, complete: false }))
     // Back without its disk into a view that still lists it: no view change will make the others
     // re-replicate what it held, so it asks them to.
     if (options.restartedWithoutState && this.placement.view.hosts.includes(this.id)) this.announceRejoined(rejoinedAnnouncements)
@@ -327,6 +337,10 @@ export class Host {
     for (const activation of [...this.activations.values()]) {
       if (missedAView) this.stepDown(activation, `it missed views ${current.epoch + 1}..${view.epoch - 1}`)
       else if (this.placement.primary(activation.key) !== this.id) this.stepDown(activation, 'the view moved it')
+      // Paused: while loading, what it finds in this view may miss the shard's writes; once
+      // active, a write acknowledged by this view's owners alone would be on no host the
+      // supervisor waits for. It starts again from the holders' copies when the shard resumes.
+      else if (this.placement.isPaused(activation.key)) this.stepDown(activation, 'the view paused its shard')
       else this.retarget(activation)
     }
     // A passivating activation waits until its last records are durable, and a new activation of
@@ -335,7 +349,7 @@ export class Host {
     // of the new view acknowledge them. Either way the passivation ends and the key is free.
     for (const activation of [...this.leaving.values()]) {
       if (!activation.log || activation.log.pendingCount === 0) continue
-      if (missedAView || this.placement.primary(activation.key) !== this.id) {
+      if (missedAView || this.placement.primary(activation.key) !== this.id || this.placement.isPaused(activation.key)) {
         activation.log.fail(new TroupeError('HostUnavailable', `${activation.key} stepped down on ${this.id} while passivating`, { actor: activation.key }))
       } else this.retarget(activation)
     }
@@ -349,9 +363,10 @@ export class Host {
     this.viewsNotReplicated.push(before)
     // Bounded (a copy that can never be read keeps every run incomplete): the oldest go first.
     if (this.viewsNotReplicated.length > viewsNotReplicatedMax) this.viewsNotReplicated.shift()
-    this.replication = new Promise<void>((resolve) => {
+    this.replication = new Promise<Replicated>((resolve) => {
+      const incomplete = (): void => resolve({ epoch: view.epoch, complete: false })
       this.clock.setTimeout(() => {
-        if (this.placement.view.epoch !== view.epoch) return resolve()
+        if (this.placement.view.epoch !== view.epoch) return incomplete()
         // The views go only once a re-replication completes: one cut short (the next view came, a
         // copy could not be read or pushed) leaves them to the next (full seed 962694: a corrupt
         // read skipped the only copy of two acknowledged writes, and the next view's run no
@@ -359,21 +374,44 @@ export class Host {
         const since = [...this.viewsNotReplicated]
         // A start's run cut short by a view (a restart publishes one at once) still offers every copy.
         const starting = this.starting
-        this.rereplicate(view.epoch, undefined, since, starting).catch(() => false).then((complete) => {
+        this.rereplicate(view.epoch, undefined, since, starting).catch(() => ({ complete: false, held: false })).then(({ complete, held }) => {
           if (complete && starting) this.starting = false
           if (complete) this.viewsNotReplicated.splice(0, this.viewsNotReplicated.length, ...this.viewsNotReplicated.filter((p) => !since.includes(p)))
-          resolve()
-        }, resolve)
+          resolve({ epoch: view.epoch, complete: complete && held })
+        }, incomplete)
       }, this.limits.replicationRetryMs)
     })
     const parked = this.parked.splice(0)
     for (const { from, call } of parked) this.handleCall(from, call)
+    const held = [...this.held.values()]
+    this.held.clear()
+    for (const { from, call, timer } of held) {
+      this.clock.clearTimeout(timer)
+      this.handleCall(from, call)
+    }
     for (const [host, epoch] of [...this.rejoinedAhead]) {
       if (epoch > view.epoch) continue
       this.rejoinedAhead.delete(host)
       this.handleRejoined(host, epoch)
     }
     return true
+  }
+
+  /**
+   * Holds a call to an actor of a paused shard until a view resumes it: every host known to hold
+   * its acknowledged writes is down, restarting on its disk, and running the call now would start
+   * the actor over without them. A repeat of a held call replaces it.
+   */
+  private holdWhilePaused(from: PeerId, call: CallEnvelope): void {
+    const earlier = this.held.get(call.id)
+    if (earlier !== undefined) this.clock.clearTimeout(earlier.timer)
+    else if (this.held.size >= this.limits.mailboxDepthMax) return this.fail(from, call, 'MailboxFull', `${this.held.size} calls already wait for paused actors on ${this.id}`)
+    const timer = this.clock.setTimeout(() => {
+      if (this.held.get(call.id)?.call !== call) return
+      this.held.delete(call.id)
+      this.fail(from, call, 'HostUnavailable', `${call.key}: every host holding its acknowledged writes is down, and it waits for them to restart (still waiting after ${this.limits.callTimeoutMs} ms)`)
+    }, this.limits.callTimeoutMs)
+    this.held.set(call.id, { from, call, timer })
   }
 
   /** Holds a call from a newer epoch until that view arrives (or `replicationRetryMs` passes, then redirects). */
@@ -395,21 +433,23 @@ export class Host {
    * of: each backup gets the whole actor (it installs it only if it is behind). Active actors are
    * handled by `retarget`.
    */
-  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = [], started = false): Promise<boolean> {
+  private async rereplicate(epoch: number, rejoined?: HostId, before: readonly Placement[] = [], started = false): Promise<{ complete: boolean; held: boolean }> {
     let done = 0
     // The copies offered (see `replicated`): waited for at the end, a moment at most.
     const offers: Promise<unknown>[] = []
     let complete = true
     for (const key of await this.storage.keys()) {
-      if (this.stopped || this.placement.view.epoch !== epoch) return false
+      if (this.stopped || this.placement.view.epoch !== epoch) return { complete: false, held: false }
       // A background chore: let calls in between every few actors.
       if (++done % 32 === 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 0))
       if (this.activations.has(key) || this.leaving.has(key)) continue
       const primary = this.placement.primary(key) === this.id
       // A backup wakes the primary of an actor with reminders: a host that joined holds nothing of
       // it, so nothing else would activate it there until somebody calls. A starting host offers
-      // even what it no longer owns: restarted with fewer replicas, it may hold the furthest copy.
-      if (!primary && !started && !this.placement.isOwner(key, this.id, this.replicaCount + 1)) continue
+      // even what it no longer owns: restarted with fewer replicas, it may hold the furthest copy;
+      // so does every host for a paused shard (the supervisor may wait for this very copy).
+      const paused = this.placement.isPaused(key)
+      if (!primary && !started && !paused && !this.placement.isOwner(key, this.id, this.replicaCount + 1)) continue
       const type = this.registry.get(key.slice(0, key.indexOf('/')))
       if (!type || this.levelOf(type) === 'memory') continue
       const own = await this.replicas.peek(key).catch(() => undefined)
@@ -417,7 +457,7 @@ export class Host {
       if (!own || own.seq === 0) continue
       if (!primary) {
         // Likewise an actor whose journal holds an unfinished turn: its new activation finishes it.
-        if (own.reminders.size > 0 || own.requests.hasUnfinished) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
+        if (!paused && (own.reminders.size > 0 || own.requests.hasUnfinished)) void this.caller.call(key, wakeMethod, []).catch(() => undefined)
         // An owner that may hold nothing of the actor gets our copy, installed only if it goes
         // further than its own (see `handleShipment`): `rejoined` came back without its disk (as a
         // primary nothing else refills it; as a backup its primary refills it, unless that primary
@@ -429,10 +469,13 @@ export class Host {
         const primaryNow = this.placement.primary(key)
         const empty = rejoined !== undefined
           ? (this.placement.isOwner(key, rejoined, this.replicaCount + 1) ? rejoined : undefined)
-          : primaryNow !== undefined && (started || this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
-        if (empty !== undefined && empty !== this.id) offers.push(this.refill(key, [empty], shippedOf(own), epoch))
+          : primaryNow !== undefined && (started || paused || this.forgetful.has(primaryNow) || before.some((p) => !p.isOwner(key, primaryNow, this.replicaCount + 1))) ? primaryNow : undefined
+        // A paused shard's copy must be held before it resumes: one not acknowledged leaves the run incomplete.
+        if (empty !== undefined && empty !== this.id) offers.push(this.refill(key, [empty], shippedOf(own), epoch).then((held) => { if (paused && !held) complete = false }))
         continue
       }
+      // A paused shard's primary waits for its holders' offers (above); it pushes once the shard resumes.
+      if (paused) continue
       // Not awaited here: one key whose owners do not answer must not hold up the others.
       offers.push(this.pushFurthest(key, type, own, epoch).then((pushed) => { if (!pushed) complete = false }))
     }
@@ -440,8 +483,9 @@ export class Host {
     for (const activation of this.activations.values()) {
       if (activation.log && this.levelOf(activation.type) !== 'memory') offers.push(activation.log.caughtUp())
     }
-    await this.bounded(Promise.all(offers), this.limits.replicationRetryMs * refillBackoffMax)
-    return complete && this.placement.view.epoch === epoch
+    // `held`: every copy offered is held (not merely a moment passed), as the supervisor's count of holders needs.
+    const held = (await this.within(Promise.all(offers), this.limits.replicationRetryMs * refillBackoffMax)) !== undefined
+    return { complete: complete && this.placement.view.epoch === epoch, held }
   }
 
   /**
@@ -450,7 +494,7 @@ export class Host {
    * changes, or an idle actor whose owners both change in two quick steps (two hosts added at
    * once) would be left with owners that never held it.
    */
-  replicated(): Promise<void> {
+  replicated(): Promise<Replicated> {
     return this.replication
   }
 
@@ -652,6 +696,11 @@ export class Host {
     await this.drain()
     this.stopped = true
     this.caller.stop(new TroupeError('ClusterStopped', `host ${this.id} stopped`))
+    for (const { from, call, timer } of this.held.values()) {
+      this.clock.clearTimeout(timer)
+      this.fail(from, call, 'HostUnavailable', `host ${this.id} stopped`)
+    }
+    this.held.clear()
     this.transport.close()
     await this.storage.close()
   }
@@ -679,6 +728,8 @@ export class Host {
     // The caller knows a newer view than this host, so this host's idea of who is primary may be
     // stale (say, it was paused meanwhile): wait for that view briefly rather than answer from it.
     if (call.epoch > this.placement.view.epoch) return void (this.parkForView(from, call) || this.redirect(from, call.id))
+    // A stale read waits too: a backup of a paused shard may hold nothing of the actor yet.
+    if (this.placement.isPaused(call.key) && (call.stale || this.placement.primary(call.key) === this.id)) return this.holdWhilePaused(from, call)
     if (this.placement.primary(call.key) !== this.id) {
       if (call.stale && type.methods.get(call.method)?.mode === 'read' && this.placement.isOwner(call.key, this.id, this.replicaCount + 1)) {
         return void this.serveStale(from, call, type, type.methods.get(call.method)!)
@@ -990,11 +1041,12 @@ export class Host {
     return `${this.incarnation}~${(this.shipments++).toString(36)}`
   }
 
-  private ship(backup: HostId, key: string, records: JournalRecord[], activation?: Activation): void {
+  private ship(backup: HostId, key: string, records: JournalRecord[], activation?: Activation, after?: number): void {
     // A simulation may lose a shipment here: the primary's retry must make up for it.
     if (buggify('replication.drop-shipment', backup)) return
     this.counters.recordsShipped += records.length
     const envelope: ReplicateEnvelope = { v: 1, t: 'replicate', id: this.nextShipmentId(), epoch: this.placement.view.epoch, key, records }
+    if (after !== undefined) envelope.after = after
     if (activation?.log) {
       const log = activation.log
       envelope.snapshot = { seq: log.seq, epoch: log.epoch, state: activation.committed, requests: log.requests.toEntries(), reminders: [...activation.reminders] }
@@ -1051,7 +1103,7 @@ export class Host {
       }
       return
     }
-    this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot, offered)
+    this.replicas.receive(from, shipment.key, shipment.epoch, shipment.records, shipment.snapshot, offered, shipment.after)
   }
 
   private handleAck(from: PeerId, ack: ReplicatedEnvelope): void {
@@ -1158,7 +1210,7 @@ export class Host {
     const backups = level === 'memory' ? [] : this.backupsOf(key)
     const log: ActorLog = new ActorLog(key, start, ackRule(level, backups.length), backups, {
       storage: level === 'memory' ? undefined : this.storage,
-      ship: (backup, k, records) => this.ship(backup, k, records),
+      ship: (backup, k, records, after) => this.ship(backup, k, records, undefined, after),
       resync: (backup) => this.ship(backup, key, [], activation),
       clock: this.clock,
       retryMs: this.limits.replicationRetryMs,

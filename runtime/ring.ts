@@ -24,12 +24,15 @@ export class Placement {
   /** `owners[shard * width + i]`: index into view.hosts of the shard's i-th owner. */
   private readonly ownerTable: Int32Array
   private readonly width: number
+  /** The view's paused shards (see `View.paused`), or undefined when none is. */
+  private readonly pausedShards: ReadonlySet<number> | undefined
 
   private constructor(view: View, shardCount: number, owners: Int32Array, width: number) {
     this.view = view
     this.shardCount = shardCount
     this.ownerTable = owners
     this.width = width
+    this.pausedShards = view.paused !== undefined && view.paused.length > 0 ? new Set(view.paused) : undefined
   }
 
   /** Builds the placement of `view`; loads hash-wasm on first use. Bad input throws `InvalidArgument`. */
@@ -45,6 +48,7 @@ export class Placement {
     const { shardCount, vnodesPerHost } = (typeof options === 'object' && options !== null ? options : {}) as Partial<RingOptions>
     if (!isCount(shardCount, shardCountMax)) throw new TroupeError('InvalidArgument', `shardCount must be an integer from 1 to ${shardCountMax}`)
     if (!isCount(vnodesPerHost, vnodesPerHostMax)) throw new TroupeError('InvalidArgument', `vnodesPerHost must be an integer from 1 to ${vnodesPerHostMax}`)
+    if (view.paused !== undefined && view.paused.length > 0 && view.paused.at(-1)! >= shardCount) throw new TroupeError('InvalidArgument', `view.paused names shard ${view.paused.at(-1)!}, but there are ${shardCount} shards`)
     const hostCount = view.hosts.length
     const width = Math.min(hostCount, ownersPerShardMax)
     const owners = new Int32Array(shardCount * width).fill(-1)
@@ -69,6 +73,16 @@ export class Placement {
   withView(view: View): Placement {
     assert(sameHostList(view.hosts, this.view.hosts), 'withView needs the same host list')
     return new Placement(view, this.shardCount, this.ownerTable, this.width)
+  }
+
+  /** Whether the view pauses the shard of an actor key: its calls wait for a view that resumes it. */
+  isPaused(key: string): boolean {
+    return this.pausedShards !== undefined && this.pausedShards.has(this.shardOf(key))
+  }
+
+  /** The view's paused shards, ascending. */
+  get paused(): readonly number[] {
+    return this.view.paused ?? []
   }
 
   /** The shard an actor key belongs to. */
@@ -98,7 +112,12 @@ export class Placement {
 
   /** Whether `host` is one of the first `n` owners of an actor key (no array built). */
   isOwner(key: string, host: HostId, n: number): boolean {
-    const base = this.shardOf(key) * this.width
+    return this.isOwnerOfShard(this.shardOf(key), host, n)
+  }
+
+  /** Whether `host` is one of the first `n` owners of a shard (no array built). */
+  isOwnerOfShard(shard: number, host: HostId, n: number): boolean {
+    const base = shard * this.width
     const count = Math.min(n, this.width)
     for (let i = 0; i < count; i++) if (this.view.hosts[this.ownerTable[base + i]!] === host) return true
     return false
@@ -165,6 +184,12 @@ export class PlacementCache {
     this.byHosts.set(signature, placement)
     this.current = view
     return placement
+  }
+
+  /** The placement of `view` as `get` gives it, leaving the cache as it is (a view about to be published). */
+  peek(view: View): Placement {
+    const known = this.byHosts.get(view.hosts.join('\n'))
+    return known ? known.withView(view) : Placement.build(view, this.options, this.hash)
   }
 
   /**

@@ -40,7 +40,10 @@ export function toleratedFailures(replicas: number, consistency: string): number
  *   start without its history;
  * - without view changes nothing refills a host that lost its disk (re-replication runs on view
  *   changes), so at most that many distinct hosts lose their disk in a run.
- * Crashes with disk and pauses without view changes lose nothing and are not limited.
+ * Crashes with disk and pauses without view changes lose nothing and are not limited. With view
+ * changes and `strong` writes, neither are they while the supervisor pauses the shards whose
+ * every holder is out (`World.holdsShards`): one host stays up, and only a crash that loses its
+ * disk keeps to the budget.
  */
 export class Nemesis {
   private readonly world: World
@@ -97,8 +100,8 @@ export class Nemesis {
         if (!this.refillsStalled()) this.resumeRefills()
       })
     } else if (kind === 'crash' || kind === 'crash-without-disk') {
-      if (hosts.length === 0 || this.overBudget()) return false
       const keepDisk = kind === 'crash'
+      if (hosts.length === 0 || (keepDisk ? this.overBudgetWithState() : this.overBudget())) return false
       const candidates = keepDisk || world.viewChanges || this.disksLost.size < this.tolerated ? hosts : hosts.filter((h) => this.disksLost.has(h))
       if (candidates.length === 0) return false
       const id = pick(this.random, candidates)
@@ -107,7 +110,7 @@ export class Nemesis {
       this.suspendRefills()
       this.healLater(id, () => this.rejoin(id, () => world.restart(id)))
     } else if (kind === 'pause') {
-      if (hosts.length === 0 || this.overBudget()) return false
+      if (hosts.length === 0 || this.overBudgetWithState()) return false
       const id = pick(this.random, hosts)
       world.pause(id)
       this.suspendRefills()
@@ -120,6 +123,17 @@ export class Nemesis {
     }
     world.count(kind)
     return true
+  }
+
+  /**
+   * For a host that keeps its state (a crash with its disk, a pause): when the supervisor pauses
+   * the shards whose holders are all out (`World.holdsShards`), `strong` writes survive any number
+   * of such hosts out at once, so only one host must stay up. Otherwise as `overBudget`.
+   */
+  private overBudgetWithState(): boolean {
+    const world = this.world
+    if (!world.holdsShards || world.consistency !== 'strong') return this.overBudget()
+    return world.hostIds.filter((id) => !world.isDown(id) && !world.isPaused(id)).length <= 1
   }
 
   /** With view changes: as many hosts as the budget allows are out (down, paused, or refilling after a rejoin). */

@@ -2,6 +2,8 @@ import type { Consistency } from '../runtime/durability/consistency.ts'
 import { loadPointHasher, type PointHasher } from '../runtime/hash.ts'
 import type { Host, HostEvent } from '../runtime/host.ts'
 import { resolveLimits, type Limits } from '../runtime/limits.ts'
+import { Placement } from '../runtime/ring.ts'
+import { ShardHolders } from '../runtime/shard-holders.ts'
 import { ActorRegistry } from '../runtime/registry.ts'
 import { SimulatedClock } from '../runtime/simulated-clock.ts'
 import type { Random } from '../runtime/random.ts'
@@ -48,10 +50,19 @@ export interface WorldOptions {
   readonly viewChanges?: boolean
   /** How long a host must be down or hung before the supervisor removes it; default 500. */
   readonly detectionMs?: number
+  /**
+   * With view changes: the supervisor pauses a shard whose every holder is out of the view but
+   * coming back with its state (down with its disk, or hung), as the real one does with a dataDir
+   * (see `ShardHolders`). Default: on with view changes.
+   */
+  readonly shardHolders?: boolean
   /** Limits that override the seed's (named scenarios). */
   readonly limits?: Partial<Limits>
 }
 
+
+/** How long after a view (and between checks) the simulated supervisor asks whether its hosts re-replicated. */
+const confirmHoldersMs = 200
 
 let hasherLoading: Promise<PointHasher> | undefined
 
@@ -89,6 +100,10 @@ export class World {
   private readonly detectionMs: number
   private readonly supervisorRandom: Random
   private lyingSync = false
+  /** The supervisor's count of which hosts hold each shard (see `WorldOptions.shardHolders`). */
+  private readonly holders: ShardHolders | undefined
+  /** Hosts down now, and whether each kept its disk. */
+  private readonly downWithDisk = new Map<HostId, boolean>()
 
   /** Builds a world and starts its hosts. */
   static async create(options: WorldOptions): Promise<World> {
@@ -125,6 +140,7 @@ export class World {
     this.allHosts = hostIds
     this.members = new Set(hostIds)
     this.currentView = { epoch: 1, hosts: hostIds }
+    this.holders = this.viewChanges && (options.shardHolders ?? true) ? new ShardHolders(this.placementOf(this.currentView), this.replicas + 1) : undefined
     const env: HostEnvironment = {
       seed: this.seed, clock: this.clock, network: this.network, trace: this.trace, registry: this.registry, hasher,
       view: () => this.currentView, limits: this.limits, disk: this.diskBehaviour,
@@ -179,6 +195,13 @@ export class World {
     const sim = this.simHost(id)
     if (sim.host === undefined) return
     const outcome = sim.crash(keepDisk)
+    this.downWithDisk.set(id, keepDisk)
+    if (!keepDisk && this.holders !== undefined) {
+      // The supervisor learns the disk is gone: a shard that waited for it alone resumes (without it).
+      const paused = this.holders.paused.length
+      this.holders.forget(id)
+      if (this.holders.paused.length !== paused) this.publish(this.nextView())
+    }
     this.activations.hostDied(id, this.clock.now())
     this.heldViews.delete(id)
     if (outcome === undefined) this.trace.add(`crash ${id} without disk`)
@@ -196,6 +219,7 @@ export class World {
     if (sim.host !== undefined) return
     const rejoin = this.viewChanges && !this.members.has(id)
     if (rejoin) this.members.add(id)
+    this.downWithDisk.delete(id)
     const view = rejoin ? this.nextView() : undefined
     sim.restart()
     this.trace.add(`restart ${id} incarnation ${sim.incarnation}`)
@@ -309,14 +333,58 @@ export class World {
   }
 
   private nextView(): View {
-    this.currentView = { epoch: this.currentView.epoch + 1, hosts: this.allHosts.filter((h) => this.members.has(h)) }
+    const view: View = { epoch: this.currentView.epoch + 1, hosts: this.allHosts.filter((h) => this.members.has(h)) }
+    const paused = this.holders?.next(this.placementOf(view), (h) => this.awaited(h)) ?? []
+    this.currentView = paused.length === 0 ? view : { ...view, paused }
     return this.currentView
+  }
+
+  /** Whether the supervisor pauses shards whose holders are all out (see `WorldOptions.shardHolders`). */
+  get holdsShards(): boolean {
+    return this.holders !== undefined
+  }
+
+  private placementOf(view: View): Placement {
+    return Placement.build(view, this.limits, this.hasher)
+  }
+
+  /** A host out of the view that comes back with its state: down with its disk, or hung. */
+  private awaited(id: HostId): boolean {
+    return this.isPaused(id) || this.downWithDisk.get(id) === true
+  }
+
+  /**
+   * The supervisor's check, a moment after a view: once every host of the view re-replicated for
+   * it, its owners hold each shard, and a paused shard whose holders are all back resumes in a
+   * new view. A re-replication cut short gets a new view when a paused shard waits on it alone.
+   */
+  private confirmHolders(view: View): void {
+    const holders = this.holders
+    if (holders === undefined || holders.settled) return
+    this.clock.setTimeout(() => {
+      if (this.currentView !== view) return
+      const live = view.hosts.map((id) => this.simHost(id)).filter((sim) => sim.host !== undefined && !sim.isPaused)
+      if (live.length < view.hosts.length || live.some((sim) => sim.host!.view.epoch !== view.epoch)) return this.confirmHolders(view)
+      // A host that crashes meanwhile never settles its run: asked again after a while (its next incarnation runs another).
+      const late = new Promise<undefined>((resolve) => this.clock.setTimeout(() => resolve(undefined), confirmHoldersMs * 10))
+      void Promise.race([Promise.all(live.map((sim) => sim.host!.replicated())), late]).then((reports) => {
+        if (this.currentView !== view) return
+        if (reports === undefined) return this.confirmHolders(view)
+        const placement = this.placementOf(view)
+        this.trace.add(`supervisor: view ${view.epoch} re-replicated ${reports.map((r) => `${r.epoch}${r.complete ? '' : ' incomplete'}`).join(', ')}`)
+        if (reports.every((r) => r.epoch === view.epoch && r.complete)) {
+          if (holders.replicated(placement)) this.publish(this.nextView())
+        } else if (holders.resumable(placement)) this.publish(this.nextView())
+      })
+    }, confirmHoldersMs)
   }
 
   /** Sends a new view to every live host and every client, each after its own control-plane delay. */
   private publish(view: View): void {
     this.count('view-changes')
-    this.trace.add(`view ${view.epoch} [${view.hosts.join(' ')}]`)
+    if (view.paused !== undefined) this.count('paused-views')
+    this.trace.add(`view ${view.epoch} [${view.hosts.join(' ')}]${view.paused === undefined ? '' : ` paused ${view.paused.length < 16 ? view.paused.join(',') : view.paused.length}`}`)
+    this.confirmHolders(view)
     for (const id of this.allHosts) this.deliverView(id, view)
     for (const listener of this.viewListeners) {
       this.clock.setTimeout(() => listener(view), intBetween(this.supervisorRandom, 0, 30))

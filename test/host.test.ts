@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, test } from 'vitest'
 import { Actor, reentrant, readOnly, type ActorRef } from '../index.ts'
 import { ClusterClient } from '../runtime/client.ts'
 import { isTroupeError } from '../runtime/errors.ts'
-import { loadPointHasher } from '../runtime/hash.ts'
+import { keyHash, loadPointHasher } from '../runtime/hash.ts'
 import { Host, type HostEvent } from '../runtime/host.ts'
 import { checkPayload } from '../runtime/payload.ts'
 import { ActorRegistry } from '../runtime/registry.ts'
@@ -699,5 +699,34 @@ describe('typed proxies', () => {
     expectTypeOf<ActorRef<Odd>>().not.toHaveProperty('then')
     expectTypeOf<ActorRef<Odd>>().not.toHaveProperty('_internal')
     expectTypeOf<ActorRef<Odd>['fine']>().toEqualTypeOf<() => Promise<number>>()
+  })
+})
+
+describe('a view that pauses a shard', () => {
+  const shardOf = (key: string): number => keyHash(key) % 4096
+
+  test('holds calls to its actors until a view resumes it, then runs each once', async () => {
+    const paused = { epoch: 1, hosts: ['h0'], paused: [shardOf('Greeter/a')] }
+    const { hosts: [host], client } = await world(['h0'], paused)
+    const call = client.actor(Greeter, 'a').greet('x')
+    let settled = false
+    void call.finally(() => { settled = true })
+    await sleep(30)
+    expect(settled).toBe(false)
+    // Another shard's actor answers meanwhile.
+    expect(await client.actor(Greeter, 'b').greet('y')).toBe('hello y from h0')
+    const resumed = { epoch: 2, hosts: ['h0'] }
+    host!.setView(resumed)
+    client.setView(resumed)
+    expect(await call).toBe('hello x from h0')
+    expect(await client.actor(Greeter, 'a').count()).toBe(1)
+  })
+
+  test('refuses a call still held after callTimeoutMs with HostUnavailable, naming the wait', async () => {
+    const paused = { epoch: 1, hosts: ['h0'], paused: [shardOf('Greeter/a')] }
+    const { client } = await world(['h0'], paused, { limits: { callTimeoutMs: 60 } }, { callTimeoutMs: 5000 })
+    const error = await client.actor(Greeter, 'a').greet('x').catch((e: unknown) => e)
+    expect(isTroupeError(error) && error.kind).toBe('HostUnavailable')
+    expect((error as Error).message).toMatch(/waits for them to restart/)
   })
 })

@@ -87,10 +87,31 @@ describe('placement properties', () => {
       [fourHosts, { shardCount: '4096', vnodesPerHost: 256 }],
       [fourHosts, { shardCount: 2 ** 30, vnodesPerHost: 256 }],
       [fourHosts, null],
+      [{ ...fourHosts, paused: 'all' }, options],
+      [{ ...fourHosts, paused: [3, 2] }, options],
+      [{ ...fourHosts, paused: [2, 2] }, options],
+      [{ ...fourHosts, paused: [-1] }, options],
+      [{ ...fourHosts, paused: [1.5] }, options],
+      [{ ...fourHosts, paused: ['1'] }, options],
+      [{ ...fourHosts, paused: [4096] }, options],
+      [{ ...fourHosts, paused: [null] }, options],
     ]
     for (const [view, ringOptions] of bad) {
       expect(() => Placement.build(view as View, ringOptions as typeof options, hasher), JSON.stringify([view, ringOptions])).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
     }
+  })
+
+  test('a view pauses the shards it lists, and only those', () => {
+    const placement = Placement.build({ ...fourHosts, paused: [7, 100] }, options, hasher)
+    const keys = Array.from({ length: 20_000 }, (_, i) => `Counter/${i}`)
+    const paused = keys.filter((key) => placement.isPaused(key))
+    expect(paused.length).toBeGreaterThan(0)
+    expect(new Set(paused.map((key) => placement.shardOf(key)))).toEqual(new Set([7, 100]))
+    expect(keys.filter((key) => !placement.isPaused(key)).every((key) => ![7, 100].includes(placement.shardOf(key)))).toBe(true)
+    // The same hosts in a newer view that pauses nothing: the owners are the same, nothing waits.
+    const resumed = placement.withView({ epoch: 2, hosts: fourHosts.hosts })
+    expect(keys.some((key) => resumed.isPaused(key))).toBe(false)
+    expect(resumed.owners(paused[0]!, 3)).toEqual(placement.owners(paused[0]!, 3))
   })
 
   test('asking for more owners than hosts gives every host once', () => {
@@ -220,6 +241,21 @@ describe('PlacementCache', () => {
     const placement = cache.get(next)
     expect(placement.view).toBe(next)
     sameOwners(placement, Placement.build(next, options, hasher))
+  })
+
+  test('peek gives a prepared or built placement of a view and leaves the cache as it was', () => {
+    const cache = new PlacementCache(options, hasher)
+    cache.get(fourHosts)
+    cache.prepare(['host-1', 'host-2', 'host-3'])
+    const pending = cache.pending(fourHosts)
+    const prepared: View = { epoch: 2, hosts: ['host-1', 'host-2', 'host-3'], paused: [5] }
+    const peeked = cache.peek(prepared)
+    expect(peeked.view).toBe(prepared)
+    expect(peeked.paused).toEqual([5])
+    sameOwners(peeked, Placement.build(prepared, options, hasher))
+    const other: View = { epoch: 2, hosts: ['host-0', 'host-9'] }
+    sameOwners(cache.peek(other), Placement.build(other, options, hasher))
+    expect(cache.pending(fourHosts)).toEqual(pending)
   })
 
   test('a view not prepared is built on the spot; one with the same host list keeps the owners and takes the new epoch', () => {

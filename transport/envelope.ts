@@ -52,6 +52,12 @@ export interface ReplicateEnvelope {
   epoch: number
   key: string
   records: JournalRecord[]
+  /**
+   * The epoch of the primary's record just before `records[0]` (0: none before it). A backup
+   * whose copy ends at that seq in another epoch holds another history's tail, and must not
+   * append to it (Raft's prevLogTerm check): it asks for the whole actor instead.
+   */
+  after?: number
   snapshot?: ShippedSnapshot
 }
 
@@ -169,6 +175,7 @@ export function decode(input: unknown): Envelope {
       if (!isCount(e.epoch)) throw malformed('replicate.epoch must be a non-negative integer')
       if (!isName(e.key) || e.key.indexOf('/') <= 0) throw malformed('replicate.key must be "Type/id"')
       if (!Array.isArray(e.records) || !e.records.every(isRecord)) throw malformed('replicate.records must be journal records')
+      if (e.after !== undefined && !isCount(e.after)) throw malformed('replicate.after must be a non-negative integer')
       if (e.snapshot !== undefined) checkSnapshot(e.snapshot, 'replicate.snapshot')
       return input as unknown as ReplicateEnvelope
     }

@@ -11,7 +11,7 @@ import { decode, wireVersion, type Envelope } from './envelope.ts'
  *   reply ok: ['r', id, value]
  *   reply err:['e', id, error]
  *   redirect: ['d', id, view]
- *   replicate:['p', id, epoch, key, records, snapshot?]
+ *   replicate:['p', id, epoch, key, records, snapshot?] or, with `after`, [..., records, snapshot | 0, after]
  *   replicated:['a', id, key, seq, status]
  *   fetch:    ['f', id, epoch, key, lastEpoch, seq, view, snapshot?]
  *   fetched:  ['g', id, key, lastEpoch, seq, status, snapshot | 0, view?]
@@ -30,7 +30,7 @@ export function toWire(frame: readonly Envelope[]): WireFrame {
         : e.stale ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain ?? 0, 1] : e.chain ? ['c', e.id, e.epoch, e.key, e.method, e.args, e.chain] : ['c', e.id, e.epoch, e.key, e.method, e.args]; break
       case 'reply': out[i + 1] = e.ok ? ['r', e.id, e.value] : ['e', e.id, e.error]; break
       case 'redirect': out[i + 1] = ['d', e.id, e.view]; break
-      case 'replicate': out[i + 1] = e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
+      case 'replicate': out[i + 1] = e.after !== undefined ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot ?? 0, e.after] : e.snapshot ? ['p', e.id, e.epoch, e.key, e.records, e.snapshot] : ['p', e.id, e.epoch, e.key, e.records]; break
       case 'replicated': out[i + 1] = ['a', e.id, e.key, e.seq, e.status]; break
       case 'fetch': out[i + 1] = e.snapshot ? ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view, e.snapshot] : ['f', e.id, e.epoch, e.key, e.lastEpoch, e.seq, e.view]; break
       case 'rejoined': out[i + 1] = ['j', e.id, e.epoch]; break
@@ -88,9 +88,10 @@ function fromTuple(raw: unknown): unknown {
     case 'e': arity(raw, 3, 3); return { v: wireVersion, t: 'reply', id: raw[1], ok: false, error: raw[2] }
     case 'd': arity(raw, 3, 3); return { v: wireVersion, t: 'redirect', id: raw[1], view: raw[2] }
     case 'p': {
-      arity(raw, 5, 6)
+      arity(raw, 5, 7)
       const shipment: Record<string, unknown> = { v: wireVersion, t: 'replicate', id: raw[1], epoch: raw[2], key: raw[3], records: raw[4] }
-      if (raw.length > 5) shipment.snapshot = raw[5]
+      if (raw.length > 5 && (raw.length === 6 || raw[5] !== 0)) shipment.snapshot = raw[5]
+      if (raw.length > 6) shipment.after = raw[6]
       return shipment
     }
     case 'a': arity(raw, 5, 5); return { v: wireVersion, t: 'replicated', id: raw[1], key: raw[2], seq: raw[3], status: raw[4] }

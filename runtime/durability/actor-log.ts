@@ -8,6 +8,8 @@ import { RequestTable } from './request-table.ts'
 
 interface PendingRecord {
   readonly record: JournalRecord
+  /** The epoch of the record before it (see `ReplicateEnvelope.after`). */
+  readonly after: number
   /** A sync point: the history up to `record.seq` (loaded at activation) must be confirmed by the backups. */
   readonly syncPoint: boolean
   localDone: boolean
@@ -19,8 +21,8 @@ interface PendingRecord {
 export interface LogPorts {
   /** The host's journal storage (undefined for the `memory` level). */
   storage: JournalStorage | undefined
-  /** Sends records to a backup. */
-  ship(backup: HostId, key: string, records: JournalRecord[]): void
+  /** Sends records to a backup; `after`: the epoch of the record before the first. */
+  ship(backup: HostId, key: string, records: JournalRecord[], after: number): void
   /** Sends a backup the whole actor as of the newest record (it lacks the history). */
   resync(backup: HostId): void
   clock: Clock
@@ -84,6 +86,7 @@ export class ActorLog {
     if (this.failure) return
     assert(record.seq === this.seq + 1, `${this.key}: record seq ${record.seq} does not follow ${this.seq}`)
     assert(record.epoch >= this.epoch, `${this.key}: record epoch ${record.epoch} is older than ${this.epoch}`)
+    const after = this.epoch
     this.seq = record.seq
     this.epoch = record.epoch
     this.requests.set(record.requestId, record.seq, record.result)
@@ -92,10 +95,10 @@ export class ActorLog {
       this.durableSeq = record.seq
       return
     }
-    const entry: PendingRecord = { record, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
+    const entry: PendingRecord = { record, after, syncPoint: false, localDone: !this.rule.local, acked: new Set(), waiters: [] }
     this.pending.push(entry)
     // Shipped first: the backups' syncs then run while this host writes its own copy.
-    for (const backup of this.backups) this.ports.ship(backup, this.key, [record])
+    for (const backup of this.backups) this.ports.ship(backup, this.key, [record], after)
     if (this.rule.local) {
       const storage = this.ports.storage!
       storage.append(this.key, [record]).then(
@@ -127,7 +130,7 @@ export class ActorLog {
     if (this.rule.backups === 0) return
     assert(this.pending.length === 0 && seq === this.seq, `${this.key}: a sync point must come before any new record`)
     this.durableSeq = 0
-    this.pending.push({ record: { seq, epoch, requestId: '', patch: [], result: undefined }, syncPoint: true, localDone: true, acked: new Set(held), waiters: [] })
+    this.pending.push({ record: { seq, epoch, requestId: '', patch: [], result: undefined }, after: epoch, syncPoint: true, localDone: true, acked: new Set(held), waiters: [] })
     for (const backup of this.backups) if (!held.includes(backup)) this.ports.resync(backup)
     this.advance()
     this.armRetry()
@@ -146,7 +149,7 @@ export class ActorLog {
       for (const backup of this.lagging()) {
         const missing = this.pending.filter((p) => !p.acked.has(backup))
         if (missing.some((p) => p.syncPoint) || missing.length === 0) this.ports.resync(backup)
-        else this.ports.ship(backup, this.key, missing.map((p) => p.record))
+        else this.ports.ship(backup, this.key, missing.map((p) => p.record), missing[0]!.after)
       }
       this.armRetry()
     }, this.ports.retryMs)
@@ -208,7 +211,7 @@ export class ActorLog {
     this.backups = backups
     const records = this.pending.filter((p) => !p.syncPoint).map((p) => p.record)
     if (this.pending.some((p) => p.syncPoint)) for (const backup of backups) this.ports.resync(backup)
-    else if (records.length > 0) for (const backup of backups) this.ports.ship(backup, this.key, records)
+    else if (records.length > 0) for (const backup of backups) this.ports.ship(backup, this.key, records, this.pending[0]!.after)
     this.advance()
     this.armRetry()
   }

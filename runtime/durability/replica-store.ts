@@ -76,18 +76,18 @@ export class ReplicaStore {
    * loaded copy with nothing queued before them are applied synchronously: no promise per hop
    * between the message and the journal write, nor between the sync and the ack.
    */
-  receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered = false): void {
+  receive(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered = false, after?: number): void {
     this.shippedSince.add(key)
     const replica = this.warm.get(key)
     if (replica !== undefined && snapshot === undefined && !this.queues.has(key)) {
       try {
-        return this.applyRecords(from, key, epoch, replica, records)
+        return this.applyRecords(from, key, epoch, replica, records, after)
       } catch {
         return this.forget(key) // a record that does not apply: reload what the journal holds, no ack
       }
     }
     const previous = this.queues.get(key) ?? Promise.resolve()
-    const next = previous.then(() => this.apply(from, key, epoch, records, snapshot, offered)).catch(() => {
+    const next = previous.then(() => this.apply(from, key, epoch, records, snapshot, offered, after)).catch(() => {
       // Storage failed: forget the warm copy (it may be ahead of the disk) and send no ack.
       this.forget(key)
       this.options.storageFailed?.()
@@ -167,7 +167,7 @@ export class ReplicaStore {
     await this.appending.get(key)
   }
 
-  private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered: boolean): Promise<void> {
+  private async apply(from: HostId, key: string, epoch: number, records: JournalRecord[], snapshot: ShippedSnapshot | undefined, offered: boolean, after: number | undefined): Promise<void> {
     const { storage, viewEpoch } = this.options
     if (epoch < viewEpoch()) return this.ackInOrder(from, key, 0, 'stale')
     const replica = await this.load(key)
@@ -182,7 +182,7 @@ export class ReplicaStore {
       replica.requests = new RequestTable(this.options.requestsMax, snapshot.requests)
       replica.reminders = new Map(snapshot.reminders ?? [])
     }
-    this.applyRecords(from, key, epoch, replica, records)
+    this.applyRecords(from, key, epoch, replica, records, after)
   }
 
   /**
@@ -191,7 +191,7 @@ export class ReplicaStore {
    * copy (it is ahead of the disk) and sends no ack: the primary ships again, and the copy is
    * reloaded from what the journal holds.
    */
-  private applyRecords(from: HostId, key: string, epoch: number, replica: Replica, records: JournalRecord[]): void {
+  private applyRecords(from: HostId, key: string, epoch: number, replica: Replica, records: JournalRecord[], after: number | undefined): void {
     const { storage, viewEpoch } = this.options
     if (epoch < viewEpoch()) return this.ackInOrder(from, key, 0, 'stale')
     if (epoch < replica.epoch) return this.ackInOrder(from, key, replica.seq, 'stale')
@@ -199,20 +199,35 @@ export class ReplicaStore {
     let status: AckStatus = 'ok'
     let seq = replica.seq
     let lastEpoch = replica.epoch
+    // The epoch of the primary's record before the current one (undefined: not said).
+    let previous = after
+    // This copy's tail is another history's: it holds none of the primary's records for sure.
+    let diverged = false
     for (const record of records) {
       if (record.seq <= seq) {
-        if (record.epoch > lastEpoch) status = 'resync' // our tail came from an older primary
+        if (record.epoch > lastEpoch) {
+          // Our tail came from an older primary: epochs never decrease along a log, so our
+          // record at this seq is not the primary's.
+          status = 'resync'
+          diverged = true
+        }
+        previous = record.epoch
         continue
       }
-      if (record.seq !== seq + 1) {
+      // A gap, or a copy whose last record is another history's (a host back from a crash with
+      // a tail no primary kept): appending would mix the two. The primary sends the whole actor.
+      if (record.seq !== seq + 1 || (accepted.length === 0 && previous !== undefined && previous !== lastEpoch)) {
         status = 'resync'
+        if (record.seq === seq + 1) diverged = true
         break
       }
+      previous = record.epoch
       accepted.push(record)
       seq = record.seq
       lastEpoch = record.epoch
     }
-    if (accepted.length === 0) return this.ackInOrder(from, key, replica.seq, status)
+    // A diverged copy acknowledges nothing: its seq counts records of another history.
+    if (accepted.length === 0) return this.ackInOrder(from, key, diverged ? 0 : replica.seq, status)
     let appended: Promise<void>
     try { appended = storage.append(key, accepted) } catch (error) { appended = Promise.reject(error) }
     // One copy per container for the whole shipment: nothing sees the states between its records.

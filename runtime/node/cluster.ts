@@ -15,6 +15,7 @@ import type { HostStats } from '../host.ts'
 import { resolveLimits, type Limits } from '../limits.ts'
 import { clientSpins, spinAll, spinClient, spinNone, spinningNames, spinsByDefault, spinWaitUsDefault, type Spinning } from './spin-gate.ts'
 import { randomId, systemRandom } from '../random.ts'
+import { ShardHolders } from '../shard-holders.ts'
 import { Supervisor, defaultSupervision, resolveSupervision, type SupervisionOptions } from '../supervision/supervisor.ts'
 import { Autoscaler, resolveAutoscale, type AutoscaleOptions, type ResolvedAutoscale } from '../supervision/autoscaler.ts'
 import type { HostId, View } from '../view.ts'
@@ -85,6 +86,9 @@ interface Settings extends HostSettings {
   spinAuto: boolean
 }
 
+/** The next view with the same hosts (a paused shard resumes in it, or a re-replication runs again). */
+const sameHosts = (current: View): View => ({ epoch: current.epoch + 1, hosts: current.hosts })
+
 /** Most hosts one cluster runs on one machine. */
 export const hostsMax = 256
 
@@ -125,6 +129,8 @@ export class Cluster {
   private readonly failovers = new WeakMap<HostHandle, Promise<void>>()
   /** Per failed host: resolves once every live host has the view without it. */
   private readonly viewAcked = new WeakMap<HostHandle, Promise<void>>()
+  /** With a dataDir: which hosts hold each shard, so a view pauses a shard whose holders are all restarting. */
+  private readonly holders: ShardHolders | undefined
 
   private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport, private readonly lock: DataDirLock | undefined) {
     this.settings = settings
@@ -132,6 +138,8 @@ export class Cluster {
     this.clientTransport = clientTransport
     this.supervisor = new Supervisor(settings.supervision)
     this.spinGate = new Int32Array(settings.spinGate)
+    // Without a dataDir a restarted host comes back empty: there is nothing to wait for.
+    this.holders = settings.dataDir === undefined ? undefined : new ShardHolders(client.currentPlacement, settings.replicas + 1)
   }
 
   /** Starts the hosts, loads the actors module in each, and resolves when all serve calls. */
@@ -494,6 +502,8 @@ export class Cluster {
     if (handle.state === 'down') return this.failovers.get(handle) ?? Promise.resolve()
     const wasStarting = handle.state === 'starting'
     handle.state = 'down'
+    // A replacement that fails to start is not replaced again: no shard waits for it.
+    if (wasStarting) handle.abandoned = true
     if (handle.stopping || this.stopped) return Promise.resolve()
     this.emit({ kind: 'host-down', host: handle.id, reason })
     // First the failover (a view without it), then, separately, the supervisor's restart. The
@@ -523,7 +533,12 @@ export class Cluster {
     if (handle.retired || this.stopped) return
     const order = this.handles.map((h) => h.id)
     const decision = this.supervisor.childExited(handle.id, order, abnormal, performance.now())
-    if (decision.action === 'ignore') return
+    if (decision.action === 'ignore') {
+      // Not restarted: the shards waiting for it resume without it.
+      handle.abandoned = true
+      if (this.holders !== undefined && this.holders.paused.length > 0) this.publish(sameHosts)
+      return
+    }
     if (decision.action === 'escalate') {
       this.escalation = new TroupeError('HostUnavailable', `supervisor gave up: ${decision.reason}`)
       this.emit({ kind: 'escalated', reason: decision.reason })
@@ -569,14 +584,56 @@ export class Cluster {
    * gets a newer view before an older one ignores the older.
    */
   private publish(next: (current: View) => View, noted: readonly HostId[] = []): { sent: Promise<void>; acked: Promise<void> } {
-    const view = next(this.view)
+    const view = this.withPaused(next(this.view))
     this.gateSpinning(view.hosts.length)
     // `noted`: hosts that leave the view but stay in the dataDir's note until they handed their copies off.
     noteView(this.settings.dataDir, { epoch: view.epoch, hosts: [...view.hosts, ...noted.filter((h) => !view.hosts.includes(h))] })
     this.client.setView(view)
     this.emit({ kind: 'view', view })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
+    void acked.then(() => this.confirmHolders(view))
     return { sent: Promise.resolve(), acked: acked.then(() => undefined) }
+  }
+
+  /** `view` with the shards it pauses (see `ShardHolders`): those whose every holder is down, restarting on its disk. */
+  private withPaused(view: View): View {
+    if (this.holders === undefined) return view
+    const paused = this.holders.next(this.client.placementOf(view), (host) => this.awaited(host))
+    return paused.length === 0 ? { epoch: view.epoch, hosts: view.hosts } : { epoch: view.epoch, hosts: view.hosts, paused }
+  }
+
+  /** Whether a host out of the view will be back on its disk: down, and neither given up on nor retired. */
+  private awaited(host: HostId): boolean {
+    const handle = this.handles.find((h) => h.id === host)
+    return handle !== undefined && !handle.retired && !handle.abandoned && !this.stopped
+  }
+
+  /**
+   * Once every host of `view` re-replicated for it (and it is still the newest), its owners hold
+   * each shard; a shard paused until its holders were back resumes in a new view.
+   */
+  private confirmHolders(view: View): void {
+    const holders = this.holders
+    if (holders === undefined || holders.settled || this.stopped) return
+    void this.replicatedFor(view).then((complete) => {
+      if (this.stopped || this.view !== view) return
+      const placement = this.client.currentPlacement
+      // A re-replication cut short runs again only in a next view: a shard that waits on nothing
+      // else gets one, a moment later, rather than stay paused until some other change.
+      if (!complete) {
+        if (holders.resumable(placement)) setTimeout(() => { if (this.view === view && !this.stopped) this.publish(sameHosts) }, this.settings.limits.replicationRetryMs)
+        return
+      }
+      if (holders.replicated(placement)) this.publish(sameHosts)
+    })
+  }
+
+  /** Whether every host of `view` is up and reports a complete re-replication for it. */
+  private async replicatedFor(view: View): Promise<boolean> {
+    const handles = view.hosts.map((id) => this.handles.find((h) => h.id === id && h.state === 'up'))
+    if (handles.some((h) => h === undefined)) return false
+    const reports = await Promise.all(handles.map((h) => ask(h!, h!.control.replicated(), this.settings.hangTimeoutMs, 'replicated').catch(() => undefined)))
+    return reports.every((r) => r !== undefined && r.epoch === view.epoch && r.complete)
   }
 
   private without(hostId: HostId): (current: View) => View {

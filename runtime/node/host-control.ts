@@ -1,7 +1,7 @@
 import type { PointCaches } from '../ring.ts'
 import type { Limits } from '../limits.ts'
 import type { Consistency } from '../durability/consistency.ts'
-import type { HostStats } from '../host.ts'
+import type { HostStats, Replicated } from '../host.ts'
 import type { JournalRecord } from '../journal/storage.ts'
 import type { HostId, View } from '../view.ts'
 import type { MessagePort } from 'node:worker_threads'
@@ -52,8 +52,8 @@ export interface HostControl {
   /** Resolves once the host serves calls; returns the actor types it loaded and the newest epoch in its journal (0: none). */
   /** `journaled`: some actor type journals its turns (its level is not `memory`). */
   ready(): { types: string[]; journaled: boolean; epochMax: number }
-  /** Resolves once the host's re-replication for its newest view is over (see Host.replicated). */
-  replicated(): Promise<void>
+  /** Resolves once the host's re-replication for its newest view is over, saying for which epoch and whether it completed (see Host.replicated). */
+  replicated(): Promise<Replicated>
   setView(view: View): boolean
   /** A heartbeat from the supervisor: renews the host's lease for `leaseMs`. */
   ping(leaseMs: number): true

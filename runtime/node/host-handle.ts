@@ -36,6 +36,8 @@ export interface HostHandle {
   retired: boolean
   /** Set by `kill` (chaos): its exit is reported as a kill. */
   killed: boolean
+  /** Set when the supervisor will not replace it (see `Cluster.awaited`). */
+  abandoned?: boolean
   /** Resolves when the worker exits: control calls to it stop waiting then. */
   readonly exited: Promise<void>
   /** Set to 1 by `fenceOff`: the host's data-plane sends stop (see HostWorkerData.fence). */

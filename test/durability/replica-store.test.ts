@@ -131,3 +131,36 @@ describe('loadFromJournal', () => {
     expect([copy.seq, copy.epoch, copy.state]).toEqual([2, 1, { n: 2 }])
   })
 })
+
+describe('a backup whose copy ends in another history', () => {
+  /** A backup holding record 1 of epoch 1 (a primary that was never acknowledged wrote it, say). */
+  test('does not append the next primary\'s records to it: it acknowledges nothing and asks for the whole actor', async () => {
+    const { store, storage, acks } = await backupAtOne()
+    // The primary's history has its own record 1, from epoch 2; its record 2 follows that one.
+    const next: JournalRecord = { seq: 2, epoch: 3, requestId: 'x2', patch: [{ op: 'set', path: ['n'], value: 20 }], result: 20 }
+    store.receive('p', key, 3, [next], undefined, false, 2)
+    await settle()
+    expect(storage.waiting).toBe(0)
+    expect(acks).toEqual([[1, 'ok'], [0, 'resync']])
+    // The whole actor then replaces the copy.
+    store.receive('p', key, 3, [], { seq: 2, epoch: 3, state: { n: 20 }, requests: [] })
+    await settle()
+    expect(await store.peek(key)).toMatchObject({ seq: 2, epoch: 3, state: { n: 20 } })
+  })
+
+  test('a record at its own seq from a newer epoch: nothing is acknowledged either', async () => {
+    const { store, acks } = await backupAtOne()
+    store.receive('p', key, 3, [{ ...record(1), epoch: 2 }, { ...record(2), epoch: 2 }], undefined, false, 0)
+    await settle()
+    expect(acks).toEqual([[1, 'ok'], [0, 'resync']])
+  })
+
+  test('the same history goes on as before: records after a matching epoch are appended', async () => {
+    const { store, storage, acks } = await backupAtOne()
+    store.receive('p', key, 1, [record(2)], undefined, false, 1)
+    await settle()
+    storage.release()
+    await settle()
+    expect(acks).toEqual([[1, 'ok'], [2, 'ok']])
+  })
+})

@@ -70,7 +70,7 @@ describe('fromWire: entries', () => {
     ['a truncated redirect', ['d', 'r1'], /'d' wire envelope is a tuple of 3 elements/],
     ['a truncated call', ['c', 'r1', 3, 'Counter/alice', 'increment'], /'c' wire envelope is a tuple of 6 to 9 elements/],
     ['a bare call tag', ['c'], /'c' wire envelope is a tuple of 6 to 9 elements/],
-    ['a truncated replicate', ['p', 'p1', 5, 'Counter/alice'], /'p' wire envelope is a tuple of 5 to 6 elements/],
+    ['a truncated replicate', ['p', 'p1', 5, 'Counter/alice'], /'p' wire envelope is a tuple of 5 to 7 elements/],
     ['a truncated replicated', ['a', 'p1', 'Counter/alice', 4], /'a' wire envelope is a tuple of 5 elements/],
     ['a truncated fetch', ['f', 'f1', 5, 'Counter/alice', 4, 3], /'f' wire envelope is a tuple of 7 to 8 elements/],
     ['a truncated fetched', ['g', 'f1', 'Counter/alice', 4, 3], /'g' wire envelope is a tuple of 6 to 8 elements/],

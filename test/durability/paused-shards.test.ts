@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, test } from 'vitest'
+import { Cluster, type ClusterEvent, type ClusterOptions } from '../../index.ts'
+import type { View } from '../../runtime/view.ts'
+
+/** Built JavaScript actors (the example Counter): a worker loads them fastest. */
+const actors = new URL('../fixtures/durable/actors.js', import.meta.url)
+interface Counter { increment(by?: number): number; get(): number }
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+let cluster: Cluster | undefined
+afterEach(async () => {
+  await cluster?.stop()
+  cluster = undefined
+})
+
+async function started(options: Partial<ClusterOptions>): Promise<{ cluster: Cluster; views: View[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-paused-'))
+  dirs.push(dir)
+  const views: View[] = []
+  cluster = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir: dir, ...options })
+  cluster.on((event: ClusterEvent) => { if (event.kind === 'view') views.push(event.view) })
+  return { cluster, views }
+}
+
+/** A counter id whose two owners are exactly `hosts` (primary first). */
+function idOwnedBy(cluster: Cluster, hosts: [string, string]): string {
+  for (let i = 0; ; i++) {
+    const owners = cluster.ownersOf('Counter', `p${i}`)
+    if (owners[0] === hosts[0] && owners[1] === hosts[1]) return `p${i}`
+  }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  if (!condition()) throw new Error(`never happened: ${what}`)
+}
+
+describe('every owner of an actor down at once, with a dataDir (real workers and files)', () => {
+  test('its calls wait for the owners to restart on their disks, and no acknowledged write is lost', async () => {
+    const { cluster, views } = await started({})
+    const id = idOwnedBy(cluster, ['host-0', 'host-3'])
+    const counter = cluster.actor<Counter>('Counter', id)
+    for (let i = 0; i < 5; i++) await counter.increment(1)
+    // Both owners killed in one go: without a pause, the next call started the actor over on a
+    // host that held nothing of it (answering 0), and that history won when the owners came back.
+    await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
+    expect(cluster.view.hosts).toEqual(['host-1', 'host-2'])
+    expect(cluster.view.paused?.length).toBeGreaterThan(0)
+    expect(await counter.get()).toBe(5)
+    // It answered once both were back: the pause ended in a later view, with both in it.
+    const resumed = views.findLast((v) => v.paused === undefined)!
+    expect(resumed.hosts).toEqual(expect.arrayContaining(['host-0', 'host-3']))
+    expect(await counter.increment(1)).toBe(6)
+    // Actors of other shards were never paused: one owned by two live hosts answers at once.
+    expect(await cluster.actor<Counter>('Counter', idOwnedBy(cluster, ['host-1', 'host-2'])).increment(1)).toBe(1)
+  })
+
+  test('one owner down pauses nothing: its backup takes over', async () => {
+    const { cluster, views } = await started({})
+    const id = idOwnedBy(cluster, ['host-0', 'host-3'])
+    const counter = cluster.actor<Counter>('Counter', id)
+    await counter.increment(3)
+    await cluster.kill('host-0')
+    expect(await counter.get()).toBe(3)
+    await until(() => cluster.view.hosts.includes('host-0'), 'host-0 restarted')
+    expect(views.every((v) => v.paused === undefined)).toBe(true)
+  })
+
+  test('owners the supervisor does not restart are not waited for: the actor starts over (its writes are lost, as the README says)', async () => {
+    const { cluster, views } = await started({ supervision: { restart: 'temporary' } })
+    const id = idOwnedBy(cluster, ['host-0', 'host-3'])
+    const counter = cluster.actor<Counter>('Counter', id)
+    await counter.increment(4)
+    await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
+    expect(await counter.get()).toBe(0)
+    expect(cluster.view.paused).toBeUndefined()
+    expect(views.every((v) => !v.hosts.includes('host-0'))).toBe(true)
+  })
+
+  test('without a dataDir a restarted host comes back empty: nothing is paused', async () => {
+    const { cluster, views } = await started({ dataDir: undefined })
+    const id = idOwnedBy(cluster, ['host-0', 'host-3'])
+    await cluster.actor<Counter>('Counter', id).increment(2)
+    await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
+    expect(await cluster.actor<Counter>('Counter', id).get()).toBe(0)
+    expect(views.every((v) => v.paused === undefined)).toBe(true)
+  })
+})
