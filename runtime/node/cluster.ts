@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -887,6 +887,10 @@ function noteView(dataDir: string | undefined, view: View): void {
   if (dataDir === undefined) return
   try {
     writeFileSync(epochFile(dataDir), `${view.epoch}\n`)
+  } catch {
+    // An unwritable epoch note is not fatal: the journals' epochs still set the next start's view.
+  }
+  try {
     // Written aside and renamed over the note, then the directory synced: a crash leaves the old
     // note or the new one, never a part of a list (which would start too few hosts).
     const next = `${hostsFile(dataDir)}.next`
@@ -898,14 +902,27 @@ function noteView(dataDir: string | undefined, view: View): void {
       closeSync(fd)
     }
     renameSync(next, hostsFile(dataDir))
-    const dir = openSync(dataDir, 'r')
-    try {
-      fsyncSync(dir)
-    } finally {
-      closeSync(dir)
-    }
+    syncDir(dataDir)
   } catch {
-    // An unwritable note is not fatal: the journals' epochs still set the next start's view.
+    // The old note must not outlive a view it could not follow (a drain, a full disk): a restart
+    // would start the hosts it names and not those holding the newest copies. Without a note, a
+    // restart starts every host whose directory holds a journal, and the furthest copies win.
+    try {
+      unlinkSync(hostsFile(dataDir))
+      syncDir(dataDir)
+    } catch {
+      // Gone already, or not a file (then unreadable as a note, and the directories are read too).
+    }
+  }
+}
+
+/** Makes a directory's entries durable (fsync of the directory). */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -6,7 +6,7 @@
  * backups' copies and were fenced. The hosts now report the newest epoch in their journals, and
  * the first view starts above it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
@@ -89,4 +89,30 @@ test('a noted view epoch with no room to grow (a damaged note) is refused at sta
   const cluster = await Cluster.start({ actors, hosts: 1, dataDir })
   expect(cluster.view.epoch).toBe(8)
   await cluster.stop()
+})
+
+test('a note of the hosts that cannot be rewritten is not left behind: a restart after drains still finds the newest copies', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'troupe-stale-note-'))
+  dirs.push(dataDir)
+  // A note from an earlier run, and its rewrite made to fail (as a full disk would fail it).
+  writeFileSync(join(dataDir, 'view-hosts'), 'host-0\nhost-1\n')
+  mkdirSync(join(dataDir, 'view-hosts.next'))
+  const first = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir })
+  try {
+    await first.addHost()
+    await first.addHost()
+    await first.drain('host-0')
+    await first.drain('host-1')
+    expect(first.view.hosts).toEqual(['host-2', 'host-3'])
+    for (let i = 0; i < 8; i++) expect(await first.call(`Counter/n${i}`, 'increment', [5])).toBe(5)
+  } finally {
+    await first.stop()
+  }
+  // The note named host-0 and host-1, whose journals hold none of the writes.
+  const second = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir })
+  try {
+    for (let i = 0; i < 8; i++) expect(await second.call(`Counter/n${i}`, 'get', []), `n${i}`).toBe(5)
+  } finally {
+    await second.stop()
+  }
 })
