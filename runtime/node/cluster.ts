@@ -169,12 +169,13 @@ export class Cluster {
     // count asked for, moving actors one host at a time as addHost and drain do. Started on another
     // set directly, an actor whose owners all fell outside it would start from nothing.
     const stored = storedHosts(settings.dataDir)
+    // Each host the note lists, even one it lists without a directory (a journal deleted).
+    if (settings.replicas === 0) checkJournalsThere(settings.dataDir, notedHosts(settings.dataDir) ?? stored)
     const hostIds = stored.length > 0 ? stored : Array.from({ length: settings.hostCount }, (_, i) => `host-${i}`)
     const startCount = hostIds.length
     if (startCount !== settings.hostCount && settings.replicas === 0) {
       throw new TroupeError('InvalidArgument', `options.hosts: ${settings.dataDir} holds the journals of ${startCount} hosts, and with replicas: 0 an actor's only copy cannot move to another host: start with hosts: ${startCount} (or replicas ≥ 1)`)
     }
-    if (settings.replicas === 0) checkJournalsThere(settings.dataDir, stored)
     const clientId = `client-${randomId(systemRandom, 1)}`
     // Restarted on a dataDir: the hosts start in a view above the last one published there, so
     // nothing they do before the first view change is fenced (the journals' epochs below are the
@@ -815,18 +816,29 @@ function hostsFile(dataDir: string): string {
   return join(dataDir, 'view-hosts')
 }
 
-/**
- * The hosts of the newest view noted in `dataDir`; without a note (a dataDir from before it was
- * kept), `host-0` to `host-N` up to the highest `host-N` directory that holds a file. Empty: none.
- */
-function storedHosts(dataDir: string | undefined): HostId[] {
-  if (dataDir === undefined) return []
+/** The hosts `dataDir`'s note lists, if it holds a well-formed list. */
+function notedHosts(dataDir: string | undefined): HostId[] | undefined {
+  if (dataDir === undefined) return undefined
   try {
     const hosts = readFileSync(hostsFile(dataDir), 'utf8').split('\n').filter((line) => line !== '')
     if (hosts.length > 0 && hosts.length <= hostsMax && hosts.every((id) => /^host-\d{1,6}$/.test(id)) && new Set(hosts).size === hosts.length) return hosts
   } catch {
-    // No note: read the directories.
+    // No note.
   }
+  return undefined
+}
+
+/**
+ * The hosts of the newest view noted in `dataDir`; without a note (a dataDir from before it was
+ * kept), `host-0` to `host-N` up to the highest `host-N` directory that holds a file. Empty: none.
+ * A note naming a host without a directory is damaged (a host is noted only once its journal
+ * directory exists; one flipped bit turns `host-1` into `host-9`): the directories say instead,
+ * or the journals of the hosts it misses would be left out and their actors start over.
+ */
+function storedHosts(dataDir: string | undefined): HostId[] {
+  if (dataDir === undefined) return []
+  const noted = notedHosts(dataDir)
+  if (noted !== undefined && noted.every((id) => existsSync(join(dataDir, id)))) return noted
   let count = 0
   try {
     for (const entry of readdirSync(dataDir, { withFileTypes: true })) {

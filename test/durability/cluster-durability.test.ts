@@ -172,6 +172,19 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
     }
   })
 
+  test('a note naming a host that has no directory is damaged and not trusted: no host\'s journal is left out', async () => {
+    const { dataDir, expected } = await writtenAndStopped(3, 1, 60)
+    // A host is noted only once its journal's directory exists: host-7 is a damaged name (host-1's, say).
+    writeFileSync(join(dataDir, 'view-hosts'), 'host-0\nhost-7\n')
+    const again = await Cluster.start({ actors, hosts: 3, replicas: 1, dataDir })
+    try {
+      expect(again.view.hosts).toHaveLength(3)
+      await expectKept(again, expected)
+    } finally {
+      await again.stop()
+    }
+  })
+
   test('with replicas 0 it is refused (an actor has no other copy to move), and the same count starts', async () => {
     const { dataDir, expected } = await writtenAndStopped(2, 0, 40)
     const error = await Cluster.start({ actors, hosts: 1, replicas: 0, dataDir }).catch((e: unknown) => e)
