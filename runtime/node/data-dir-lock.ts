@@ -129,8 +129,8 @@ function readLock(path: string): LockContent {
 }
 
 /**
- * Whether the lock's owner is gone: a process of this machine that no longer runs, ran before
- * the last reboot, or had this process's pid without being this process; or a lock never written
+ * Whether the lock's owner is gone: a process of this machine that no longer runs (or is a
+ * zombie), ran before the last reboot, or had this process's pid without being this process; or a lock never written
  * that is old. A lock we may not read, or one from another machine, is never judged stale.
  */
 function isStale(path: string, content: LockContent): boolean {
@@ -143,10 +143,21 @@ function isStale(path: string, content: LockContent): boolean {
   if (owner.pid === process.pid) return held.get(path) !== owner.nonce
   try {
     process.kill(owner.pid, 0)
-    return false
   } catch (error) {
     return (error as { code?: unknown }).code === 'ESRCH'
   }
+  // A process killed but not yet reaped by its parent (a zombie) still answers a signal, but
+  // holds no file: a restart right after a SIGKILL must not be refused until the parent waits.
+  return isZombie(owner.pid)
+}
+
+/** Whether process `pid` has exited and awaits its parent's wait (Linux, from /proc); false where that cannot be read. */
+function isZombie(pid: number): boolean {
+  let stat: string
+  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8') } catch { return false }
+  // `pid (comm) state ...`: comm may hold spaces and parentheses, so the state follows the last ')'.
+  const state = stat.charAt(stat.lastIndexOf(')') + 2)
+  return state === 'Z' || state === 'X'
 }
 
 function olderThan(path: string, ms: number): boolean {

@@ -4,7 +4,7 @@
  * `Cluster.start` is refused with `InvalidArgument` before it spawns a host. A lock left by a
  * process that is gone is taken over; `stop()` releases the lock.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -74,6 +74,24 @@ describe('the data directory lock', () => {
     const lock = lockDataDir(dataDir)
     expect(JSON.parse(readFileSync(lockPath(), 'utf8')).pid).toBe(process.pid)
     lock.release()
+  })
+
+  test('left by a process killed and not yet reaped by its parent (a zombie), it is taken over', async () => {
+    // The shell forks a child, then becomes a sleep that never waits for it: killed, the child stays a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 60 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    try {
+      const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))))
+      process.kill(pid, 'SIGKILL')
+      const zombie = (): boolean => { try { return /^\d+ \(sleep\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return false } }
+      for (let i = 0; i < 500 && !zombie(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(zombie()).toBe(true)
+      writeFileSync(lockPath(), lockOf({ pid }))
+      const lock = lockDataDir(dataDir)
+      expect(JSON.parse(readFileSync(lockPath(), 'utf8')).pid).toBe(process.pid)
+      lock.release()
+    } finally {
+      parent.kill('SIGKILL')
+    }
   })
 
   test('held by a live process, or by one on another machine, it is refused', () => {
