@@ -1,4 +1,4 @@
-import { TroupeError } from '../errors.ts'
+import { isTroupeError, TroupeError } from '../errors.ts'
 import { scanFrames, segmentHeader, type Crc32c } from './frame.ts'
 import { pathIn, type JournalFile, type JournalFs } from './journal-fs.ts'
 
@@ -99,7 +99,7 @@ export class SegmentLog {
     let tailBytes = 0, fileBytes = 0
     for (const [i, id] of ids.entries()) {
       let bytes: Uint8Array
-      try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, 'read') }
+      try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, `read of ${pathIn(dir, segmentFile(id))}`) }
       const last = i === ids.length - 1
       const header = headerOf(bytes)
       if (header === 'torn' && last) {
@@ -118,7 +118,14 @@ export class SegmentLog {
         const later = await SegmentLog.firstWithFrames(fs, dir, ids.slice(i + 1))
         if (later !== undefined) throw new TroupeError('CorruptRecord', `${why}, and segment ${segmentFile(later)} holds frames after it`)
       }
-      for (const payload of scan.payloads) onPayload(id, payload)
+      try {
+        for (const payload of scan.payloads) onPayload(id, payload)
+      } catch (error) {
+        // Entries that pass their checksums but cannot follow what came before (a seq jump, a
+        // segment copied twice): said with the file that holds them.
+        if (!isTroupeError(error, 'CorruptRecord')) throw error
+        throw new TroupeError('CorruptRecord', `${error.message}, in journal segment ${pathIn(dir, segmentFile(id))}`, error.actor === undefined ? {} : { actor: error.actor })
+      }
       tailBytes = segmentHeader.byteLength + scan.validBytes
       fileBytes = scan.damage === 'torn' ? tailBytes : bytes.byteLength
       if (scan.damage === 'torn') await SegmentLog.cut(fs, dir, id, tailBytes)
@@ -144,7 +151,7 @@ export class SegmentLog {
   private static async firstWithFrames(fs: JournalFs, dir: string, ids: readonly number[]): Promise<number | undefined> {
     for (const id of ids) {
       let bytes: Uint8Array
-      try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, 'read') }
+      try { bytes = await fs.readFile(pathIn(dir, segmentFile(id))) } catch (error) { throw storageError(error, `read of ${pathIn(dir, segmentFile(id))}`) }
       const header = headerOf(bytes)
       if (header === 'foreign' || !bytes.subarray(segmentHeader.byteLength).every((b) => b === 0)) return id
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -178,9 +178,19 @@ describe('file journal recovery: damage behind a valid checksum', () => {
     await storage.close()
   })
 
-  test('a seq jump across segments is CorruptRecord', async () => {
+  test('a seq jump across segments is CorruptRecord naming the segment that holds it', async () => {
     await writeFile(join(dir, segmentFile(2)), segmentOf(frame(entry({ seq: 5 }))))
-    await expectCorrupt(goodFrames(), 'a jump from segment 1 to 2')
+    const error = await openError(goodFrames())
+    expect(isTroupeError(error, 'CorruptRecord'), String(error)).toBe(true)
+    expect(String(error)).toContain(`journal of ${key} jumps from seq 2 to 5, in journal segment ${join(dir, segmentFile(2))}`)
+    expect((error as { actor?: unknown }).actor).toBe(key)
+  })
+
+  test('a segment that cannot be read (a directory in its place) is StorageFailed naming its path', async () => {
+    await mkdir(join(dir, segmentFile(2)))
+    const error = await openError(goodFrames())
+    expect(isTroupeError(error, 'StorageFailed'), String(error)).toBe(true)
+    expect(String(error)).toContain(`journal read of ${join(dir, segmentFile(2))} failed: EISDIR`)
   })
 
   test('a missing segment between two others is CorruptRecord naming it: compaction deletes only the oldest', async () => {
