@@ -830,7 +830,8 @@ function notedHosts(dataDir: string | undefined): HostId[] | undefined {
 
 /**
  * The hosts of the newest view noted in `dataDir`; without a note (a dataDir from before it was
- * kept), `host-0` to `host-N` up to the highest `host-N` directory that holds a file. Empty: none.
+ * kept, or a note that could not be rewritten), every `host-N` directory that holds a file, in
+ * the order of N, whatever N (hosts added over time count up past `hostsMax`). Empty: none.
  * A note naming a host without a directory is damaged (a host is noted only once its journal
  * directory exists; one flipped bit turns `host-1` into `host-9`): the directories say instead,
  * or the journals of the hosts it misses would be left out and their actors start over.
@@ -839,17 +840,19 @@ function storedHosts(dataDir: string | undefined): HostId[] {
   if (dataDir === undefined) return []
   const noted = notedHosts(dataDir)
   if (noted !== undefined && noted.every((id) => existsSync(join(dataDir, id)))) return noted
-  let count = 0
+  const found: number[] = []
   try {
     for (const entry of readdirSync(dataDir, { withFileTypes: true })) {
-      const match = /^host-(\d+)$/.exec(entry.name)
-      if (!entry.isDirectory() || !match || Number(match[1]) >= hostsMax) continue
-      if (readdirSync(join(dataDir, entry.name)).length > 0) count = Math.max(count, Number(match[1]) + 1)
+      const match = /^host-(0|[1-9]\d{0,5})$/.exec(entry.name)
+      if (entry.isDirectory() && match && readdirSync(join(dataDir, entry.name)).length > 0) found.push(Number(match[1]))
     }
   } catch {
     // Unreadable: the hosts' own journals will say what is wrong when they open.
   }
-  return Array.from({ length: count }, (_, i) => `host-${i}`)
+  if (found.length > hostsMax) {
+    throw new TroupeError('InvalidArgument', `options.dataDir: ${dataDir} has no usable note of its hosts (${hostsFile(dataDir)}), and ${found.length} host directories hold journals, more than the ${hostsMax} hosts a cluster starts: write the hosts of its last view into that note, one per line, or move the directories of hosts drained long ago out of it`)
+  }
+  return found.sort((a, b) => a - b).map((i) => `host-${i}`)
 }
 
 /**

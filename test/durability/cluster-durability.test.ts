@@ -185,6 +185,38 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
     }
   })
 
+  test('without a note, every host directory holding a journal starts, whatever its number (hosts added over time count past 256)', async () => {
+    const dataDir = tempDir()
+    // The hosts of a cluster that added and drained hosts for a long time.
+    for (const id of ['host-300', 'host-301']) mkdirSync(join(dataDir, id))
+    writeFileSync(join(dataDir, 'view-hosts'), 'host-300\nhost-301\n')
+    const first = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir })
+    const expected = new Map<string, number>()
+    try {
+      expect(first.view.hosts).toEqual(['host-300', 'host-301'])
+      for (let i = 0; i < 20; i++) expected.set(`m${i}`, await first.actor(Counter, `m${i}`).increment(i + 1))
+    } finally {
+      await first.stop()
+    }
+    rmSync(join(dataDir, 'view-hosts'))
+    const again = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir })
+    try {
+      expect(again.view.hosts).toEqual(['host-300', 'host-301'])
+      await expectKept(again, expected)
+    } finally {
+      await again.stop()
+    }
+    // More journals than a cluster can start hosts, and no note: refused, saying how to go on.
+    rmSync(join(dataDir, 'view-hosts'))
+    for (let i = 0; i < 256; i++) {
+      mkdirSync(join(dataDir, `host-${i}`))
+      writeFileSync(join(dataDir, `host-${i}`, segmentFile(1)), '')
+    }
+    const error = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir }).catch((e: unknown) => e)
+    expect(isTroupeError(error, 'InvalidArgument'), String(error)).toBe(true)
+    expect(String(error)).toMatch(/258 host directories hold journals, more than the 256 hosts a cluster starts: write the hosts of its last view/)
+  })
+
   test('with replicas 0 it is refused (an actor has no other copy to move), and the same count starts', async () => {
     const { dataDir, expected } = await writtenAndStopped(2, 0, 40)
     const error = await Cluster.start({ actors, hosts: 1, replicas: 0, dataDir }).catch((e: unknown) => e)
