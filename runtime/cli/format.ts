@@ -97,8 +97,10 @@ export function renderStatus(raw: ClusterStatus, rawUrl: string, style: Style): 
   const status = forTerminal(raw)
   const url = escapeControls(rawUrl)
   const { cluster, view } = status
+  const paused = Array.isArray(view.paused) ? view.paused.length : 0
   const facts = [
     `view epoch ${view.epoch}`,
+    paused > 0 ? style.red(`${pausedShards(paused)} paused (their holders are restarting)`) : undefined,
     `${cluster.hostsUp} of ${cluster.hostsUp + cluster.hostsDown} hosts up`,
     cluster.consistency ? `consistency ${cluster.consistency}` : undefined,
     cluster.replicas !== undefined ? `replicas ${cluster.replicas}` : undefined,
@@ -133,14 +135,19 @@ export function renderStatus(raw: ClusterStatus, rawUrl: string, style: Style): 
   return `${lines.join('\n')}\n`
 }
 
+function pausedShards(n: number): string {
+  return n === 1 ? '1 shard' : `${formatCount(n)} shards`
+}
+
 /** One cluster event on one line. */
 export function formatEvent(event: { kind: string } & Record<string, unknown>, style: Style): string {
   const { kind, at: _at, ...rest } = forTerminal(event)
   switch (kind) {
     case 'host-down': return `${style.red('host-down')}  ${String(rest['host'])}: ${String(rest['reason'] ?? '')}`
     case 'view': {
-      const view = rest['view'] as { epoch?: number; hosts?: string[] } | undefined
-      return `${style.cyan('view')}  epoch ${view?.epoch}: ${(view?.hosts ?? []).join(', ') || 'no hosts'}`
+      const view = rest['view'] as { epoch?: number; hosts?: string[]; paused?: unknown } | undefined
+      const paused = Array.isArray(view?.paused) && view.paused.length > 0 ? `; ${pausedShards(view.paused.length)} paused` : ''
+      return `${style.cyan('view')}  epoch ${view?.epoch}: ${(view?.hosts ?? []).join(', ') || 'no hosts'}${paused}`
     }
     case 'host-up': return `${style.green('host-up')}  ${String(rest['host'])}`
     case 'restart': return `${style.yellow('restart')}  ${String(rest['host'])} (restart ${String(rest['restarts'])})`

@@ -337,7 +337,7 @@ export class Gateway {
     const up = rows.filter((h) => h.state === 'up').length
     const duplicates = duplicateKeys === undefined ? null : duplicateKeys.length
     return {
-      view: { epoch: cluster.view.epoch, hosts: [...cluster.view.hosts] },
+      view: cluster.view.paused === undefined ? { epoch: cluster.view.epoch, hosts: [...cluster.view.hosts] } : { epoch: cluster.view.epoch, hosts: [...cluster.view.hosts], paused: [...cluster.view.paused] },
       cluster: { ...this.info, uptimeMs: Math.round(now - this.startedAt), hostsUp: up, hostsDown: rows.length - up },
       hosts: rows,
       duplicateActivations: duplicates,

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import { Cluster, type ClusterEvent, type ClusterOptions } from '../../index.ts'
 import type { View } from '../../runtime/view.ts'
+import { formatEvent, renderStatus, styleFor } from '../../runtime/cli/format.ts'
+import type { ClusterStatus } from '../../runtime/gateway/server.ts'
 
 /** Built JavaScript actors (the example Counter): a worker loads them fastest. */
 const actors = new URL('../fixtures/durable/actors.js', import.meta.url)
@@ -90,5 +92,26 @@ describe('every owner of an actor down at once, with a dataDir (real workers and
     await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
     expect(await cluster.actor<Counter>('Counter', id).get()).toBe(0)
     expect(views.every((v) => v.paused === undefined)).toBe(true)
+  })
+})
+
+describe('paused shards in the CLI', () => {
+  const plain = styleFor({ isTTY: false }, {})
+  test('a view event says how many shards it pauses', () => {
+    expect(formatEvent({ kind: 'view', view: { epoch: 3, hosts: ['host-1', 'host-2'], paused: [4, 9] } }, plain)).toBe('view  epoch 3: host-1, host-2; 2 shards paused')
+    expect(formatEvent({ kind: 'view', view: { epoch: 4, hosts: ['host-1'] } }, plain)).toBe('view  epoch 4: host-1')
+  })
+
+  test('troupe status says so, and nothing when none is paused', () => {
+    const status = (view: View): ClusterStatus => ({
+      view,
+      cluster: { uptimeMs: 1000, hostsUp: 2, hostsDown: 2 },
+      hosts: [],
+      duplicateActivations: 0,
+      events: [],
+      supports: { kill: true, drain: true, scale: true, addHost: true, journal: true },
+    })
+    expect(renderStatus(status({ epoch: 7, hosts: ['host-1', 'host-2'], paused: [1] }), 'http://x', plain)).toContain('view epoch 7 · 1 shard paused (their holders are restarting)')
+    expect(renderStatus(status({ epoch: 8, hosts: ['host-1', 'host-2'] }), 'http://x', plain)).not.toContain('paused')
   })
 })
