@@ -131,6 +131,8 @@ export class Cluster {
   private readonly viewAcked = new WeakMap<HostHandle, Promise<void>>()
   /** With a dataDir: which hosts hold each shard, so a view pauses a shard whose holders are all restarting. */
   private readonly holders: ShardHolders | undefined
+  /** Resolves once the count of holders took the last confirmed view's re-replication in. */
+  private holdersCounted: Promise<void> = Promise.resolve()
 
   private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport, private readonly lock: DataDirLock | undefined) {
     this.settings = settings
@@ -378,6 +380,8 @@ export class Cluster {
    */
   private async replicated(): Promise<void> {
     await Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.replicated(), this.settings.hangTimeoutMs, 'replicated').catch(() => undefined)))
+    // And the count of holders follows it, before the next change is computed from that count.
+    await this.holdersCounted
   }
 
   /** Adds or drains hosts until `n` are up. */
@@ -616,7 +620,7 @@ export class Cluster {
   private confirmHolders(view: View): void {
     const holders = this.holders
     if (holders === undefined || holders.settled || this.stopped) return
-    void this.replicatedFor(view).then((complete) => {
+    this.holdersCounted = this.replicatedFor(view).then((complete) => {
       if (this.stopped || this.view !== view) return
       const placement = this.client.currentPlacement
       // A re-replication cut short runs again only in a next view: a shard that waits on nothing
@@ -626,7 +630,7 @@ export class Cluster {
         return
       }
       if (holders.replicated(placement)) this.publish(sameHosts)
-    })
+    }).catch(() => undefined)
   }
 
   /** Whether every host of `view` is up and reports a complete re-replication for it. */

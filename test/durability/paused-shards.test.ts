@@ -63,6 +63,18 @@ describe('every owner of an actor down at once, with a dataDir (real workers and
     expect(await cluster.actor<Counter>('Counter', idOwnedBy(cluster, ['host-1', 'host-2'])).increment(1)).toBe(1)
   })
 
+  test('membership changes one at a time (addHost, drain) pause nothing, and keep every write', async () => {
+    const { cluster, views } = await started({ hosts: 3 })
+    await Promise.all(Array.from({ length: 60 }, (_, i) => cluster.actor<Counter>('Counter', `m${i}`).increment(i)))
+    for (let round = 0; round < 3; round++) {
+      await cluster.addHost()
+      await cluster.drain(cluster.view.hosts[0]!)
+    }
+    expect(views.every((v) => v.paused === undefined)).toBe(true)
+    const counts = await Promise.all(Array.from({ length: 60 }, (_, i) => cluster.actor<Counter>('Counter', `m${i}`).get()))
+    expect(counts).toEqual(Array.from({ length: 60 }, (_, i) => i))
+  })
+
   test('one owner down pauses nothing: its backup takes over', async () => {
     const { cluster, views } = await started({})
     const id = idOwnedBy(cluster, ['host-0', 'host-3'])
