@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { ActorLog, type LogPorts } from '../../runtime/durability/actor-log.ts'
+import { ackRule } from '../../runtime/durability/consistency.ts'
 import { RequestTable } from '../../runtime/durability/request-table.ts'
 import { SimulatedClock } from '../../runtime/simulated-clock.ts'
 
@@ -116,5 +117,42 @@ describe('ActorLog: a reply gated on its call\'s own level', () => {
     const strong = log.whenDurable(1, 'strong')
     log.retire()
     expect(await state(strong)).toBe('rejected HostUnavailable')
+  })
+})
+
+describe('ActorLog: the acknowledgements a level counts', () => {
+  test('quorum is a majority of the owners (primary included): with one backup it needs that backup', () => {
+    // Owners = backups + 1; the primary is one of the majority.
+    expect([1, 2, 3, 4, 5, 6].map((backups) => ackRule('quorum', backups).backups)).toEqual([1, 1, 2, 2, 3, 3])
+    expect(ackRule('quorum', 0)).toEqual({ local: true, backups: 0 })
+  })
+
+  test('a quorum log with one backup holds its reply until that backup acknowledges', async () => {
+    const ports: LogPorts = {
+      storage: undefined, ship: () => undefined, resync: () => undefined, clock: new SimulatedClock(), retryMs: 100,
+      failed: () => undefined, snapshotEveryRecords: 1000, snapshot: () => ({}),
+    }
+    const rule = ackRule('quorum', 1)
+    const log = new ActorLog('K/1', { seq: 0, epoch: 1, requests: new RequestTable(16) }, { local: false, backups: rule.backups }, ['b'], ports)
+    log.append({ seq: 1, epoch: 1, requestId: 'r1', patch: [], result: 1 })
+    const waiting = log.whenDurable(1)
+    expect(await state(waiting)).toBe('pending')
+    log.acknowledged('b', 1)
+    expect(await state(waiting)).toBe('resolved')
+  })
+
+  test('an acknowledgement covers the records up to its seq, never a later one', async () => {
+    const { log, append } = harness(['b', 'c'])
+    append(1)
+    append(2)
+    const second = log.whenDurable(2)
+    log.acknowledged('b', 1)
+    log.acknowledged('c', 1)
+    expect(log.durableSeq).toBe(1)
+    expect(await state(second)).toBe('pending')
+    log.acknowledged('b', 2)
+    expect(await state(second)).toBe('pending')
+    log.acknowledged('c', 2)
+    expect(await state(second)).toBe('resolved')
   })
 })
