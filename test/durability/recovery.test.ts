@@ -46,3 +46,19 @@ describe('the recovery read', () => {
     expect((await read).copy.seq).toBe(4)
   })
 })
+
+describe('the recovery read picks the furthest copy', () => {
+  test('a copy of a newer epoch wins over a longer one of an older epoch (the stale primary\'s unacknowledged tail)', async () => {
+    const view = { current: { epoch: 4, hosts: ['h0', 'h1'] } as View }
+    const { sent, recovery } = reader(view)
+    // h0's own journal: five records, the last ones written in epoch 2 by a primary that was fenced off.
+    const start = { key: 'Tally/t', seq: 5, epoch: 2, state: { n: 5 }, requests: new RequestTable(16), reminders: new Map() }
+    const read = recovery.recover('Tally/t', start)
+    const fetch = sent[0]!.envelope as FetchEnvelope
+    // h1 holds the history the epoch-3 primary had acknowledged: fewer records, a newer epoch.
+    const newer = { seq: 3, epoch: 3, state: { n: 30 }, requests: [] }
+    recovery.received('h1', { v: 1, t: 'fetched', id: fetch.id, key: 'Tally/t', lastEpoch: 3, seq: 3, status: 'ok', snapshot: newer })
+    const { copy } = await read
+    expect([copy.seq, copy.epoch, copy.state]).toEqual([3, 3, { n: 30 }])
+  })
+})
