@@ -22,6 +22,7 @@ import { faultyFs } from '../journal/faulty-fs.ts'
 import { loadFromJournal } from '../../runtime/durability/replica-store.ts'
 
 class Tally extends Actor<{ n: number }> {
+  static readOnly = ['peek']
   initialState() {
     return { n: 0 }
   }
@@ -30,6 +31,9 @@ class Tally extends Actor<{ n: number }> {
     return this.state.n
   }
   get() {
+    return this.state.n
+  }
+  peek() {
     return this.state.n
   }
 }
@@ -77,6 +81,22 @@ describe('the output gate', () => {
     const later = await within(clock, 2000, client.callKey('Tally/g', 'get', []))
     expect(later).toEqual({ done: true, value: 5 })
     void b1
+  })
+
+  test('strong: a read-only call that sees a record not durable yet is held back until it is', async () => {
+    const { client, network, clock, placement } = await simWorld('strong')
+    const [primary, , b2] = placement.owners('Tally/rg', 3)
+    expect(await within(clock, 500, client.actor(Tally, 'rg').add(1))).toEqual({ done: true, value: 1 })
+    network.partition([primary!], [b2!])
+    const write = client.actor(Tally, 'rg').add(5)
+    expect((await within(clock, 500, write)).done).toBe(false)
+    // The read runs against the state with the write in it: answered now, it would show a write
+    // that a failover could still lose.
+    const read = client.actor(Tally, 'rg').peek()
+    expect((await within(clock, 500, read)).done).toBe(false)
+    network.heal()
+    expect(await within(clock, 2000, read)).toEqual({ done: true, value: 6 })
+    expect(await within(clock, 0, write)).toEqual({ done: true, value: 6 })
   })
 
   test('quorum: once the actor is active, one backup of two is enough', async () => {
@@ -742,5 +762,19 @@ describe('stale reads from backups', () => {
     expect(await within(clock, 50, gauge.read())).toEqual({ done: true, value: 2 })
     expect(hosts.find((h) => h.id === backup)!.stats().activations).toBe(0)
     expect(() => client.actor('Gauge', 'g', { staleReads: true })).toThrowError(expect.objectContaining({ kind: 'InvalidArgument' }))
+  })
+})
+
+describe('the supervisor lease', () => {
+  test('a primary whose lease ran out runs no turn (its caller hears HostUnavailable) until the lease is renewed', async () => {
+    const { hosts, client, clock, placement } = await simWorld('strong')
+    const primary = hosts[hostIds.indexOf(placement.primary('Tally/lease')!)]!
+    primary.renewLease(1000)
+    expect(await within(clock, 500, client.actor(Tally, 'lease').add(1))).toEqual({ done: true, value: 1 })
+    await clock.runFor(1000)
+    const refused = client.actor(Tally, 'lease').add(10).then(() => 'ran', (error: unknown) => (isTroupeError(error) ? error.kind : 'other'))
+    expect(await within(clock, 500, refused)).toEqual({ done: true, value: 'HostUnavailable' })
+    primary.renewLease(1000)
+    expect(await within(clock, 500, client.actor(Tally, 'lease').add(100))).toEqual({ done: true, value: 101 })
   })
 })
