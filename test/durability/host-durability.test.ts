@@ -187,6 +187,19 @@ async function threeAddsThenPlan(world: Awaited<ReturnType<typeof simWorld>>, id
 }
 
 describe('warm failover and fencing', () => {
+  test('a backup that answers it holds more records than the primary makes the primary step down', async () => {
+    const { hosts, client, network, clock, placement } = await simWorld('strong')
+    const [primaryId, b1, b2] = placement.owners('Tally/ahead', 3)
+    const primary = hosts[hostIds.indexOf(primaryId!)]!
+    expect(await within(clock, 500, client.actor(Tally, 'ahead').add(1))).toEqual({ done: true, value: 1 })
+    network.partition([primaryId!], [b2!])
+    const write = client.actor(Tally, 'ahead').add(5)
+    expect((await within(clock, 200, write)).done).toBe(false)
+    // b1 holds another history, further than this primary's: another primary wrote meanwhile.
+    primary.receive(b1!, { v: 1, t: 'replicated', id: 'x~1', key: 'Tally/ahead', seq: 50, status: 'resync' })
+    expect(primary.activeKeys()).not.toContain('Tally/ahead')
+  })
+
   test('when the primary leaves the view, its backup answers from its warm replica', async () => {
     const { hosts, client, clock, placement } = await simWorld('strong')
     const tally = client.actor(Tally, 'w')
