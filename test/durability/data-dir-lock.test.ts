@@ -77,12 +77,15 @@ describe('the data directory lock', () => {
   })
 
   test('left by a process killed and not yet reaped by its parent (a zombie), it is taken over', async () => {
-    // The shell forks a child, then becomes a sleep that never waits for it: killed, the child stays a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 60 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    // The shell forks a child, then becomes a sleep that never waits for it: killed, the child stays
+    // a zombie. The child says its pid only once its parent is surely a sleep (a shell that had not
+    // exec'd yet would reap it).
+    const parent = spawn('sh', ['-c', 'sh -c "sleep 0.2; echo \\$\\$; exec sleep 60" & exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] })
     try {
       const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))))
       process.kill(pid, 'SIGKILL')
-      const zombie = (): boolean => { try { return /^\d+ \(sleep\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return false } }
+      // Killed before or after it became `sleep` (the fork may not have exec'd yet): either name.
+      const zombie = (): boolean => { try { return /^\d+ \((sleep|sh|dash|bash)\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return false } }
       for (let i = 0; i < 500 && !zombie(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
       expect(zombie()).toBe(true)
       writeFileSync(lockPath(), lockOf({ pid }))
