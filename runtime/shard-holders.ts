@@ -124,6 +124,13 @@ export class ShardHolders {
     this.unsettled = true
   }
 
+  /** The hosts some paused shard waits for (out of the view or not): the only ones holding its writes. */
+  get awaitedHosts(): HostId[] {
+    const hosts = new Set<HostId>()
+    for (const waitingFor of this.awaiting.values()) for (const host of waitingFor) hosts.add(host)
+    return [...hosts]
+  }
+
   /** The paused shards now, ascending. */
   get paused(): number[] {
     return [...this.awaiting.keys()].sort((a, b) => a - b)

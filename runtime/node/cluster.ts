@@ -133,6 +133,8 @@ export class Cluster {
   private readonly holders: ShardHolders | undefined
   /** Resolves once the count of holders took the last confirmed view's re-replication in. */
   private holdersCounted: Promise<void> = Promise.resolve()
+  /** Hosts a supervisor decision restarts (with their siblings under one_for_all / rest_for_one) until each joined: awaited, though retired. */
+  private readonly restarting = new Set<HostId>()
 
   private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport, private readonly lock: DataDirLock | undefined) {
     this.settings = settings
@@ -370,7 +372,7 @@ export class Cluster {
       await this.retire(handle)
       this.forget(handle)
       await this.replicated()
-      noteView(this.settings.dataDir, this.view)
+      this.note(this.view)
     })
   }
 
@@ -551,19 +553,32 @@ export class Cluster {
       return
     }
     // Siblings restarted with it (one_for_all, rest_for_one) stop first, in reverse start order.
-    for (const sibling of [...decision.children].reverse()) {
+    // Each comes back on its disk: a shard whose holders they are waits for them meanwhile (a
+    // sibling retired here is no host given up on).
+    for (const child of decision.children) this.restarting.add(child)
+    try {
+      await this.restart(handle, decision.children)
+    } finally {
+      for (const child of decision.children) this.restarting.delete(child)
+    }
+  }
+
+  /** Stops `failed`'s siblings among `children`, then starts every child again on its disk. */
+  private async restart(handle: HostHandle, children: readonly HostId[]): Promise<void> {
+    for (const sibling of [...children].reverse()) {
       const other = this.handles.find((h) => h.id === sibling && h.state !== 'down')
       if (!other || other === handle) continue
       other.stopping = true
       await this.publish(this.without(sibling)).acked
       await this.retire(other)
     }
-    for (const child of decision.children) {
+    for (const child of children) {
       const previous = this.handles.find((h) => h.id === child)!
       // A worker given up on may still be running (silenced): its replacement reopens its data directory.
       if (previous.state === 'down') await previous.exited
       this.emit({ kind: 'restart', host: child, restarts: previous.restarts + 1 })
       await this.join(child, previous.restarts + 1)
+      this.restarting.delete(child)
     }
   }
 
@@ -592,12 +607,22 @@ export class Cluster {
     const view = this.withPaused(next(this.view))
     this.gateSpinning(view.hosts.length)
     // `noted`: hosts that leave the view but stay in the dataDir's note until they handed their copies off.
-    noteView(this.settings.dataDir, { epoch: view.epoch, hosts: [...view.hosts, ...noted.filter((h) => !view.hosts.includes(h))] })
+    this.note(view, noted)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
     void acked.then(() => this.confirmHolders(view))
     return { sent: Promise.resolve(), acked: acked.then(() => undefined) }
+  }
+
+  /**
+   * Notes `view` in the dataDir, with `noted` and the hosts a paused shard waits for: those hold
+   * its only copies, so a restart (after a stop or a crash of the whole process) must start them,
+   * or its actors would start over on hosts that hold nothing of them.
+   */
+  private note(view: View, noted: readonly HostId[] = []): void {
+    const extra = [...noted, ...(this.holders?.awaitedHosts ?? [])]
+    noteView(this.settings.dataDir, { epoch: view.epoch, hosts: [...view.hosts, ...extra.filter((h, i) => !view.hosts.includes(h) && extra.indexOf(h) === i)] })
   }
 
   /** `view` with the shards it pauses (see `ShardHolders`): those whose every holder is down, restarting on its disk. */
@@ -609,8 +634,10 @@ export class Cluster {
 
   /** Whether a host out of the view will be back on its disk: down, and neither given up on nor retired. */
   private awaited(host: HostId): boolean {
+    if (this.stopped) return false
+    if (this.restarting.has(host)) return true
     const handle = this.handles.find((h) => h.id === host)
-    return handle !== undefined && !handle.retired && !handle.abandoned && !this.stopped
+    return handle !== undefined && !handle.retired && !handle.abandoned
   }
 
   /**
