@@ -9,7 +9,7 @@ import { TroupeError } from './errors.ts'
 import type { PointHasher } from './hash.ts'
 import { resolveLimits, type Limits } from './limits.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
-import { PlacementCache, type Placement } from './ring.ts'
+import { PlacementCache, pausesUnknownShard, type Placement } from './ring.ts'
 import { requestIdProblem } from './request-id.ts'
 import type { HostId, View } from './view.ts'
 
@@ -184,9 +184,9 @@ export class ClusterClient {
     return this.placements.peek(view)
   }
 
-  /** Adopts a newer view; false when it is not newer. */
+  /** Adopts a newer view; false when it is not newer, or pauses a shard this ring does not have (from a peer: ignored). */
   setView(view: View): boolean {
-    if (view.epoch <= this.placement.view.epoch) return false
+    if (view.epoch <= this.placement.view.epoch || pausesUnknownShard(view, this.placement.shardCount)) return false
     this.placement = this.place(view)
     this.caller.viewChanged()
     return true

@@ -22,7 +22,7 @@ import { resolveLimits, type Limits } from './limits.ts'
 import type { Job } from './mailbox.ts'
 import { randomId, systemRandom, type Random } from './random.ts'
 import type { ActorRegistry, ActorType, MethodEntry } from './registry.ts'
-import { PlacementCache, type Placement } from './ring.ts'
+import { PlacementCache, pausesUnknownShard, type Placement } from './ring.ts'
 import { Supervisor } from './supervision/supervisor.ts'
 import { buggify } from './buggify.ts'
 import { answerOf } from './answer.ts'
@@ -317,10 +317,10 @@ export class Host {
     return this.placement.view
   }
 
-  /** Adopts a newer view; returns false (and changes nothing) when it is not newer. */
+  /** Adopts a newer view; returns false (and changes nothing) when it is not newer, or pauses a shard this ring does not have. */
   setView(view: View): boolean {
     const current = this.placement.view
-    if (view.epoch < current.epoch) return false
+    if (view.epoch < current.epoch || pausesUnknownShard(view, this.placement.shardCount)) return false
     if (view.epoch === current.epoch) {
       assert(sameHosts(view, current), `two different views share epoch ${view.epoch}`)
       return false

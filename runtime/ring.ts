@@ -18,6 +18,14 @@ export interface RingOptions {
  * not actors, are what the ring places and moves, so a view change costs O(shards), and a
  * lookup is one JS hash plus an array read.
  */
+/**
+ * Whether `view` pauses a shard past `shardCount`: well-formed for the codec (which does not know
+ * the ring), but no view of this cluster. A host or client ignores it rather than throw on it.
+ */
+export function pausesUnknownShard(view: View, shardCount: number): boolean {
+  return view.paused !== undefined && view.paused.length > 0 && view.paused.at(-1)! >= shardCount
+}
+
 export class Placement {
   readonly view: View
   readonly shardCount: number
