@@ -664,7 +664,11 @@ export class Cluster {
   private async replicatedFor(view: View): Promise<boolean> {
     const handles = view.hosts.map((id) => this.handles.find((h) => h.id === id && h.state === 'up'))
     if (handles.some((h) => h === undefined)) return false
-    const reports = await Promise.all(handles.map((h) => ask(h!, h!.control.replicated(), this.settings.hangTimeoutMs, 'replicated').catch(() => undefined)))
+    // No deadline but the host's exit: a run starts `replicationRetryMs` after the view and reads
+    // every copy the host holds, so it may well outlast `hangTimeoutMs`; cut off at that, it was
+    // never complete, and a paused shard never resumed (a new view every moment restarted every
+    // run). A hung host is the heartbeat's to give up; a newer view ends a run at once.
+    const reports = await Promise.all(handles.map((h) => Promise.race([h!.control.replicated(), h!.exited.then(() => undefined)]).catch(() => undefined)))
     return reports.every((r) => r !== undefined && r.epoch === view.epoch && r.complete)
   }
 

@@ -77,4 +77,17 @@ describe('a paused shard across restarts (real workers and files)', () => {
     expect(await during[0]).toBe(6)
     expect(await counter.get()).toBe(6)
   })
+
+  test('a paused shard resumes though its holders\' re-replication outlasts hangTimeoutMs', async () => {
+    // A host's run starts replicationRetryMs after the view: the supervisor asked for its report
+    // with a deadline of hangTimeoutMs, never got a complete one, and published a new view every
+    // 2 s (each restarting every run) while the shard stayed paused for good.
+    const c = await started({ dataDir: dataDir(), hangTimeoutMs: 1000, limits: { replicationRetryMs: 1000, callTimeoutMs: 10_000 } })
+    const id = idOwnedBy(c, ['host-1', 'host-2'])
+    for (let i = 0; i < 5; i++) await c.actor<Counter>('Counter', id).increment(1)
+    await Promise.all([c.kill('host-1'), c.kill('host-2')])
+    expect(c.view.paused?.length).toBeGreaterThan(0)
+    expect(await c.actor<Counter>('Counter', id).get()).toBe(5)
+    expect(c.view.paused).toBeUndefined()
+  }, 30_000)
 })
