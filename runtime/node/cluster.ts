@@ -135,6 +135,8 @@ export class Cluster {
   private holdersCounted: Promise<void> = Promise.resolve()
   /** Hosts a supervisor decision restarts (with their siblings under one_for_all / rest_for_one) until each joined: awaited, though retired. */
   private readonly restarting = new Set<HostId>()
+  /** Hosts being drained: out of the view, but noted in the dataDir until they handed their copies off. */
+  private readonly handingOff = new Set<HostId>()
 
   private constructor(settings: Settings, client: ClusterClient, clientTransport: PortTransport, private readonly lock: DataDirLock | undefined) {
     this.settings = settings
@@ -367,10 +369,19 @@ export class Cluster {
         throw new TroupeError('InvalidArgument', `cannot drain ${hostId}: it is the only live host, and its actors would have nowhere to go (add a host first, or stop the cluster)`)
       }
       handle.stopping = true
-      await this.publish(this.without(hostId), [hostId]).acked
-      await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
-      await this.retire(handle)
-      this.forget(handle)
+      // Noted until it handed its copies off, whatever view is published meanwhile.
+      this.handingOff.add(hostId)
+      try {
+        await this.publish(this.without(hostId)).acked
+        await ask(handle, handle.control.drain(), this.settings.limits.callTimeoutMs, 'drain').catch(() => undefined)
+        await this.retire(handle)
+        this.forget(handle)
+      } finally {
+        this.handingOff.delete(hostId)
+      }
+      // A shard paused until this host (up, no longer an owner) offered its copy is not waited
+      // for any more: it handed the copy off. A view says so, or the shard stays paused.
+      if (this.holders !== undefined && this.holders.paused.length > 0) await this.publish(sameHosts).acked
       await this.replicated()
       this.note(this.view)
     })
@@ -603,11 +614,10 @@ export class Cluster {
    * failover never waits behind a restart), and resolves when every live host has it. A host that
    * gets a newer view before an older one ignores the older.
    */
-  private publish(next: (current: View) => View, noted: readonly HostId[] = []): { sent: Promise<void>; acked: Promise<void> } {
+  private publish(next: (current: View) => View): { sent: Promise<void>; acked: Promise<void> } {
     const view = this.withPaused(next(this.view))
     this.gateSpinning(view.hosts.length)
-    // `noted`: hosts that leave the view but stay in the dataDir's note until they handed their copies off.
-    this.note(view, noted)
+    this.note(view)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
@@ -616,12 +626,12 @@ export class Cluster {
   }
 
   /**
-   * Notes `view` in the dataDir, with `noted` and the hosts a paused shard waits for: those hold
+   * Notes `view` in the dataDir, with the hosts being drained (until they handed their copies off) and the hosts a paused shard waits for: those hold
    * its only copies, so a restart (after a stop or a crash of the whole process) must start them,
    * or its actors would start over on hosts that hold nothing of them.
    */
-  private note(view: View, noted: readonly HostId[] = []): void {
-    const extra = [...noted, ...(this.holders?.awaitedHosts ?? [])]
+  private note(view: View): void {
+    const extra = [...this.handingOff, ...(this.holders?.awaitedHosts ?? [])]
     noteView(this.settings.dataDir, { epoch: view.epoch, hosts: [...view.hosts, ...extra.filter((h, i) => !view.hosts.includes(h) && extra.indexOf(h) === i)] })
   }
 

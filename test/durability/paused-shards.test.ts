@@ -55,9 +55,10 @@ describe('every owner of an actor down at once, with a dataDir (real workers and
     expect(cluster.view.hosts).toEqual(['host-1', 'host-2'])
     expect(cluster.view.paused?.length).toBeGreaterThan(0)
     expect(await counter.get()).toBe(5)
-    // It answered once both were back: the pause ended in a later view, with both in it.
+    // It answered once its holder was back: the pause ended in a later view with it. (host-0 went
+    // first, and host-3 alone held the actor then: the count of holders may wait for it alone.)
     const resumed = views.findLast((v) => v.paused === undefined)!
-    expect(resumed.hosts).toEqual(expect.arrayContaining(['host-0', 'host-3']))
+    expect(resumed.hosts).toContain('host-3')
     expect(await counter.increment(1)).toBe(6)
     // Actors of other shards were never paused: one owned by two live hosts answers at once.
     expect(await cluster.actor<Counter>('Counter', idOwnedBy(cluster, ['host-1', 'host-2'])).increment(1)).toBe(1)
