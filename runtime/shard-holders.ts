@@ -24,6 +24,8 @@ export class ShardHolders {
   private readonly holders: HostId[][]
   /** Paused shards: the holders they wait for. */
   private readonly awaiting = new Map<number, HostId[]>()
+  /** Paused shards that resumed with no holder left (see `takeLost`). */
+  private lost = 0
   /** Whether some shard's holders are not its owners (a re-replication would change them). */
   private unsettled = false
 
@@ -49,7 +51,7 @@ export class ShardHolders {
         const still = waitingFor.filter((host) => inView.has(host) || awaited(host))
         if (still.length === waitingFor.length) continue
         if (still.length > 0) this.awaiting.set(shard, still)
-        else this.resume(shard, [])
+        else this.lose(shard)
         continue
       }
       const held = this.holders[shard]!
@@ -119,7 +121,7 @@ export class ShardHolders {
       if (!waitingFor.includes(host)) continue
       const still = waitingFor.filter((h) => h !== host)
       if (still.length > 0) this.awaiting.set(shard, still)
-      else this.resume(shard, [])
+      else this.lose(shard)
     }
     this.unsettled = true
   }
@@ -131,9 +133,22 @@ export class ShardHolders {
     return [...hosts]
   }
 
+  /** How many paused shards resumed without any holder since the last call (their writes are lost), and resets the count. */
+  takeLost(): number {
+    const lost = this.lost
+    this.lost = 0
+    return lost
+  }
+
   /** The paused shards now, ascending. */
   get paused(): number[] {
     return [...this.awaiting.keys()].sort((a, b) => a - b)
+  }
+
+  /** A paused shard resumes with no holder left to wait for. */
+  private lose(shard: number): void {
+    this.lost++
+    this.resume(shard, [])
   }
 
   private resume(shard: number, holders: HostId[]): void {

@@ -152,6 +152,7 @@ export function formatEvent(event: { kind: string } & Record<string, unknown>, s
     case 'host-up': return `${style.green('host-up')}  ${String(rest['host'])}`
     case 'restart': return `${style.yellow('restart')}  ${String(rest['host'])} (restart ${String(rest['restarts'])})`
     case 'escalated': return `${style.red('escalated')}  the supervisor gave up: ${String(rest['reason'] ?? '')}`
+    case 'shards-lost': return `${style.red('shards-lost')}  ${pausedShards(Number(rest['shards']))} resumed with none of their hosts back (view epoch ${String(rest['epoch'])}): their writes are lost`
     case 'autoscale': return `${style.cyan('autoscale')}  ${String(rest['from'])} -> ${String(rest['to'])} hosts: ${String(rest['reason'] ?? '')}`
     default: return `${kind}  ${describeRest(rest)}`
   }

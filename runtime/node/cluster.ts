@@ -75,6 +75,8 @@ export type ClusterEvent =
   | { kind: 'view'; view: View }
   | { kind: 'escalated'; reason: string }
   | { kind: 'autoscale'; from: number; to: number; reason: string }
+  /** Paused shards resumed with none of their holders back (given up on): their actors' acknowledged writes are lost. */
+  | { kind: 'shards-lost'; shards: number; epoch: number }
 
 interface Settings extends HostSettings {
   hostCount: number
@@ -620,6 +622,8 @@ export class Cluster {
     this.note(view)
     this.client.setView(view)
     this.emit({ kind: 'view', view })
+    const lost = this.holders?.takeLost() ?? 0
+    if (lost > 0) this.emit({ kind: 'shards-lost', shards: lost, epoch: view.epoch })
     const acked = Promise.all(this.liveHandles().filter((h) => h.state === 'up').map((h) => ask(h, h.control.setView(view), this.settings.hangTimeoutMs, 'setView').catch(() => false)))
     void acked.then(() => this.confirmHolders(view))
     return { sent: Promise.resolve(), acked: acked.then(() => undefined) }

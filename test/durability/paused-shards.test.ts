@@ -21,13 +21,17 @@ afterEach(async () => {
   cluster = undefined
 })
 
-async function started(options: Partial<ClusterOptions>): Promise<{ cluster: Cluster; views: View[] }> {
+async function started(options: Partial<ClusterOptions>): Promise<{ cluster: Cluster; views: View[]; events: ClusterEvent[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-paused-'))
   dirs.push(dir)
   const views: View[] = []
+  const events: ClusterEvent[] = []
   cluster = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir: dir, ...options })
-  cluster.on((event: ClusterEvent) => { if (event.kind === 'view') views.push(event.view) })
-  return { cluster, views }
+  cluster.on((event: ClusterEvent) => {
+    events.push(event)
+    if (event.kind === 'view') views.push(event.view)
+  })
+  return { cluster, views, events }
 }
 
 /** A counter id whose two owners are exactly `hosts` (primary first). */
@@ -88,13 +92,17 @@ describe('every owner of an actor down at once, with a dataDir (real workers and
   })
 
   test('owners the supervisor does not restart are not waited for: the actor starts over (its writes are lost, as the README says)', async () => {
-    const { cluster, views } = await started({ supervision: { restart: 'temporary' } })
+    const { cluster, views, events } = await started({ supervision: { restart: 'temporary' } })
     const id = idOwnedBy(cluster, ['host-0', 'host-3'])
     const counter = cluster.actor<Counter>('Counter', id)
     await counter.increment(4)
     await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
     expect(await counter.get()).toBe(0)
     expect(cluster.view.paused).toBeUndefined()
+    // Said, not silent: the shards that were waiting for them resumed with their writes lost.
+    const lost = events.filter((e) => e.kind === 'shards-lost')
+    expect(lost.length).toBeGreaterThan(0)
+    expect(lost.reduce((n, e) => n + (e.kind === 'shards-lost' ? e.shards : 0), 0)).toBe(views.find((v) => v.paused !== undefined)!.paused!.length)
     expect(views.every((v) => !v.hosts.includes('host-0'))).toBe(true)
   })
 
@@ -113,6 +121,7 @@ describe('paused shards in the CLI', () => {
   test('a view event says how many shards it pauses', () => {
     expect(formatEvent({ kind: 'view', view: { epoch: 3, hosts: ['host-1', 'host-2'], paused: [4, 9] } }, plain)).toBe('view  epoch 3: host-1, host-2; 2 shards paused')
     expect(formatEvent({ kind: 'view', view: { epoch: 4, hosts: ['host-1'] } }, plain)).toBe('view  epoch 4: host-1')
+    expect(formatEvent({ kind: 'shards-lost', shards: 3, epoch: 9 }, plain)).toBe('shards-lost  3 shards resumed with none of their hosts back (view epoch 9): their writes are lost')
   })
 
   test('troupe status says so, and nothing when none is paused', () => {
