@@ -35,6 +35,13 @@ export interface ClusterOptions {
   consistency?: Consistency
   /** A directory where each host journals to files; a cluster restarted on it recovers every actor. Default: journals in memory. */
   dataDir?: string
+  /**
+   * With a `dataDir`: a view pauses a shard whose every holder is down (restarting on its disk)
+   * instead of handing it to hosts that hold nothing of it (see `ShardHolders`). Default false:
+   * under repeated kills quicker than re-replication it pauses shards needlessly, and one such
+   * pause was seen not to end (an open bug).
+   */
+  pauseShards?: boolean
   /** How failed hosts are replaced (OTP: strategy, intensity, periodMs, restart). Default one_for_one, 5 in 5,000 ms, permanent. */
   supervision?: SupervisionOptions
   /** How often the supervisor pings each host, in ms. Default 1,000. */
@@ -80,6 +87,7 @@ export type ClusterEvent =
 
 interface Settings extends HostSettings {
   hostCount: number
+  pauseShards: boolean
   autoscale: ResolvedAutoscale | undefined
   supervision: SupervisionOptions
   heartbeatMs: number
@@ -147,7 +155,7 @@ export class Cluster {
     this.supervisor = new Supervisor(settings.supervision)
     this.spinGate = new Int32Array(settings.spinGate)
     // Without a dataDir a restarted host comes back empty: there is nothing to wait for.
-    this.holders = settings.dataDir === undefined ? undefined : new ShardHolders(client.currentPlacement, settings.replicas + 1)
+    this.holders = settings.dataDir === undefined || !settings.pauseShards ? undefined : new ShardHolders(client.currentPlacement, settings.replicas + 1)
   }
 
   /** Starts the hosts, loads the actors module in each, and resolves when all serve calls. */
@@ -822,6 +830,7 @@ function validate(options: ClusterOptions): Settings {
   if (heapMbMax !== undefined) integer(heapMbMax, 16, 1_000_000, 'options.heapMbMax')
   integer(spinWaitUs, 0, 10_000, 'options.spinWaitUs')
   if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) throw new TroupeError('InvalidArgument', 'options.dataDir must be a directory path')
+  if (options.pauseShards !== undefined && typeof options.pauseShards !== 'boolean') throw new TroupeError('InvalidArgument', 'options.pauseShards must be true or false')
   let resolved: Limits
   try {
     resolved = resolveLimits(limits)
@@ -841,6 +850,7 @@ function validate(options: ClusterOptions): Settings {
     replicas,
     consistency: parseConsistency(consistency, 'options.consistency'),
     dataDir: dataDir === undefined ? undefined : resolvePath(dataDir),
+    pauseShards: options.pauseShards ?? false,
     limits: resolved,
     supervision: resolveSupervision(supervision),
     heartbeatMs,
@@ -993,7 +1003,7 @@ function syncDir(dir: string): void {
 /** The longest delay `setTimeout` honours. */
 const timerMsMax = 2_147_483_647
 
-const optionNames: ReadonlyArray<keyof ClusterOptions> = ['actors', 'hosts', 'replicas', 'consistency', 'dataDir', 'supervision', 'heartbeatMs', 'hangTimeoutMs', 'heapMbMax', 'limits', 'autoscale', 'spinWaitUs']
+const optionNames: ReadonlyArray<keyof ClusterOptions> = ['actors', 'hosts', 'replicas', 'consistency', 'dataDir', 'pauseShards', 'supervision', 'heartbeatMs', 'hangTimeoutMs', 'heapMbMax', 'limits', 'autoscale', 'spinWaitUs']
 const autoscaleNames: ReadonlyArray<keyof AutoscaleOptions> = ['minHosts', 'maxHosts', 'scaleUpCallsPerHost', 'scaleDownCallsPerHost', 'intervalMs', 'cooldownMs']
 
 function knownKeys(value: object, names: readonly string[], where: string): void {

@@ -25,7 +25,7 @@ function dataDir(): string {
 }
 
 async function started(options: Partial<ClusterOptions> & { dataDir: string }): Promise<Cluster> {
-  cluster = await Cluster.start({ actors, hosts: 4, replicas: 1, ...options })
+  cluster = await Cluster.start({ actors, hosts: 4, replicas: 1, pauseShards: true, ...options })
   return cluster
 }
 

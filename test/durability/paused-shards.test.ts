@@ -26,7 +26,7 @@ async function started(options: Partial<ClusterOptions>): Promise<{ cluster: Clu
   dirs.push(dir)
   const views: View[] = []
   const events: ClusterEvent[] = []
-  cluster = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir: dir, ...options })
+  cluster = await Cluster.start({ actors, hosts: 4, replicas: 1, dataDir: dir, pauseShards: true, ...options })
   cluster.on((event: ClusterEvent) => {
     events.push(event)
     if (event.kind === 'view') views.push(event.view)
@@ -113,6 +113,22 @@ describe('every owner of an actor down at once, with a dataDir (real workers and
     await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
     expect(await cluster.actor<Counter>('Counter', id).get()).toBe(0)
     expect(views.every((v) => v.paused === undefined)).toBe(true)
+  })
+})
+
+describe('pauseShards is opt-in', () => {
+  test('by default a dataDir cluster pauses nothing: an actor whose owners all died starts over (the limit the README states)', async () => {
+    const { cluster, views } = await started({ pauseShards: undefined })
+    const id = idOwnedBy(cluster, ['host-0', 'host-3'])
+    await cluster.actor<Counter>('Counter', id).increment(2)
+    await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
+    expect(await cluster.actor<Counter>('Counter', id).get()).toBe(0)
+    expect(views.every((v) => v.paused === undefined)).toBe(true)
+  })
+
+  test.each([['yes'], [1], [null]])('pauseShards %j is refused with InvalidArgument', async (value) => {
+    const error = await Cluster.start({ actors, hosts: 1, pauseShards: value as unknown as boolean }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ kind: 'InvalidArgument', message: expect.stringMatching(/pauseShards/) })
   })
 })
 
