@@ -106,19 +106,14 @@ describe('every owner of an actor down at once, with a dataDir (real workers and
     expect(views.every((v) => !v.hosts.includes('host-0'))).toBe(true)
   })
 
-  test('without a dataDir a restarted host comes back empty: nothing is paused', async () => {
-    const { cluster, views } = await started({ dataDir: undefined })
-    const id = idOwnedBy(cluster, ['host-0', 'host-3'])
-    await cluster.actor<Counter>('Counter', id).increment(2)
-    await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
-    expect(await cluster.actor<Counter>('Counter', id).get()).toBe(0)
-    expect(views.every((v) => v.paused === undefined)).toBe(true)
-  })
 })
 
-describe('pauseShards is opt-in', () => {
-  test('by default a dataDir cluster pauses nothing: an actor whose owners all died starts over (the limit the README states)', async () => {
-    const { cluster, views } = await started({ pauseShards: undefined })
+describe('when nothing is paused', () => {
+  test.each([
+    ['without a dataDir (a restarted host comes back empty)', { dataDir: undefined }],
+    ['by default with a dataDir (pauseShards is opt-in; the limit the README states)', { pauseShards: undefined }],
+  ])('%s: an actor whose owners all died starts over', async (_, options: Partial<ClusterOptions>) => {
+    const { cluster, views } = await started(options)
     const id = idOwnedBy(cluster, ['host-0', 'host-3'])
     await cluster.actor<Counter>('Counter', id).increment(2)
     await Promise.all([cluster.kill('host-0'), cluster.kill('host-3')])
