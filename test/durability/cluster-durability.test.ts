@@ -158,27 +158,18 @@ describe('a cluster restarted on its dataDir with another number of hosts', () =
     }
   })
 
-  test('a damaged note of the hosts is not trusted: the journals\' directories say which hosts start', async () => {
+  test.each([
+    // As a torn write would leave it: a part of a list, which must not start host-0 alone.
+    ['a damaged note of the hosts is not trusted: the journals\' directories say which hosts start', 'host-0\nhos', 2],
+    // A host is noted only once its journal's directory exists: host-7 is a damaged name (host-1's, say).
+    ['a note naming a host that has no directory is damaged and not trusted: no host\'s journal is left out', 'host-0\nhost-7\n', 3],
+  ])('%s', async (_, note, hosts) => {
     const { dataDir, expected } = await writtenAndStopped(3, 1, 60)
     expect(readFileSync(join(dataDir, 'view-hosts'), 'utf8')).toBe('host-0\nhost-1\nhost-2\n')
-    // As a torn write would leave it: a part of a list, which must not start host-0 alone.
-    writeFileSync(join(dataDir, 'view-hosts'), 'host-0\nhos')
-    const again = await Cluster.start({ actors, hosts: 2, replicas: 1, dataDir })
+    writeFileSync(join(dataDir, 'view-hosts'), note)
+    const again = await Cluster.start({ actors, hosts, replicas: 1, dataDir })
     try {
-      expect(again.view.hosts).toHaveLength(2)
-      await expectKept(again, expected)
-    } finally {
-      await again.stop()
-    }
-  })
-
-  test('a note naming a host that has no directory is damaged and not trusted: no host\'s journal is left out', async () => {
-    const { dataDir, expected } = await writtenAndStopped(3, 1, 60)
-    // A host is noted only once its journal's directory exists: host-7 is a damaged name (host-1's, say).
-    writeFileSync(join(dataDir, 'view-hosts'), 'host-0\nhost-7\n')
-    const again = await Cluster.start({ actors, hosts: 3, replicas: 1, dataDir })
-    try {
-      expect(again.view.hosts).toHaveLength(3)
+      expect(again.view.hosts).toHaveLength(hosts)
       await expectKept(again, expected)
     } finally {
       await again.stop()
