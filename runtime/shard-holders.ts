@@ -71,7 +71,7 @@ export class ShardHolders {
       if (around.length > 0) this.awaiting.set(shard, around)
       this.holders[shard] = around
     }
-    return [...this.awaiting.keys()].sort((a, b) => a - b)
+    return this.paused
   }
 
   /**

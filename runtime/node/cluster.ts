@@ -391,7 +391,7 @@ export class Cluster {
       }
       // A shard paused until this host (up, no longer an owner) offered its copy is not waited
       // for any more: it handed the copy off. A view says so, or the shard stays paused.
-      if (this.holders !== undefined && this.holders.paused.length > 0) await this.publish(sameHosts).acked
+      if (this.anyPaused) await this.publish(sameHosts).acked
       await this.replicated()
       this.note(this.view)
     })
@@ -564,7 +564,7 @@ export class Cluster {
     if (decision.action === 'ignore') {
       // Not restarted: the shards waiting for it resume without it.
       handle.abandoned = true
-      if (this.holders !== undefined && this.holders.paused.length > 0) this.publish(sameHosts)
+      if (this.anyPaused) this.publish(sameHosts)
       return
     }
     if (decision.action === 'escalate') {
@@ -645,6 +645,11 @@ export class Cluster {
   private note(view: View): void {
     const extra = [...this.handingOff, ...(this.holders?.awaitedHosts ?? [])]
     noteView(this.settings.dataDir, { epoch: view.epoch, hosts: [...view.hosts, ...extra.filter((h, i) => !view.hosts.includes(h) && extra.indexOf(h) === i)] })
+  }
+
+  /** Whether some shard is paused now (a view that resumes it may be due). */
+  private get anyPaused(): boolean {
+    return this.holders !== undefined && this.holders.paused.length > 0
   }
 
   /** `view` with the shards it pauses (see `ShardHolders`): those whose every holder is down, restarting on its disk. */
